@@ -1,0 +1,114 @@
+"""Shared schema pieces: Chinese field errors, ObjectId and Beijing-time fields, pagination."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+# Field-level messages in Chinese: the mini-program shows them next to the input.
+fields.Field.default_error_messages.update({
+    "required": "此项为必填项",
+    "null": "此项不能为空",
+    "validator_failed": "填写的内容不符合要求",
+})
+fields.String.default_error_messages.update({"invalid": "请填写文字"})
+fields.Integer.default_error_messages.update({"invalid": "请填写整数"})
+fields.Number.default_error_messages.update({"invalid": "请填写数字", "too_large": "数字太大"})
+fields.Float.default_error_messages.update({"special": "请填写有效的数字"})
+fields.Boolean.default_error_messages.update({"invalid": "请填写是或否"})
+fields.DateTime.default_error_messages.update({"invalid": "时间格式不正确，请使用 ISO 8601 格式"})
+fields.Date.default_error_messages.update({"invalid": "日期格式不正确，请使用 YYYY-MM-DD"})
+fields.List.default_error_messages.update({"invalid": "请填写列表"})
+fields.Dict.default_error_messages.update({"invalid": "请填写对象"})
+fields.Email.default_error_messages.update({"invalid": "邮箱格式不正确"})
+fields.URL.default_error_messages.update({"invalid": "网址格式不正确"})
+fields.Nested.default_error_messages.update({"type": "格式不正确"})
+validate.Length.message_min = "长度不能少于 {min}"
+validate.Length.message_max = "长度不能超过 {max}"
+validate.Length.message_all = "长度应在 {min} 到 {max} 之间"
+validate.Length.message_equal = "长度应为 {equal}"
+validate.Range.message_min = "应{min_op} {{min}}"
+validate.Range.message_max = "应{max_op} {{max}}"
+validate.Range.message_all = "应{min_op} {{min}} 且{max_op} {{max}}"
+validate.Range.message_gte = "大于或等于"
+validate.Range.message_gt = "大于"
+validate.Range.message_lte = "小于或等于"
+validate.Range.message_lt = "小于"
+validate.OneOf.default_message = "请从以下选项中选择：{choices}"
+validate.Regexp.default_message = "格式不正确"
+
+
+class BaseSchema(Schema):
+    """Refuses unknown fields (no mass assignment) with a Chinese message."""
+
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+    error_messages = {"unknown": "不允许的字段", "type": "请求内容必须是 JSON 对象"}
+
+
+class ObjectIdField(fields.Field):
+    """ObjectId in MongoDB, 24-hex string on the wire; bad input is a 422."""
+
+    default_error_messages = {"invalid": "编号格式不正确"}
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else str(value)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return ObjectId(value)
+        except (InvalidId, TypeError):
+            raise self.make_error("invalid") from None
+
+
+class BeijingDateTime(fields.DateTime):
+    """Aware datetimes: input without an offset means Beijing time; stored UTC; shown +08:00."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(BEIJING).isoformat()
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        parsed = super()._deserialize(value, attr, data, **kwargs)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=BEIJING)
+        return parsed.astimezone(dt.timezone.utc)
+
+
+class ErrorSchema(Schema):
+    code = fields.String(metadata={"description": "stable machine code", "example": "VALIDATION_ERROR"})
+    message = fields.String(metadata={"description": "message for the user, in Chinese"})
+    errors = fields.Dict(metadata={"description": "field errors: field name -> list of messages"})
+    request_id = fields.String()
+
+
+class PaginationArgs(BaseSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+def page_schema(item_schema, name):
+    """A paginated response schema: {items, page, page_size, total}."""
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item_schema)),
+        "page": fields.Integer(),
+        "page_size": fields.Integer(),
+        "total": fields.Integer(),
+    })
+
+
+def beijing_today():
+    return dt.datetime.now(BEIJING).date()
+
+
+__all__ = ["BaseSchema", "ObjectIdField", "BeijingDateTime", "ErrorSchema", "PaginationArgs",
+           "page_schema", "ValidationError", "BEIJING", "beijing_today"]

@@ -1,0 +1,69 @@
+"""Application factory."""
+
+import logging
+
+from flask import Flask
+from flask_smorest import Api
+
+from schemas.base import ErrorSchema, ObjectIdField
+from service import config as config_module
+from service.core import errors, requestlog
+from service.core.db import ensure_indexes, mongo
+
+# Feature blueprints, in the order they appear in the OpenAPI document.
+from service.health.routes import blp as health_blp
+from service.auth.routes import blp as auth_blp
+from service.staff.routes import blp as staff_blp
+
+BLUEPRINTS = [health_blp, auth_blp, staff_blp]
+
+log = logging.getLogger(__name__)
+
+
+class LingjunApi(Api):
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        # One error shape for everything: service.core.errors registers the handlers.
+        pass
+
+
+def create_app(config=None):
+    """Build the Flask app; `config` overrides defaults and the environment (tests)."""
+    settings = config_module.load(config)
+    app = Flask(__name__)
+    app.config.update(settings)
+    app.config.update(
+        API_TITLE="中小企业经营管理领军人才培训 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        API_SPEC_OPTIONS={
+            "components": {"securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer",
+                               "description": "token from POST /api/v1/auth/wx-login"}}},
+            "security": [{"bearerAuth": []}],
+        },
+        JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    requestlog.configure_logging(app.config["LOG_LEVEL"])
+    requestlog.init_app(app)
+    mongo.init_app(app)
+
+    api = LingjunApi(app)
+    api.register_field(ObjectIdField, "string", "objectid")
+    for blp in BLUEPRINTS:
+        api.register_blueprint(blp)
+    errors.register(app)
+    app.extensions["api"] = api
+
+    if app.config.get("ENSURE_INDEXES_ON_START", True):
+        with app.app_context():
+            ensure_indexes(mongo.db_for(app.config))
+    return app

@@ -1,0 +1,1 @@
+"""Login through WeChat, bearer tokens, binding a WeChat identity to a staff account."""

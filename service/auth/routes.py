@@ -1,0 +1,48 @@
+"""Login endpoints: /api/v1/auth/* and /api/v1/me."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schemas.auth import BindSchema, MeSchema, TokenSchema, WxLoginSchema
+from service.auth import service
+from service.core.auth import bearer_token, current_identity, hash_token, require
+
+blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="WeChat login and identity")
+
+
+@blp.route("/auth/wx-login")
+class WxLogin(MethodView):
+    @blp.doc(security=[])
+    @blp.arguments(WxLoginSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body):
+        """Log in with the code from wx.login(); returns a bearer token."""
+        return service.wx_login(code=body["code"])
+
+
+@blp.route("/auth/logout")
+class Logout(MethodView):
+    @require()
+    @blp.response(204)
+    def post(self):
+        """Revoke the bearer token used for this request."""
+        service.logout(token_hash=hash_token(bearer_token()))
+
+
+@blp.route("/auth/bind")
+class Bind(MethodView):
+    @require()
+    @blp.arguments(BindSchema)
+    @blp.response(200, MeSchema)
+    def post(self, body):
+        """Bind your WeChat identity to a staff account with its one-time binding code."""
+        return service.bind(user_id=current_identity().user_id, binding_code=body["binding_code"])
+
+
+@blp.route("/me")
+class Me(MethodView):
+    @require()
+    @blp.response(200, MeSchema)
+    def get(self):
+        """Who am I: user id, roles and scopes."""
+        return service.profile(user_id=current_identity().user_id)

@@ -1,0 +1,101 @@
+"""Login (wx-login), logout, bearer-token resolution and staff binding."""
+
+import datetime as dt
+import hmac
+import logging
+import secrets
+
+from flask import current_app
+
+from service.auth import repository as tokens
+from service.core.auth import TRAINEE, Identity, hash_token
+from service.core.errors import RuleViolation, ServiceUnavailable, Unauthorized
+from service.core.db import utcnow
+from service.core.wechat import CODE_USED, INVALID_CODE, RATE_LIMITED, WeChatError, get_gateway
+from service.staff import repository as staff_accounts
+from service.users import repository as users
+
+log = logging.getLogger(__name__)
+
+
+def _wechat_login_error(exc):
+    if exc.errcode == INVALID_CODE:
+        return RuleViolation("WX_CODE_INVALID", "登录凭证无效，请重新打开小程序", status=400)
+    if exc.errcode == CODE_USED:
+        return RuleViolation("WX_CODE_USED", "登录凭证已使用，请重新登录", status=400)
+    if exc.errcode == RATE_LIMITED:
+        return ServiceUnavailable("WECHAT_RATE_LIMITED", "微信登录繁忙，请稍后重试")
+    if exc.unavailable:
+        return ServiceUnavailable("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后重试")
+    log.warning("wechat login refused with errcode %s", exc.errcode)
+    return RuleViolation("WX_LOGIN_FAILED", "微信登录失败，请重新打开小程序", status=400)
+
+
+def wx_login(*, code):
+    """Exchange a wx.login() code for a bearer token; create the user on first login."""
+    try:
+        session = get_gateway().code_to_session(code)
+    except WeChatError as exc:
+        raise _wechat_login_error(exc) from None
+    if not session.get("openid"):
+        raise ServiceUnavailable("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后重试")
+    user = users.upsert_by_openid(openid=session["openid"], unionid=session.get("unionid"))
+    users.store_session_key(user_id=user["_id"], session_key=session.get("session_key", ""))
+    token = secrets.token_urlsafe(32)
+    expires_at = utcnow() + dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
+    tokens.insert(token_hash=hash_token(token), user_id=user["_id"], expires_at=expires_at)
+    return {"token": token, "token_type": "Bearer", "expires_at": expires_at,
+            "user": profile(user_id=user["_id"])}
+
+
+def logout(*, token_hash):
+    """Revoke the caller's token."""
+    tokens.delete(token_hash)
+
+
+def identity_for_token(*, token_hash):
+    """Resolve a bearer token to an Identity, or raise 401."""
+    token = tokens.find_valid(token_hash)
+    if token is None:
+        raise Unauthorized("TOKEN_INVALID", "登录已过期，请重新登录")
+    return identity_for_user(token["user_id"])
+
+
+def identity_for_user(user_id):
+    roles, regions, classes = {TRAINEE}, set(), set()
+    for account in staff_accounts.active_for_user(user_id):
+        roles.add(account["role"])
+        if account.get("region_code"):
+            regions.add(account["region_code"])
+        classes.update(account.get("class_ids") or ())
+    return Identity(user_id=user_id, roles=frozenset(roles), region_codes=frozenset(regions),
+                    class_ids=frozenset(classes))
+
+
+def profile(*, user_id):
+    """What /me shows: the user, their roles and scopes (never the session_key)."""
+    user = users.get(user_id)
+    identity = identity_for_user(user_id)
+    return {
+        "id": user["_id"],
+        "roles": sorted(identity.roles),
+        "region_codes": sorted(identity.region_codes),
+        "class_ids": sorted(identity.class_ids),
+        "name": user.get("name"),
+        "has_unionid": bool(user.get("unionid")),
+        "created_at": user["created_at"],
+    }
+
+
+def binding_code_hash(code):
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, code.strip().upper().encode(), "sha256").hexdigest()
+
+
+def bind(*, user_id, binding_code):
+    """Bind the caller's WeChat identity to the staff account holding this one-time code."""
+    account = staff_accounts.claim_binding(code_hash=binding_code_hash(binding_code), user_id=user_id)
+    if account is None:
+        raise RuleViolation("BINDING_CODE_INVALID", "绑定码无效、已使用或已过期，请向管理员重新获取",
+                            status=400)
+    return profile(user_id=user_id)

@@ -1,0 +1,90 @@
+"""Configuration: built-in defaults, then the environment, then an explicit mapping."""
+
+import os
+
+# Values that are fine on a laptop and never acceptable in production.
+DEV_SECRET_KEY = "dev-secret-key-change-me"
+DEV_DATA_KEY = "dev-data-key-change-me"
+REAL_WECHAT_API_BASE = "https://api.weixin.qq.com/"
+
+
+class DefaultConfig:
+    APP_ENV = "development"
+    MONGODB_URI = None  # None: start the embedded database
+    MONGODB_DB = "lingjun"
+    EMBEDDED_DATA_DIR = "./var/mongo"
+    SECRET_KEY = DEV_SECRET_KEY
+    DATA_KEY = DEV_DATA_KEY
+    WECHAT_APPID = ""
+    WECHAT_SECRET = ""
+    WECHAT_API_BASE = REAL_WECHAT_API_BASE
+    WECHAT_TIMEOUT_SECONDS = 5
+    TOKEN_TTL_HOURS = 72
+    BINDING_CODE_TTL_HOURS = 72
+    MONGODB_SERVER_SELECTION_TIMEOUT_MS = 5000
+    MONGODB_SOCKET_TIMEOUT_MS = 10000
+    PAGE_SIZE_DEFAULT = 20
+    PAGE_SIZE_MAX = 100
+    LOG_LEVEL = "INFO"
+
+
+# Settings read from the environment; everything else comes only from DefaultConfig
+# or the mapping passed to create_app (tests).
+ENV_SETTINGS = {
+    "APP_ENV": str,
+    "MONGODB_URI": str,
+    "MONGODB_DB": str,
+    "EMBEDDED_DATA_DIR": str,
+    "SECRET_KEY": str,
+    "DATA_KEY": str,
+    "WECHAT_APPID": str,
+    "WECHAT_SECRET": str,
+    "WECHAT_API_BASE": str,
+    "TOKEN_TTL_HOURS": int,
+    "BINDING_CODE_TTL_HOURS": int,
+    "LOG_LEVEL": str,
+}
+
+
+class ConfigError(RuntimeError):
+    """The service refuses to start with this configuration."""
+
+
+def load(overrides=None):
+    """Merge defaults, environment and explicit overrides into one dict."""
+    settings = {k: v for k, v in vars(DefaultConfig).items() if k.isupper()}
+    for name, cast in ENV_SETTINGS.items():
+        raw = os.environ.get(name)
+        if raw not in (None, ""):
+            settings[name] = cast(raw)
+    settings.update(overrides or {})
+    if settings["WECHAT_API_BASE"] and not settings["WECHAT_API_BASE"].endswith("/"):
+        settings["WECHAT_API_BASE"] += "/"
+    check_production(settings)
+    return settings
+
+
+def is_fake_wechat(api_base):
+    host = api_base.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    return host in ("127.0.0.1", "localhost", "::1", "[::1]") or host.startswith("127.")
+
+
+def check_production(settings):
+    """Refuse to run production with development secrets or the fake WeChat; name each problem."""
+    if settings["APP_ENV"] != "production":
+        return
+    problems = []
+    if settings["SECRET_KEY"] in (DEV_SECRET_KEY, "") or len(settings["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+    if settings["DATA_KEY"] in (DEV_DATA_KEY, "") or len(settings["DATA_KEY"]) < 32:
+        problems.append("DATA_KEY is the development default or shorter than 32 characters")
+    if not settings["WECHAT_APPID"]:
+        problems.append("WECHAT_APPID is not set")
+    if not settings["WECHAT_SECRET"]:
+        problems.append("WECHAT_SECRET is not set")
+    if is_fake_wechat(settings["WECHAT_API_BASE"]):
+        problems.append(f"WECHAT_API_BASE points at the fake WeChat ({settings['WECHAT_API_BASE']})")
+    if not settings["MONGODB_URI"]:
+        problems.append("MONGODB_URI is not set (the embedded database is for development only)")
+    if problems:
+        raise ConfigError("APP_ENV=production refused: " + "; ".join(problems))

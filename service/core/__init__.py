@@ -1,0 +1,1 @@
+"""Core pieces every feature uses: config, database, errors, auth, WeChat."""

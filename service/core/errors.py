@@ -1,0 +1,129 @@
+"""Domain errors and the one place that turns every failure into the JSON error shape.
+
+Shape: {"code": "STABLE_CODE", "message": "中文说明", "errors": {...}, "request_id": "..."}
+"""
+
+import logging
+
+from flask import g, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class AppError(Exception):
+    """Base of every error a service function raises on purpose."""
+
+    status = 400
+    code = "BAD_REQUEST"
+    message = "请求有误"
+
+    def __init__(self, code=None, message=None, *, errors=None, status=None, extra=None):
+        super().__init__(code or self.code)
+        self.code = code or self.code
+        self.message = message or self.message
+        self.errors = errors or {}
+        self.status = status or self.status
+        self.extra = extra or {}
+
+
+class Unauthorized(AppError):
+    status = 401
+    code = "UNAUTHORIZED"
+    message = "请先登录"
+
+
+class Forbidden(AppError):
+    status = 403
+    code = "FORBIDDEN"
+    message = "没有权限进行此操作"
+
+
+class NotFound(AppError):
+    status = 404
+    code = "NOT_FOUND"
+    message = "找不到要访问的内容"
+
+
+class Conflict(AppError):
+    status = 409
+    code = "CONFLICT"
+    message = "数据已被他人修改，请刷新后重试"
+
+
+class RuleViolation(AppError):
+    """A programme rule refuses the request (deadline passed, quota full, ...)."""
+
+    status = 422
+    code = "RULE_VIOLATION"
+    message = "不符合规定，无法办理"
+
+    def __init__(self, code, message, *, errors=None, status=None, extra=None):
+        super().__init__(code, message, errors=errors, status=status, extra=extra)
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    code = "SERVICE_UNAVAILABLE"
+    message = "服务暂时不可用，请稍后重试"
+
+
+# Codes and Chinese messages for failures raised by Flask / flask-smorest / werkzeug.
+HTTP_ERRORS = {
+    400: ("BAD_REQUEST", "请求格式有误"),
+    401: ("UNAUTHORIZED", "请先登录"),
+    403: ("FORBIDDEN", "没有权限进行此操作"),
+    404: ("NOT_FOUND", "找不到要访问的内容"),
+    405: ("METHOD_NOT_ALLOWED", "不支持这种请求方式"),
+    409: ("CONFLICT", "数据冲突，请刷新后重试"),
+    413: ("PAYLOAD_TOO_LARGE", "上传的内容太大"),
+    415: ("UNSUPPORTED_MEDIA_TYPE", "请求内容类型不受支持，请使用 JSON"),
+    422: ("VALIDATION_ERROR", "填写的内容有误，请检查后重试"),
+    429: ("TOO_MANY_REQUESTS", "操作太频繁，请稍后再试"),
+    500: ("INTERNAL_ERROR", "系统开小差了，请稍后重试"),
+    503: ("SERVICE_UNAVAILABLE", "服务暂时不可用，请稍后重试"),
+}
+
+
+def error_body(code, message, errors=None, **extra):
+    body = {"code": code, "message": message, "errors": errors or {},
+            "request_id": g.get("request_id", "")}
+    body.update(extra)
+    return body
+
+
+def _validation_errors(exc):
+    """flask-smorest puts marshmallow messages under data['messages'][location]."""
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    if isinstance(messages, dict) and len(messages) == 1:
+        return next(iter(messages.values()))
+    return messages
+
+
+def handle_app_error(exc):
+    return jsonify(error_body(exc.code, exc.message, exc.errors, **exc.extra)), exc.status
+
+
+def handle_http_exception(exc):
+    code, message = HTTP_ERRORS.get(exc.code, ("HTTP_%s" % exc.code, "请求无法处理"))
+    errors = _validation_errors(exc) if exc.code in (400, 422) else {}
+    if exc.code == 400 and errors:
+        code, message = HTTP_ERRORS[422]
+    response = jsonify(error_body(code, message, errors))
+    response.status_code = exc.code
+    if exc.code == 405 and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def handle_unexpected(exc):
+    # The trace goes to the log (with the request id), never into the body.
+    log.exception("unhandled error")
+    code, message = HTTP_ERRORS[500]
+    return jsonify(error_body(code, message)), 500
+
+
+def register(app):
+    app.register_error_handler(AppError, handle_app_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,46 @@
+"""Request ids: one per request, on every log line and in every error body."""
+
+import logging
+import re
+import uuid
+
+from flask import g, has_request_context, request
+
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+_base_factory = logging.getLogRecordFactory()
+
+
+def _record_with_request_id(*args, **kwargs):
+    record = _base_factory(*args, **kwargs)
+    record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+    return record
+
+
+def configure_logging(level):
+    # Every record, whichever handler gets it, carries the request id.
+    logging.setLogRecordFactory(_record_with_request_id)
+    root = logging.getLogger()
+    if not any(getattr(h, "_lingjun", False) for h in root.handlers):
+        handler = logging.StreamHandler()
+        handler._lingjun = True
+        handler.setFormatter(logging.Formatter(
+            "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(level)
+    # At DEBUG these log full URLs and command documents: login codes, secrets, personal data.
+    for noisy in ("wechatpy", "urllib3", "pymongo"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def init_app(app):
+    @app.before_request
+    def assign_request_id():
+        incoming = request.headers.get("X-Request-ID", "")
+        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+    @app.after_request
+    def echo_request_id(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        return response

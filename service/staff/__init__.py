@@ -1,0 +1,1 @@
+"""Staff accounts (supervisors, province staff, organizers) created by an admin."""

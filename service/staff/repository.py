@@ -1,0 +1,71 @@
+"""The `staff_accounts` collection.
+
+A staff account carries one role and its scope. It is created unbound with a one-time
+binding code (stored hashed); the person logs in through WeChat and binds it, which
+sets `user_id`. A user's staff roles are the union of the active accounts bound to them.
+"""
+
+from pymongo import IndexModel, ReturnDocument
+
+from service.core.db import collection, declare_indexes, utcnow
+
+STAFF = "staff_accounts"
+
+declare_indexes(
+    STAFF,
+    IndexModel("binding.code_hash", unique=True, name="binding_code_unique",
+               partialFilterExpression={"binding.code_hash": {"$type": "string"}}),
+    IndexModel([("user_id", 1), ("active", 1)], name="user_active"),
+    IndexModel([("role", 1), ("region_code", 1)], name="role_region"),
+    IndexModel("class_ids", name="class_ids"),
+)
+
+
+def insert(doc):
+    collection(STAFF).insert_one(doc)
+    return doc
+
+
+def get(account_id):
+    return collection(STAFF).find_one({"_id": account_id})
+
+
+def active_for_user(user_id):
+    return list(collection(STAFF).find({"user_id": user_id, "active": True},
+                                       {"role": 1, "region_code": 1, "class_ids": 1}))
+
+
+def list_accounts(*, role=None, region_code=None, skip=0, limit=20):
+    query = {}
+    if role:
+        query["role"] = role
+    if region_code:
+        query["region_code"] = region_code
+    cursor = collection(STAFF).find(query, {"binding.code_hash": 0}).sort("_id", 1).skip(skip).limit(limit)
+    return list(cursor), collection(STAFF).count_documents(query)
+
+
+def claim_binding(*, code_hash, user_id):
+    """Consume a binding code in one conditional update: unexpired, unused, active account."""
+    now = utcnow()
+    return collection(STAFF).find_one_and_update(
+        {"binding.code_hash": code_hash, "binding.expires_at": {"$gt": now}, "active": True,
+         "user_id": None},
+        {"$set": {"user_id": user_id, "bound_at": now}, "$unset": {"binding": ""}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def set_binding(*, account_id, code_hash, expires_at):
+    return collection(STAFF).find_one_and_update(
+        {"_id": account_id},
+        {"$set": {"binding": {"code_hash": code_hash, "expires_at": expires_at}, "user_id": None},
+         "$unset": {"bound_at": ""}},
+        return_document=ReturnDocument.AFTER,
+    )
+
+
+def update(*, account_id, changes):
+    return collection(STAFF).find_one_and_update(
+        {"_id": account_id}, {"$set": {**changes, "updated_at": utcnow()}},
+        return_document=ReturnDocument.AFTER)

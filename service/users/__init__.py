@@ -1,0 +1,1 @@
+"""People who log in through WeChat (one document per openid)."""
