@@ -14,8 +14,11 @@ from service.core.db import ensure_indexes, mongo
 from service.health.routes import blp as health_blp
 from service.auth.routes import blp as auth_blp
 from service.staff.routes import blp as staff_blp
+from service.programmes.routes import blp as programmes_blp
+from service.classes.routes import blp as classes_blp
+from service.registry.routes import blp as registry_blp
 
-BLUEPRINTS = [health_blp, auth_blp, staff_blp]
+BLUEPRINTS = [health_blp, auth_blp, staff_blp, programmes_blp, classes_blp, registry_blp]
 
 log = logging.getLogger(__name__)
 

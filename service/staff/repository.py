@@ -69,3 +69,19 @@ def update(*, account_id, changes):
     return collection(STAFF).find_one_and_update(
         {"_id": account_id}, {"$set": {**changes, "updated_at": utcnow()}},
         return_document=ReturnDocument.AFTER)
+
+
+def supervisors_of(class_id):
+    return list(collection(STAFF).find({"class_ids": class_id, "role": "supervisor"},
+                                       {"name": 1, "user_id": 1, "active": 1}).sort("_id", 1))
+
+
+def find_many(account_ids):
+    return list(collection(STAFF).find({"_id": {"$in": list(account_ids)}}))
+
+
+def set_class_supervisors(*, class_id, staff_ids):
+    """Make exactly `staff_ids` the supervisors of the class (idempotent, so safe to retry)."""
+    collection(STAFF).update_many({"_id": {"$in": list(staff_ids)}}, {"$addToSet": {"class_ids": class_id}})
+    collection(STAFF).update_many({"class_ids": class_id, "_id": {"$nin": list(staff_ids)}},
+                                  {"$pull": {"class_ids": class_id}})

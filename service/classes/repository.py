@@ -1,0 +1,66 @@
+"""The `classes` collection.
+
+A class document embeds its sessions and its quota table:
+  sessions: [{_id, title, teacher, content_area, kind, location, starts_at, ends_at, checkin}]
+  quotas:   {"<region_code>": {"places": n, "used": m}}
+Embedding makes every timetable and quota change one atomic single-document update:
+organizer edits carry the expected `version` in the filter (optimistic concurrency, so the
+overlap and capacity checks hold for exactly the state they were made on), and the quota
+counter moves with a conditional `$inc` that can never pass `places`.
+"""
+
+from pymongo import IndexModel, ReturnDocument
+
+from service.core.db import collection, declare_indexes
+
+CLASSES = "classes"
+
+declare_indexes(
+    CLASSES,
+    IndexModel([("year", -1), ("status", 1), ("start_date", 1)], name="year_status_start"),
+    IndexModel([("programme_id", 1), ("start_date", 1)], name="programme_start"),
+    IndexModel("sessions._id", name="session_id"),
+    IndexModel("sessions.starts_at", name="session_starts"),
+)
+
+
+def insert(doc):
+    collection(CLASSES).insert_one(doc)
+    return doc
+
+
+def get(class_id, projection=None):
+    return collection(CLASSES).find_one({"_id": class_id}, projection)
+
+
+def find(query, *, skip, limit, projection=None):
+    cursor = collection(CLASSES).find(query, projection).sort([("start_date", 1), ("_id", 1)])
+    return list(cursor.skip(skip).limit(limit)), collection(CLASSES).count_documents(query)
+
+
+def update_versioned(*, class_id, version, update, extra_filter=None):
+    """Apply `update` only if the class is still at `version`; returns the new document or None."""
+    query = {"_id": class_id, "version": version, **(extra_filter or {})}
+    update = {**update, "$inc": {**update.get("$inc", {}), "version": 1}}
+    return collection(CLASSES).find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
+
+
+def take_quota_place(*, class_id, region_code):
+    """Count one place against a region's quota unless it is full (one conditional update)."""
+    used, places = f"quotas.{region_code}.used", f"quotas.{region_code}.places"
+    result = collection(CLASSES).update_one(
+        {"_id": class_id, "$expr": {"$lt": [f"${used}", f"${places}"]}}, {"$inc": {used: 1}})
+    return result.modified_count == 1
+
+
+def release_quota_place(*, class_id, region_code):
+    """Give a counted place back (never below zero)."""
+    used = f"quotas.{region_code}.used"
+    result = collection(CLASSES).update_one({"_id": class_id, used: {"$gt": 0}}, {"$inc": {used: -1}})
+    return result.modified_count == 1
+
+
+def has_registrations(class_id):
+    # The registrations collection belongs to the registration feature; reading its existence
+    # here keeps the date-move rule in one place without an import cycle.
+    return collection("registrations").count_documents({"class_id": class_id}, limit=1) > 0

@@ -1,0 +1,1 @@
+"""Programme years (培训项目): the yearly plan with its eligibility switches."""
