@@ -17,8 +17,11 @@ from service.staff.routes import blp as staff_blp
 from service.programmes.routes import blp as programmes_blp
 from service.classes.routes import blp as classes_blp
 from service.registry.routes import blp as registry_blp
+from service.trainees.routes import blp as trainees_blp
+from service.registrations.routes import blp as registrations_blp
 
-BLUEPRINTS = [health_blp, auth_blp, staff_blp, programmes_blp, classes_blp, registry_blp]
+BLUEPRINTS = [health_blp, auth_blp, staff_blp, programmes_blp, classes_blp, registry_blp, trainees_blp,
+              registrations_blp]
 
 log = logging.getLogger(__name__)
 

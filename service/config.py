@@ -23,6 +23,14 @@ class DefaultConfig:
     BINDING_CODE_TTL_HOURS = 72
     MONGODB_SERVER_SELECTION_TIMEOUT_MS = 5000
     MONGODB_SOCKET_TIMEOUT_MS = 10000
+    PHONE_EXCHANGES_PER_DAY = 5  # getPhoneNumber exchanges cost the operator money
+    # Subscribe-message template ids by purpose (set the real ids from the WeChat console).
+    WECHAT_TEMPLATES = {
+        "registration_decision": "TPL_REGISTRATION_DECISION",
+        "leave_decision": "TPL_LEAVE_DECISION",
+        "class_notice": "TPL_CLASS_NOTICE",
+    }
+    OUTBOX_DISPATCH_SECONDS = 30
     PAGE_SIZE_DEFAULT = 20
     PAGE_SIZE_MAX = 100
     LOG_LEVEL = "INFO"

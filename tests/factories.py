@@ -62,3 +62,36 @@ def create_class(client, admin_token, programme_id, publish=False, **overrides):
         assert published.status_code == 200, published.json
         klass = published.json
     return klass
+
+
+def id_number(birth="19700101", sequence=1, male=True, area="110105"):
+    """A valid 18-digit ID number (居民身份证号码): male when the 17th digit is odd."""
+    seventeenth = sequence * 2 + (1 if male else 0)
+    base = f"{area}{birth}{seventeenth:03d}"[:17]
+    from stdnum.cn import ric
+
+    return base + ric.calc_check_digit(base + "0")
+
+
+def credit_code(serial=1, region="110000"):
+    """A valid unified social credit code (GB 32100)."""
+    from stdnum.cn import uscc
+
+    base = f"91{region}MA{serial:07d}"[:17]
+    return base + uscc.calc_check_digit(base)
+
+
+def profile_body(serial=1, region_code="110000", male=True, **overrides):
+    return {
+        "name": "张伟", "gender": "male" if male else "female",
+        "id_number": id_number(sequence=serial, male=male), "mobile": f"139{serial:08d}",
+        "email": "zhangwei@example.com", "political_status": "中共党员", "ethnicity": "汉族",
+        "position": "董事长", "management_years": 15, "address": "北京市朝阳区建国路1号",
+        "education": [{"school": "清华大学", "start": "1988-09", "end": "1992-07", "major": "机械工程",
+                       "degree": "学士"}],
+        "social_positions": ["市工商联常委"], "honours": ["优秀企业家"],
+        "enterprise": {"name": f"北京精工科技有限公司{serial}", "credit_code": credit_code(serial, region_code),
+                       "region_code": region_code, "website": "https://example.com", "listed": False,
+                       "ipo_plan": {"stage": "tutoring", "board": "star"}, "titles": ["小巨人", "高新技术企业"]},
+        **overrides,
+    }

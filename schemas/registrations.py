@@ -1,0 +1,148 @@
+"""Registration shapes."""
+
+from marshmallow import Schema, fields, validate
+
+from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+
+STATES = ("draft", "submitted", "returned", "recommended", "rejected", "admitted", "waitlisted", "confirmed",
+          "withdrawn", "cancelled")
+ACTIONS = ("recommend", "return", "reject", "admit", "waitlist", "cancel", "approve_withdrawal")
+
+
+class RegistrationCreateSchema(BaseSchema):
+    class_id = ObjectIdField(required=True)
+    attachment_ids = fields.List(ObjectIdField(), load_default=list, validate=validate.Length(max=10))
+    note = fields.String(load_default="", validate=validate.Length(max=500),
+                         metadata={"description": "参训需求 / 备注"})
+
+
+class RegistrationEditSchema(BaseSchema):
+    attachment_ids = fields.List(ObjectIdField(), validate=validate.Length(max=10))
+    note = fields.String(validate=validate.Length(max=500))
+
+
+class ReasonSchema(BaseSchema):
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class RequiredReasonSchema(BaseSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+
+
+class DecisionSchema(BaseSchema):
+    action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class BulkDecisionSchema(DecisionSchema):
+    registration_ids = fields.List(ObjectIdField(), required=True, validate=validate.Length(min=1, max=100))
+
+
+class ReviewListArgs(PaginationArgs):
+    class_id = ObjectIdField()
+    region_code = fields.String(validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))
+    state = fields.String(validate=validate.OneOf(STATES))
+
+
+class RosterArgs(BaseSchema):
+    region_code = fields.String(validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))
+    for_certificates = fields.Boolean(load_default=False,
+                                      metadata={"description": "organizers only: full ID numbers for certificates"})
+
+
+class HistorySchema(Schema):
+    at = BeijingDateTime()
+    by = ObjectIdField()
+    from_state = fields.String(attribute="from", data_key="from", allow_none=True)
+    to_state = fields.String(attribute="to", data_key="to")
+    reason = fields.String(allow_none=True)
+
+
+class SnapshotSchema(Schema):
+    name = fields.String()
+    gender = fields.String()
+    birth_date = fields.String()
+    id_number = fields.String(attribute="id_number_masked")
+    mobile = fields.String(attribute="mobile_masked")
+    email = fields.String(allow_none=True)
+    political_status = fields.String()
+    ethnicity = fields.String()
+    position = fields.String()
+    management_years = fields.Integer()
+    address = fields.String()
+    education = fields.List(fields.Dict())
+    social_positions = fields.List(fields.String())
+    honours = fields.List(fields.String())
+    enterprise = fields.Dict()
+
+
+class ChecksSchema(Schema):
+    credit_code_valid = fields.Boolean()
+    little_giant_required = fields.Boolean()
+    little_giant_valid = fields.Boolean()
+    little_giant_valid_until = fields.String(allow_none=True)
+    other_active_registrations_of_enterprise = fields.Integer()
+    prior_training = fields.Boolean()
+    quota_places = fields.Integer()
+    quota_left = fields.Integer()
+
+
+class WithdrawalRequestSchema(Schema):
+    at = BeijingDateTime()
+    reason = fields.String()
+
+
+class RegistrationSchema(Schema):
+    id = ObjectIdField(attribute="_id")
+    class_id = ObjectIdField()
+    programme_id = ObjectIdField()
+    year = fields.Integer()
+    state = fields.String()
+    state_label = fields.String()
+    region_code = fields.String(allow_none=True)
+    enterprise_name = fields.String(allow_none=True)
+    counted = fields.Boolean(metadata={"description": "holds one of the region's quota places"})
+    attachment_ids = fields.List(ObjectIdField())
+    note = fields.String()
+    withdrawal_request = fields.Nested(WithdrawalRequestSchema, allow_none=True)
+    snapshot = fields.Nested(SnapshotSchema, allow_none=True)
+    history = fields.List(fields.Nested(HistorySchema))
+    checks = fields.Nested(ChecksSchema, allow_none=True)
+    submitted_at = BeijingDateTime(allow_none=True)
+    created_at = BeijingDateTime()
+    updated_at = BeijingDateTime()
+    version = fields.Integer()
+
+
+RegistrationPageSchema = page_schema(RegistrationSchema, "RegistrationPage")
+
+
+class BulkResultSchema(Schema):
+    id = ObjectIdField()
+    ok = fields.Boolean()
+    state = fields.String()
+    code = fields.String()
+    message = fields.String()
+
+
+class BulkDecisionResultSchema(Schema):
+    results = fields.List(fields.Nested(BulkResultSchema))
+    succeeded = fields.Integer()
+    failed = fields.Integer()
+
+
+class AdmissionNoticeSchema(Schema):
+    registration_id = ObjectIdField()
+    title = fields.String()
+    trainee_name = fields.String()
+    enterprise_name = fields.String()
+    class_name = fields.String()
+    institution = fields.String()
+    start_date = fields.String()
+    end_date = fields.String()
+    venue = fields.Dict()
+    report_at = BeijingDateTime(allow_none=True, metadata={"description": "check-in of the first session opens"})
+    what_to_bring = fields.List(fields.String())
+    checkin_reference = fields.String(metadata={"description": "your personal check-in code reference"})
+    supervisors = fields.List(fields.String())
+    issued_at = BeijingDateTime()

@@ -1,0 +1,175 @@
+"""The staff side: province review (推荐/退回/不通过) and organizer admission (录取/候补/不录取)."""
+
+from service.classes import repository as classes_repo
+from service.classes import service as classes
+from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR, ensure_region
+from service.core.db import utcnow
+from service.core.errors import AppError, Forbidden, NotFound, RuleViolation
+from service.outbox import service as outbox
+from service.programmes import service as programmes
+from service.registrations import checks, repository
+from service.registrations.service import get_or_raise, move
+from service.registrations.states import (ADMITTED, LABELS, ORGANIZER_ACTIONS, PROVINCE_ACTIONS, RECOMMENDED,
+                                          WITHDRAWN)
+
+MAX_BULK = 100
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+def can_read(identity, registration):
+    return (registration["user_id"] == identity.user_id or identity.is_admin
+            or (PROVINCE_STAFF in identity.roles and registration.get("region_code") in identity.region_codes)
+            or identity.supervises(registration["class_id"]))
+
+
+def readable_or_raise(*, registration_id, identity):
+    registration = repository.get(registration_id)
+    # 404 for someone else's registration: do not confirm it exists.
+    if registration is None or not can_read(identity, registration):
+        raise NotFound("REGISTRATION_NOT_FOUND", "报名记录不存在")
+    return registration
+
+
+def scope_query(identity, *, class_id=None, region_code=None, state=None):
+    """The registrations a staff member may list, as a MongoDB filter."""
+    query = {"state": {"$ne": "draft"}}
+    if identity.is_admin:
+        if region_code:
+            query["region_code"] = region_code
+    elif PROVINCE_STAFF in identity.roles:
+        if region_code:
+            ensure_region(identity, region_code)
+            query["region_code"] = region_code
+        else:
+            query["region_code"] = {"$in": list(identity.region_codes)}
+    elif SUPERVISOR in identity.roles:
+        if class_id is None or class_id not in identity.class_ids:
+            raise Forbidden("OUT_OF_SCOPE", "只能查看您负责班级的报名")
+        if region_code:
+            query["region_code"] = region_code
+    else:
+        raise Forbidden("ROLE_REQUIRED", "您没有权限查看报名列表")
+    if class_id:
+        query["class_id"] = class_id
+    if state:
+        query["state"] = state
+    return query
+
+
+def list_for_review(*, identity, class_id=None, region_code=None, state=None, page=1, page_size=20):
+    items, total = repository.find(scope_query(identity, class_id=class_id, region_code=region_code, state=state),
+                                   skip=(page - 1) * page_size, limit=page_size)
+    return {"items": [with_checks(r) for r in items], "total": total, "page": page, "page_size": page_size}
+
+
+def with_checks(registration):
+    class_doc = classes.get_or_raise(class_id=registration["class_id"])
+    programme = programmes.get_or_raise(programme_id=registration["programme_id"])
+    return {**registration, "checks": checks.review_figures(registration, programme=programme, class_doc=class_doc)}
+
+
+# ---- deciding --------------------------------------------------------------------------
+
+def _notify(registration, *, reason=None):
+    class_doc = classes.get_or_raise(class_id=registration["class_id"])
+    outbox.enqueue(
+        user_id=registration["user_id"], template="registration_decision",
+        page=f"pages/registration/detail?id={registration['_id']}",
+        data={"thing1": {"value": class_doc["name"][:20]}, "phrase2": {"value": LABELS[registration["state"]][:5]},
+              "thing3": {"value": (reason or "请在小程序中查看详情")[:20]}},
+        dedupe_key=f"registration:{registration['_id']}:v{registration['version']}")
+
+
+def end(registration, *, to_state, by, reason=None):
+    """Move to a final state; a counted place goes back to the region's quota."""
+    moved = move(registration, to_state=to_state, by=by, reason=reason,
+                 set_fields={"counted": False}, unset=("withdrawal_request",))
+    if registration.get("counted"):
+        classes_repo.release_quota_place(class_id=registration["class_id"], region_code=registration["region_code"])
+    return moved
+
+
+def _recommend(registration, *, by):
+    """Take a quota place (one conditional update) and then record the recommendation."""
+    if not classes_repo.take_quota_place(class_id=registration["class_id"], region_code=registration["region_code"]):
+        raise RuleViolation("QUOTA_FULL", "本地区该班次名额已满，无法推荐；可联系组织方调整名额")
+    try:
+        return move(registration, to_state=RECOMMENDED, by=by,
+                    set_fields={"counted": True, "recommended_at": utcnow()})
+    except Exception:
+        # Someone else decided first: give the place back so the quota stays exact.
+        classes_repo.release_quota_place(class_id=registration["class_id"], region_code=registration["region_code"])
+        raise
+
+
+def _offer_place_to_waitlist(registration, *, by):
+    """An admitted trainee left: admit the region's first waitlisted registration."""
+    candidate = repository.first_waitlisted(class_id=registration["class_id"], region_code=registration["region_code"])
+    if candidate is None:
+        return None
+    try:
+        admitted = move(candidate, to_state=ADMITTED, by=by, reason="递补录取", set_fields={"admitted_at": utcnow()})
+    except AppError:
+        return None
+    _notify(admitted, reason="您已递补录取，请及时确认参训")
+    return admitted
+
+
+def decide(*, registration_id, action, identity, reason=None):
+    """Apply one staff decision; the trainee is notified through the outbox."""
+    registration = get_or_raise(registration_id=registration_id)
+    if action in PROVINCE_ACTIONS and registration["state"] == "submitted":
+        table, role = PROVINCE_ACTIONS, PROVINCE_STAFF
+    elif action in ORGANIZER_ACTIONS:
+        table, role = ORGANIZER_ACTIONS, ADMIN
+    else:
+        table, role = PROVINCE_ACTIONS, PROVINCE_STAFF
+    if action not in table:
+        raise RuleViolation("ACTION_INVALID", "不支持的操作")
+    if role == PROVINCE_STAFF:
+        if not can_read(identity, registration) or not (identity.is_admin or PROVINCE_STAFF in identity.roles):
+            raise Forbidden("OUT_OF_SCOPE", "只能审核本地区企业的报名")
+        ensure_region(identity, registration["region_code"])
+    elif not identity.is_admin:
+        raise Forbidden("ROLE_REQUIRED", "录取由组织方（人才交流中心）决定")
+    from_states, to_state, reason_required = table[action]
+    if registration["state"] not in from_states:
+        raise RuleViolation("REGISTRATION_STATE_INVALID",
+                            f"报名当前为“{LABELS[registration['state']]}”，不能{ACTION_NAMES[action]}")
+    if reason_required and not reason:
+        raise RuleViolation("REASON_REQUIRED", "请填写原因", errors={"reason": ["请填写原因"]})
+    if action == "approve_withdrawal" and not registration.get("withdrawal_request"):
+        raise RuleViolation("WITHDRAWAL_NOT_REQUESTED", "学员未申请退出")
+    by = identity.user_id
+    if action == "recommend":
+        decided = _recommend(registration, by=by)
+    elif to_state in ("rejected", "cancelled", WITHDRAWN):
+        decided = end(registration, to_state=to_state, by=by, reason=reason or (
+            registration.get("withdrawal_request") or {}).get("reason"))
+    else:
+        decided = move(registration, to_state=to_state, by=by, reason=reason,
+                       set_fields={f"{to_state}_at": utcnow()})
+    _notify(decided, reason=reason)
+    if registration["state"] in (ADMITTED, "confirmed") and to_state in (WITHDRAWN, "cancelled"):
+        _offer_place_to_waitlist(registration, by=by)
+    return decided
+
+
+ACTION_NAMES = {"recommend": "推荐", "return": "退回", "reject": "不通过", "admit": "录取", "waitlist": "列入候补",
+                "cancel": "取消", "approve_withdrawal": "批准退出"}
+
+
+def decide_many(*, registration_ids, action, identity, reason=None):
+    """Decide several registrations; each succeeds or fails on its own."""
+    if len(registration_ids) > MAX_BULK:
+        raise RuleViolation("BULK_TOO_LARGE", f"一次最多处理 {MAX_BULK} 条")
+    results = []
+    for registration_id in dict.fromkeys(registration_ids):
+        try:
+            decided = decide(registration_id=registration_id, action=action, identity=identity, reason=reason)
+            results.append({"id": registration_id, "ok": True, "state": decided["state"]})
+        except AppError as exc:
+            results.append({"id": registration_id, "ok": False, "code": exc.code, "message": exc.message})
+    return {"results": results, "succeeded": sum(r["ok"] for r in results),
+            "failed": sum(not r["ok"] for r in results)}

@@ -1,0 +1,76 @@
+"""Collections `trainee_profiles` (one per user, _id = user id), `phone_exchange_counters`,
+and the GridFS bucket `attachments`."""
+
+import gridfs
+from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from service.core.db import collection, declare_indexes, get_db, utcnow
+
+PROFILES = "trainee_profiles"
+PHONE_COUNTERS = "phone_exchange_counters"
+ATTACHMENTS_BUCKET = "attachments"
+
+declare_indexes(
+    PROFILES,
+    # One profile per person: the same ID number cannot be used from two WeChat accounts.
+    IndexModel("id_number_hash", unique=True, name="id_number_unique",
+               partialFilterExpression={"id_number_hash": {"$type": "string"}}),
+    IndexModel("enterprise.credit_code", name="credit_code"),
+)
+declare_indexes(PHONE_COUNTERS, IndexModel("expires_at", expireAfterSeconds=0))
+declare_indexes(f"{ATTACHMENTS_BUCKET}.files", IndexModel("metadata.owner_id", name="owner"))
+
+
+class IdNumberTaken(Exception):
+    pass
+
+
+def get(user_id):
+    return collection(PROFILES).find_one({"_id": user_id})
+
+
+def save(*, user_id, fields):
+    """Create or replace the profile fields (the mobile fields only when given)."""
+    try:
+        return collection(PROFILES).find_one_and_update(
+            {"_id": user_id}, {"$set": {**fields, "updated_at": utcnow()}, "$setOnInsert": {"created_at": utcnow()}},
+            upsert=True, return_document=ReturnDocument.AFTER)
+    except DuplicateKeyError:
+        raise IdNumberTaken() from None
+
+
+def count_phone_exchange(*, key, limit, expires_at):
+    """Count one exchange unless `limit` is reached (atomic: the filter fails, the upsert collides)."""
+    try:
+        collection(PHONE_COUNTERS).find_one_and_update(
+            {"_id": key, "count": {"$lt": limit}},
+            {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": expires_at}}, upsert=True)
+        return True
+    except DuplicateKeyError:
+        return False
+
+
+def bucket():
+    return gridfs.GridFSBucket(get_db(), bucket_name=ATTACHMENTS_BUCKET)
+
+
+def store_attachment(*, owner_id, kind, filename, content_type, data):
+    return bucket().upload_from_stream(filename, data, metadata={
+        "owner_id": owner_id, "kind": kind, "content_type": content_type, "created_at": utcnow()})
+
+
+def attachment_info(attachment_id):
+    return collection(f"{ATTACHMENTS_BUCKET}.files").find_one({"_id": attachment_id})
+
+
+def attachments_of(owner_id):
+    return list(collection(f"{ATTACHMENTS_BUCKET}.files").find({"metadata.owner_id": owner_id}).sort("uploadDate", -1))
+
+
+def read_attachment(attachment_id):
+    return bucket().open_download_stream(attachment_id).read()
+
+
+def delete_attachment(attachment_id):
+    bucket().delete(attachment_id)

@@ -1,0 +1,120 @@
+"""Trainee profile rules: personal data protected at rest, phone from WeChat rate limited."""
+
+import datetime as dt
+
+from flask import current_app
+from stdnum.cn import ric, uscc
+
+from service.core import crypto, regions
+from service.core.db import utcnow
+from service.core.errors import Conflict, NotFound, RuleViolation, ServiceUnavailable
+from service.core.timeutil import BEIJING
+from service.core.wechat import WeChatError, get_gateway
+from service.trainees import repository
+
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+# Magic numbers: the content decides the type, not the file name or the client's claim.
+SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg", ".jpg"), (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+              (b"%PDF-", "application/pdf", ".pdf"))
+REQUIRED_FOR_SUBMIT = {"mobile_enc": "手机号码", "id_number_enc": "身份证号码", "enterprise": "企业信息"}
+
+
+def get_or_raise(*, user_id):
+    profile = repository.get(user_id)
+    if profile is None or not profile.get("id_number_enc"):
+        raise NotFound("PROFILE_NOT_FOUND", "请先填写个人信息")
+    return profile
+
+
+def missing_for_submit(profile):
+    return [label for field, label in REQUIRED_FOR_SUBMIT.items() if not (profile or {}).get(field)]
+
+
+def view(profile):
+    """The profile as the trainee sees it: masked ID number and mobile, completeness."""
+    enterprise = profile.get("enterprise")
+    if enterprise:
+        enterprise = {**enterprise, "region_name": regions.name_of(enterprise["region_code"])}
+    missing = missing_for_submit(profile)
+    return {**profile, "enterprise": enterprise, "complete": not missing, "missing": missing}
+
+
+def save(*, user_id, id_number, mobile, enterprise, **fields):
+    """Fill in or replace the trainee form (附1-3)."""
+    id_number = ric.compact(id_number)
+    enterprise = {**enterprise, "credit_code": uscc.compact(enterprise["credit_code"])}
+    document = {
+        **fields,
+        "enterprise": enterprise,
+        "birth_date": ric.get_birth_date(id_number).isoformat(),
+        **crypto.protect("id_number", id_number, crypto.mask_id_number),
+    }
+    if mobile:
+        document.update(crypto.protect("mobile", mobile, crypto.mask_mobile), mobile_source="manual")
+    try:
+        return repository.save(user_id=user_id, fields=document)
+    except repository.IdNumberTaken:
+        raise Conflict("ID_NUMBER_IN_USE", "该身份证号码已被另一个微信账号使用，如有疑问请联系班主任") from None
+
+
+def bind_wechat_phone(*, user_id, code):
+    """Exchange a getPhoneNumber code (the code flow); each exchange costs money, so it is limited."""
+    today = dt.datetime.now(BEIJING).date()
+    limit = current_app.config["PHONE_EXCHANGES_PER_DAY"]
+    allowed = repository.count_phone_exchange(
+        key=f"{user_id}:{today.isoformat()}", limit=limit,
+        expires_at=utcnow() + dt.timedelta(days=2))
+    if not allowed:
+        raise RuleViolation("PHONE_EXCHANGE_LIMIT", f"今天获取手机号的次数已达 {limit} 次，请手动填写或明天再试",
+                            status=429)
+    try:
+        phone_info = get_gateway().get_phone_number(code)
+    except WeChatError as exc:
+        if exc.unavailable:
+            raise ServiceUnavailable("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后重试") from None
+        raise RuleViolation("WX_PHONE_CODE_INVALID", "获取手机号失败，请重新授权", status=400) from None
+    if phone_info.get("countryCode") not in (None, "86"):
+        raise RuleViolation("MOBILE_NOT_MAINLAND", "请使用中国大陆手机号码")
+    mobile = phone_info["purePhoneNumber"]
+    return repository.save(user_id=user_id, fields={
+        **crypto.protect("mobile", mobile, crypto.mask_mobile), "mobile_source": "wechat"})
+
+
+def sniff(data):
+    for magic, content_type, extension in SIGNATURES:
+        if data.startswith(magic):
+            return content_type, extension
+    return None, None
+
+
+def upload_attachment(*, owner_id, kind, stream):
+    """Store a JPEG/PNG/PDF scan of at most 5 MB in GridFS."""
+    data = stream.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise RuleViolation("ATTACHMENT_TOO_LARGE", "文件不能超过 5 MB", status=413)
+    if not data:
+        raise RuleViolation("ATTACHMENT_EMPTY", "文件是空的", errors={"file": ["请选择文件"]})
+    content_type, extension = sniff(data)
+    if content_type is None:
+        raise RuleViolation("ATTACHMENT_TYPE_INVALID", "只能上传 JPG、PNG 图片或 PDF 文件",
+                            errors={"file": ["文件格式不支持"]})
+    attachment_id = repository.store_attachment(owner_id=owner_id, kind=kind, filename=f"{kind}{extension}",
+                                                content_type=content_type, data=data)
+    return attachment_view(repository.attachment_info(attachment_id))
+
+
+def attachment_view(info):
+    return {"_id": info["_id"], "kind": info["metadata"]["kind"], "filename": info["filename"],
+            "content_type": info["metadata"]["content_type"], "size": info["length"],
+            "created_at": info["metadata"]["created_at"]}
+
+
+def list_attachments(*, owner_id):
+    return [attachment_view(info) for info in repository.attachments_of(owner_id)]
+
+
+def attachment_info_or_raise(attachment_id):
+    info = repository.attachment_info(attachment_id)
+    if info is None:
+        raise NotFound("ATTACHMENT_NOT_FOUND", "文件不存在")
+    return info
