@@ -19,9 +19,11 @@ from service.classes.routes import blp as classes_blp
 from service.registry.routes import blp as registry_blp
 from service.trainees.routes import blp as trainees_blp
 from service.registrations.routes import blp as registrations_blp
+from service.attendance.routes import blp as attendance_blp
+from service.console.routes import bp as console_bp
 
 BLUEPRINTS = [health_blp, auth_blp, staff_blp, programmes_blp, classes_blp, registry_blp, trainees_blp,
-              registrations_blp]
+              registrations_blp, attendance_blp]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def create_app(config=None):
     api.register_field(ObjectIdField, "string", "objectid")
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
+    app.register_blueprint(console_bp)  # HTML pages: not part of the API document
     errors.register(app)
     app.extensions["api"] = api
 

@@ -29,8 +29,8 @@ def main():
 @click.option("--workers", default=2, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Seed a demo year and run the fake WeChat in-process.")
-@click.option("--no-outbox", is_flag=True, help="Do not send outbox messages from this process.")
-def serve(host, port, workers, threads, demo, no_outbox):
+@click.option("--no-worker", is_flag=True, help="Do not run the background jobs (outbox, closing sessions) here.")
+def serve(host, port, workers, threads, demo, no_worker):
     """Start the service under gunicorn (embedded database when MONGODB_URI is unset)."""
     overrides = {}
     settings = config_module.load()
@@ -54,11 +54,11 @@ def serve(host, port, workers, threads, demo, no_outbox):
             summary = seed()
         click.echo(summary)
 
-    if not no_outbox:
+    if not no_worker:
         # Runs in the gunicorn master; forked workers do not inherit the thread.
-        from service.outbox.worker import start_background
+        from service.worker import start_background
 
-        start_background(app, interval=app.config["OUTBOX_DISPATCH_SECONDS"])
+        start_background(app, interval=app.config["WORKER_INTERVAL_SECONDS"])
 
     from gunicorn.app.base import BaseApplication
 
@@ -119,22 +119,17 @@ def users_create(name, role, region_code, class_ids):
     click.echo(f"binding code: {code}  (single use, expires {account['binding']['expires_at']:%Y-%m-%d %H:%M} UTC)")
 
 
-@main.group()
-def outbox():
-    """Notifications waiting to be sent."""
-
-
-@outbox.command("run")
-@click.option("--once", is_flag=True, help="Send what is due now and exit.")
-def outbox_run(once):
-    """Send due outbox messages (loop; production runs this as its own process)."""
-    from service.outbox.worker import run_forever, run_once
+@main.command()
+@click.option("--once", is_flag=True, help="Run the jobs that are due now and exit.")
+def worker(once):
+    """Background jobs: send outbox messages, close ended sessions (production runs this alone)."""
+    from service.worker import run_forever, run_once
 
     app = _make_app()
     if once:
         click.echo(run_once(app))
         return
-    run_forever(app, interval=app.config["OUTBOX_DISPATCH_SECONDS"])
+    run_forever(app, interval=app.config["WORKER_INTERVAL_SECONDS"])
 
 
 @main.command()

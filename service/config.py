@@ -20,6 +20,8 @@ class DefaultConfig:
     WECHAT_API_BASE = REAL_WECHAT_API_BASE
     WECHAT_TIMEOUT_SECONDS = 5
     TOKEN_TTL_HOURS = 72
+    # Resolved tokens are kept per process this long (see service/auth/identity_cache.py).
+    IDENTITY_CACHE_SECONDS = 20
     BINDING_CODE_TTL_HOURS = 72
     MONGODB_SERVER_SELECTION_TIMEOUT_MS = 5000
     MONGODB_SOCKET_TIMEOUT_MS = 10000
@@ -30,7 +32,15 @@ class DefaultConfig:
         "leave_decision": "TPL_LEAVE_DECISION",
         "class_notice": "TPL_CLASS_NOTICE",
     }
-    OUTBOX_DISPATCH_SECONDS = 30
+    WORKER_INTERVAL_SECONDS = 20  # background jobs: outbox, closing ended sessions
+    # Check-in codes: the class code rotates every 15 s and is accepted one step late;
+    # the trainee's personal code rotates every 45 s.
+    CHECKIN_CODE_SECONDS = 15
+    CHECKIN_CODE_GRACE_STEPS = 1
+    PERSONAL_CODE_SECONDS = 45
+    PROJECTOR_LINK_HOURS = 12
+    # Per-process caches on the check-in hot path (seconds).
+    ROSTER_CACHE_SECONDS = 10
     PAGE_SIZE_DEFAULT = 20
     PAGE_SIZE_MAX = 100
     LOG_LEVEL = "INFO"
@@ -49,6 +59,7 @@ ENV_SETTINGS = {
     "WECHAT_SECRET": str,
     "WECHAT_API_BASE": str,
     "TOKEN_TTL_HOURS": int,
+    "IDENTITY_CACHE_SECONDS": int,
     "BINDING_CODE_TTL_HOURS": int,
     "LOG_LEVEL": str,
 }

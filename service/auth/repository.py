@@ -14,9 +14,16 @@ declare_indexes(
 )
 
 
-def insert(*, token_hash, user_id, expires_at):
+def insert(*, token_hash, user_id, expires_at, staff):
+    # `staff: False` lets a trainee's token resolve without reading staff accounts (one database
+    # read less on the busiest request, check-in); it turns True when the user binds an account.
     collection(TOKENS).insert_one(
-        {"_id": token_hash, "user_id": user_id, "expires_at": expires_at, "created_at": utcnow()})
+        {"_id": token_hash, "user_id": user_id, "expires_at": expires_at, "staff": staff, "created_at": utcnow()})
+
+
+def mark_staff(user_id):
+    """The user now holds (or may hold) a staff account: their tokens must read staff accounts."""
+    collection(TOKENS).update_many({"user_id": user_id, "staff": False}, {"$set": {"staff": True}})
 
 
 def find_valid(token_hash):

@@ -8,6 +8,7 @@ import secrets
 from flask import current_app
 
 from service.auth import repository as tokens
+from service.core import identity_cache
 from service.core.auth import TRAINEE, Identity, hash_token
 from service.core.errors import RuleViolation, ServiceUnavailable, Unauthorized
 from service.core.db import utcnow
@@ -43,7 +44,8 @@ def wx_login(*, code):
     users.store_session_key(user_id=user["_id"], session_key=session.get("session_key", ""))
     token = secrets.token_urlsafe(32)
     expires_at = utcnow() + dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
-    tokens.insert(token_hash=hash_token(token), user_id=user["_id"], expires_at=expires_at)
+    tokens.insert(token_hash=hash_token(token), user_id=user["_id"], expires_at=expires_at,
+                  staff=bool(staff_accounts.active_for_user(user["_id"])))
     return {"token": token, "token_type": "Bearer", "expires_at": expires_at,
             "user": profile(user_id=user["_id"])}
 
@@ -51,14 +53,23 @@ def wx_login(*, code):
 def logout(*, token_hash):
     """Revoke the caller's token."""
     tokens.delete(token_hash)
+    identity_cache.forget(token_hash)
 
 
 def identity_for_token(*, token_hash):
     """Resolve a bearer token to an Identity, or raise 401."""
+    cached = identity_cache.get(token_hash)
+    if cached is not None:
+        return cached
     token = tokens.find_valid(token_hash)
     if token is None:
         raise Unauthorized("TOKEN_INVALID", "登录已过期，请重新登录")
-    return identity_for_user(token["user_id"])
+    if token.get("staff") is False:
+        identity = Identity(user_id=token["user_id"], roles=frozenset({TRAINEE}))
+    else:
+        identity = identity_for_user(token["user_id"])
+    identity_cache.put(token_hash, expires_at=token["expires_at"], identity=identity)
+    return identity
 
 
 def identity_for_user(user_id):

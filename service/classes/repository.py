@@ -64,3 +64,7 @@ def has_registrations(class_id):
     # The registrations collection belongs to the registration feature; reading its existence
     # here keeps the date-move rule in one place without an import cycle.
     return collection("registrations").count_documents({"class_id": class_id}, limit=1) > 0
+
+
+def find_by_session(session_id):
+    return collection(CLASSES).find_one({"sessions._id": session_id}, {"changes": 0})

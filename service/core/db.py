@@ -69,7 +69,10 @@ def collection(name):
 
 
 def utcnow():
-    return dt.datetime.now(UTC)
+    """Now in UTC, at millisecond precision: what BSON stores, so an answer built from the
+    document just written equals the one read back later."""
+    now = dt.datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 # Every repository module registers the indexes of its collections here; `ensure_indexes`

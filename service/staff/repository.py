@@ -7,6 +7,8 @@ sets `user_id`. A user's staff roles are the union of the active accounts bound 
 
 from pymongo import IndexModel, ReturnDocument
 
+from service.auth import repository as auth_tokens
+from service.core import identity_cache
 from service.core.db import collection, declare_indexes, utcnow
 
 STAFF = "staff_accounts"
@@ -19,6 +21,15 @@ declare_indexes(
     IndexModel([("role", 1), ("region_code", 1)], name="role_region"),
     IndexModel("class_ids", name="class_ids"),
 )
+
+
+def _changed_scope(result):
+    """Roles or scopes changed (after the write): cached identities are stale, and the bound
+    user's tokens must read staff accounts from now on."""
+    if result and result.get("user_id"):
+        auth_tokens.mark_staff(result["user_id"])
+    identity_cache.forget_all()
+    return result
 
 
 def insert(doc):
@@ -48,27 +59,27 @@ def list_accounts(*, role=None, region_code=None, skip=0, limit=20):
 def claim_binding(*, code_hash, user_id):
     """Consume a binding code in one conditional update: unexpired, unused, active account."""
     now = utcnow()
-    return collection(STAFF).find_one_and_update(
+    return _changed_scope(collection(STAFF).find_one_and_update(
         {"binding.code_hash": code_hash, "binding.expires_at": {"$gt": now}, "active": True,
          "user_id": None},
         {"$set": {"user_id": user_id, "bound_at": now}, "$unset": {"binding": ""}},
         return_document=ReturnDocument.AFTER,
-    )
+    ))
 
 
 def set_binding(*, account_id, code_hash, expires_at):
-    return collection(STAFF).find_one_and_update(
+    return _changed_scope(collection(STAFF).find_one_and_update(
         {"_id": account_id},
         {"$set": {"binding": {"code_hash": code_hash, "expires_at": expires_at}, "user_id": None},
          "$unset": {"bound_at": ""}},
         return_document=ReturnDocument.AFTER,
-    )
+    ))
 
 
 def update(*, account_id, changes):
-    return collection(STAFF).find_one_and_update(
+    return _changed_scope(collection(STAFF).find_one_and_update(
         {"_id": account_id}, {"$set": {**changes, "updated_at": utcnow()}},
-        return_document=ReturnDocument.AFTER)
+        return_document=ReturnDocument.AFTER))
 
 
 def supervisors_of(class_id):
@@ -85,3 +96,4 @@ def set_class_supervisors(*, class_id, staff_ids):
     collection(STAFF).update_many({"_id": {"$in": list(staff_ids)}}, {"$addToSet": {"class_ids": class_id}})
     collection(STAFF).update_many({"class_ids": class_id, "_id": {"$nin": list(staff_ids)}},
                                   {"$pull": {"class_ids": class_id}})
+    _changed_scope(None)

@@ -71,9 +71,9 @@ def test_a_failing_send_does_not_undo_the_decision(client, db, app):
 
 
 def test_worker_round(app, db):
-    from service.outbox.worker import run_once
+    from service.worker import run_once
 
     with app.app_context():
         user = _user("msg-worker")
         outbox.enqueue(user_id=user["_id"], template="class_notice", data={})
-    assert run_once(app)["sent"] == 1
+    assert run_once(app)["outbox"]["sent"] == 1

@@ -1,0 +1,1 @@
+"""Benchmark scripts: run them directly (`python benchmarks/checkin.py`); they print figures."""

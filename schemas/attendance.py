@@ -1,0 +1,155 @@
+"""Check-in and attendance shapes."""
+
+from marshmallow import Schema, fields, validate
+
+from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField
+
+STATUSES = ("present", "late", "absent", "excused")
+
+
+class ClassCodeCheckinSchema(BaseSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                         metadata={"description": "the scanned class code (or the mini-program code's scene)"})
+    latitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
+    longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
+    nonce = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=8, max=64),
+                          metadata={"description": "random per attempt; a retry with the same nonce gets the same answer"})
+    device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class PersonalCodeCheckinSchema(BaseSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class MarkSchema(BaseSchema):
+    status = fields.String(required=True, validate=validate.OneOf(STATUSES))
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200),
+                           metadata={"description": "e.g. 手机无法扫码，现场核实"})
+
+
+class AttendanceHistorySchema(Schema):
+    at = BeijingDateTime()
+    by = ObjectIdField(allow_none=True)
+    from_status = fields.String(attribute="from", data_key="from", allow_none=True)
+    to_status = fields.String(attribute="to", data_key="to")
+    reason = fields.String(allow_none=True)
+
+
+class AttendanceRecordSchema(Schema):
+    id = ObjectIdField(attribute="_id")
+    session_id = ObjectIdField()
+    class_id = ObjectIdField()
+    registration_id = ObjectIdField()
+    status = fields.String(metadata={"description": "present / late / absent / excused"})
+    method = fields.String(metadata={"description": "class_code / personal_code / manual / close"})
+    checked_in_at = BeijingDateTime(allow_none=True)
+    distance_m = fields.Integer(allow_none=True)
+    flags = fields.List(fields.String())
+    remark = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(AttendanceHistorySchema))
+
+
+class CheckinResultSchema(Schema):
+    result = fields.String(metadata={"description": "checked_in / already_checked_in"})
+    record = fields.Nested(AttendanceRecordSchema)
+    trainee_name = fields.String()
+
+
+class CodeSchema(Schema):
+    code = fields.String()
+    expires_at = BeijingDateTime()
+    refresh_in_seconds = fields.Float()
+
+
+class ProjectorLinkSchema(Schema):
+    url = fields.String()
+    expires_at = BeijingDateTime()
+
+
+class CloseResultSchema(Schema):
+    session_id = ObjectIdField()
+    closed_at = BeijingDateTime()
+    marked = fields.Integer()
+    absent = fields.Integer()
+    excused = fields.Integer()
+
+
+class MissingSchema(Schema):
+    registration_id = ObjectIdField()
+    name = fields.String()
+    mobile = fields.String(allow_none=True, metadata={"description": "full for the class's supervisors, masked otherwise"})
+    region_code = fields.String()
+    region_name = fields.String()
+
+
+class CountsSchema(Schema):
+    expected = fields.Integer()
+    checked_in = fields.Integer()
+    present = fields.Integer()
+    late = fields.Integer()
+    on_leave = fields.Integer()
+    absent = fields.Integer()
+    missing = fields.Integer()
+
+
+class FlagSchema(Schema):
+    kind = fields.String(metadata={"description": "shared_device / out_of_range"})
+    device_id = fields.String()
+    names = fields.List(fields.String())
+    distance_m = fields.Integer(allow_none=True)
+
+
+class BoardSchema(Schema):
+    session_id = ObjectIdField()
+    class_id = ObjectIdField()
+    title = fields.String()
+    starts_at = BeijingDateTime()
+    late_after = BeijingDateTime()
+    checkin_closes_at = BeijingDateTime()
+    closed = fields.Boolean()
+    counts = fields.Nested(CountsSchema)
+    missing = fields.List(fields.Nested(MissingSchema))
+    flags = fields.List(fields.Nested(FlagSchema))
+
+
+class MySessionSchema(Schema):
+    session_id = ObjectIdField()
+    title = fields.String()
+    starts_at = BeijingDateTime()
+    ends_at = BeijingDateTime()
+    status = fields.String(metadata={"description": "present / late / absent / excused / open / not_started / not_recorded"})
+    checked_in_at = BeijingDateTime(allow_none=True)
+
+
+class MyAttendanceSchema(Schema):
+    class_id = ObjectIdField()
+    sessions = fields.List(fields.Nested(MySessionSchema))
+    sessions_held = fields.Integer()
+    attended = fields.Integer()
+    attendance_rate = fields.Float(allow_none=True)
+
+
+class SheetSessionSchema(Schema):
+    id = ObjectIdField()
+    title = fields.String()
+    starts_at = BeijingDateTime()
+
+
+class SheetRowSchema(Schema):
+    registration_id = ObjectIdField()
+    name = fields.String()
+    region_code = fields.String()
+    statuses = fields.List(fields.String(allow_none=True))
+    present = fields.Integer()
+    late = fields.Integer()
+    absent = fields.Integer()
+    excused = fields.Integer()
+    attendance_rate = fields.Float(allow_none=True)
+
+
+class SheetSchema(Schema):
+    class_id = ObjectIdField()
+    sessions_held = fields.Integer()
+    sessions = fields.List(fields.Nested(SheetSessionSchema))
+    trainees = fields.List(fields.Nested(SheetRowSchema))

@@ -1,0 +1,81 @@
+"""What the check-in hot path needs, cached per process for a few seconds.
+
+A whole class scans within minutes; re-reading the class document and the class's confirmed
+registrations for every scan would multiply the database round trips. Both change rarely
+during check-in, so each process keeps them for ROSTER_CACHE_SECONDS (confirmations and
+timetable edits show up within that delay).
+"""
+
+import threading
+import time
+
+from flask import current_app
+
+from service.classes import repository as classes_repo
+from service.core.errors import NotFound
+from service.registrations import repository as registrations_repo
+from service.registrations.states import CONFIRMED
+
+_lock = threading.Lock()
+_loading = {}  # cache key -> lock held by the one thread loading it
+_cache = {}  # (db name, kind, id) -> (expires, value)
+
+
+def _cached(kind, key, load):
+    cache_key = (current_app.config["MONGODB_DB"], kind, key)
+    hit = _cache.get(cache_key)
+    if hit and hit[0] > time.monotonic():
+        return hit[1]
+    # When a class starts scanning, many threads miss at once: one loads, the others wait for it.
+    with _lock:
+        loading = _loading.setdefault(cache_key, threading.Lock())
+    with loading:
+        hit = _cache.get(cache_key)
+        if hit and hit[0] > time.monotonic():
+            return hit[1]
+        value = load()
+        with _lock:
+            _cache[cache_key] = (time.monotonic() + current_app.config["ROSTER_CACHE_SECONDS"], value)
+            _loading.pop(cache_key, None)
+    return value
+
+
+def invalidate():
+    with _lock:
+        _cache.clear()
+
+
+def session_context(session_id):
+    """(class document without sessions, the session) for a session id; 404 if unknown."""
+
+    def load():
+        class_doc = classes_repo.find_by_session(session_id)
+        if class_doc is None:
+            return None
+        session = next(s for s in class_doc["sessions"] if s["_id"] == session_id)
+        return class_doc, session
+
+    found = _cached("session", session_id, load)
+    if found is None:
+        raise NotFound("SESSION_NOT_FOUND", "课程不存在")
+    return found
+
+
+def is_closed(session_id):
+    """Whether a supervisor (or the end-of-session job) closed check-in."""
+    from service.attendance import repository
+
+    return _cached("closed", session_id, lambda: bool((repository.session_state(session_id) or {}).get("closed_at")))
+
+
+def confirmed_roster(class_id):
+    """user_id -> the trainee's confirmed registration (only the fields check-in needs)."""
+
+    def load():
+        registrations, _ = registrations_repo.find({"class_id": class_id, "state": CONFIRMED}, sort=(("_id", 1),))
+        return {r["user_id"]: {"_id": r["_id"], "region_code": r["region_code"], "name": r["snapshot"]["name"],
+                               "mobile_enc": r["snapshot"].get("mobile_enc"),
+                               "mobile_masked": r["snapshot"].get("mobile_masked")}
+                for r in registrations}
+
+    return _cached("roster", class_id, load)

@@ -1,0 +1,228 @@
+"""Check-in rules: enrolment, window, lateness, location, one record per session and trainee."""
+
+import math
+
+from service.attendance import repository, roster, tokens
+from service.classes import rules as class_rules
+from service.core.auth import ensure_class
+from service.core.db import collection, utcnow
+from service.core.errors import Forbidden, NotFound, RuleViolation
+from service.core.timeutil import BEIJING
+
+PRESENT, LATE, ABSENT, EXCUSED = "present", "late", "absent", "excused"
+STATUSES = (PRESENT, LATE, ABSENT, EXCUSED)
+STATUS_NAMES = {PRESENT: "已签到", LATE: "迟到", ABSENT: "缺勤", EXCUSED: "请假"}
+EARTH_RADIUS_M = 6371000
+
+
+def distance_m(lat1, lng1, lat2, lng2):
+    """Great-circle distance (haversine), in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
+
+
+def _window(class_doc, session):
+    return class_rules.effective_checkin(class_doc, session)
+
+
+def _check_window(class_doc, session, now):
+    window = _window(class_doc, session)
+    if now < window["checkin_opens_at"]:
+        raise RuleViolation("CHECKIN_NOT_OPEN", "签到尚未开始，请在开课前30分钟内签到",
+                            extra={"opens_at": window["checkin_opens_at"].astimezone(BEIJING).isoformat()})
+    if now > window["checkin_closes_at"] or roster.is_closed(session["_id"]):
+        raise RuleViolation("CHECKIN_CLOSED", "本节课签到已结束，如有疑问请联系班主任")
+    return window
+
+
+def _location(class_doc, window, latitude, longitude):
+    """(distance, flags); refuses a check-in beyond the venue radius when the class says so."""
+    venue = class_doc.get("venue") or {}
+    if venue.get("latitude") is None:
+        return None, []
+    refuse = window["checkin"]["out_of_range"] == "refuse"
+    if latitude is None or longitude is None:
+        if refuse:
+            raise RuleViolation("LOCATION_REQUIRED", "请允许小程序获取位置后再签到")
+        return None, ["no_location"]
+    distance = round(distance_m(latitude, longitude, venue["latitude"], venue["longitude"]))
+    if distance > venue.get("checkin_radius_m", 500):
+        if refuse:
+            raise RuleViolation("OUT_OF_RANGE", f"您距离签到地点约 {distance} 米，请到达培训现场后签到",
+                                extra={"distance_m": distance})
+        return distance, ["out_of_range"]
+    return distance, []
+
+
+def _answer(record, created, nonce):
+    if not created and record["status"] not in (PRESENT, LATE):
+        # Closing (or a supervisor) already recorded absent/excused: a scan does not overwrite it.
+        raise RuleViolation("ALREADY_MARKED",
+                            f"本节课您已被记为“{STATUS_NAMES[record['status']]}”，如有疑问请联系班主任",
+                            status=409, extra={"status": record["status"]})
+    # The same request retried (same nonce) gets the same answer as the first time.
+    result = "checked_in" if created or (nonce and record.get("nonce") == nonce) else "already_checked_in"
+    return {"result": result, "record": record}
+
+
+def _record(*, class_doc, session, user_id, registration, status, method, now, by, extra=None):
+    return {"session_id": session["_id"], "class_id": class_doc["_id"], "user_id": user_id,
+            "registration_id": registration["_id"], "region_code": registration["region_code"],
+            "status": status, "method": method, "checked_in_at": now,
+            "history": [{"at": now, "by": by, "from": None, "to": status, "reason": method}],
+            "created_at": now, **(extra or {})}
+
+
+def check_in_with_class_code(*, user_id, code, session_id=None, latitude=None, longitude=None, nonce=None,
+                             device_id=None, ip=None):
+    """A trainee scanned the class code (or opened the mini-program code)."""
+    try:
+        coded_session = tokens.verify(tokens.CLASS, code)
+    except tokens.CodeError as exc:
+        raise _code_error(exc) from None
+    if session_id is not None and coded_session != session_id:
+        raise RuleViolation("CODE_OTHER_SESSION", "这是其他课程的签到码，请扫描本节课的签到码")
+    class_doc, session = roster.session_context(coded_session)
+    registration = roster.confirmed_roster(class_doc["_id"]).get(user_id)
+    if registration is None:
+        raise Forbidden("NOT_ENROLLED", "您不是本班已确认参训的学员，无法签到")
+    now = utcnow()
+    try:
+        window = _check_window(class_doc, session, now)
+        distance, flags = _location(class_doc, window, latitude, longitude)
+    except RuleViolation:
+        # Someone already checked in who scans again later still gets their record back.
+        existing = repository.find_one(session_id=session["_id"], user_id=user_id)
+        if existing and existing["status"] in (PRESENT, LATE):
+            return _answer(existing, False, nonce)
+        raise
+    status = PRESENT if now <= window["late_after"] else LATE
+    record, created = repository.insert(_record(
+        class_doc=class_doc, session=session, user_id=user_id, registration=registration, status=status,
+        method="class_code", now=now, by=user_id,
+        extra={"nonce": nonce, "device_id": device_id, "ip": ip, "distance_m": distance, "flags": flags,
+               "location": {"latitude": latitude, "longitude": longitude} if latitude is not None else None}))
+    return _answer(record, created, nonce)
+
+
+def _code_error(exc):
+    if exc.reason == "expired":
+        return RuleViolation("CODE_EXPIRED", "签到码已过期，请扫描屏幕上最新的签到码")
+    return RuleViolation("CODE_INVALID", "无效的签到码")
+
+
+def check_in_with_personal_code(*, identity, session_id, code, device_id=None, ip=None):
+    """A supervisor scanned a trainee's personal code."""
+    class_doc, session = roster.session_context(session_id)
+    ensure_class(identity, class_doc["_id"])
+    try:
+        registration_id = tokens.verify(tokens.PERSONAL, code)
+    except tokens.CodeError as exc:
+        raise _code_error(exc) from None
+    found = next(((uid, r) for uid, r in roster.confirmed_roster(class_doc["_id"]).items()
+                  if r["_id"] == registration_id), None)
+    if found is None:
+        other = collection("registrations").find_one({"_id": registration_id}, {"class_id": 1})
+        if other is not None and other["class_id"] != class_doc["_id"]:
+            raise RuleViolation("PERSONAL_CODE_OTHER_CLASS", "该学员不是本班学员")
+        raise Forbidden("NOT_ENROLLED", "该学员未确认参训本班")
+    user_id, registration = found
+    now = utcnow()
+    window = _check_window(class_doc, session, now)
+    status = PRESENT if now <= window["late_after"] else LATE
+    record, created = repository.insert(_record(
+        class_doc=class_doc, session=session, user_id=user_id, registration=registration, status=status,
+        method="personal_code", now=now, by=identity.user_id,
+        extra={"device_id": device_id, "ip": ip, "flags": [], "scanned_by": identity.user_id}))
+    return {**_answer(record, created, None), "trainee_name": registration["name"]}
+
+
+def personal_code(*, registration):
+    """The trainee's current personal code (rotates; the mini-program refreshes it)."""
+    if registration["state"] != "confirmed":
+        raise RuleViolation("NOT_ENROLLED", "确认参训后才能使用个人签到码", status=403)
+    code, expires = tokens.issue(tokens.PERSONAL, registration["_id"])
+    return {"code": code, "expires_at": expires}
+
+
+def class_code(*, identity, session_id):
+    """The class code to display now (supervisors of the class)."""
+    class_doc, session = roster.session_context(session_id)
+    ensure_class(identity, class_doc["_id"])
+    code, expires = tokens.issue(tokens.CLASS, session_id)
+    return {"code": code, "expires_at": expires, "session_id": session_id, "class_id": class_doc["_id"]}
+
+
+def mark(*, identity, session_id, registration_id, status, reason):
+    """A supervisor records or corrects a trainee's status; every change keeps who, when, old → new."""
+    class_doc, session = roster.session_context(session_id)
+    ensure_class(identity, class_doc["_id"])
+    found = next(((uid, r) for uid, r in roster.confirmed_roster(class_doc["_id"]).items()
+                  if r["_id"] == registration_id), None)
+    if found is None:
+        raise NotFound("REGISTRATION_NOT_FOUND", "该学员未确认参训本班")
+    user_id, registration = found
+    now = utcnow()
+    current = repository.find_one(session_id=session_id, user_id=user_id)
+    entry = {"at": now, "by": identity.user_id, "from": current["status"] if current else None, "to": status,
+             "reason": reason}
+    base = _record(class_doc=class_doc, session=session, user_id=user_id, registration=registration,
+                   status=status, method="manual", now=now, by=identity.user_id)
+    upsert_doc = {k: v for k, v in base.items() if k not in ("status", "history", "method")}
+    return repository.set_status(session_id=session_id, user_id=user_id,
+                                 new_fields={"status": status, "method": "manual", "remark": reason},
+                                 history_entry=entry, upsert_doc=upsert_doc)
+
+
+def excused_user_ids(class_id, session_id):
+    """Trainees with an approved leave covering the session (leave feature's collection)."""
+    return {d["user_id"] for d in collection("leave_requests").find(
+        {"class_id": class_id, "state": "approved", "session_ids": session_id}, {"user_id": 1})}
+
+
+def close(*, session_id, by, identity=None):
+    """Close check-in: everyone without a record becomes absent, or excused on approved leave."""
+    class_doc, session = roster.session_context(session_id)
+    if identity is not None:
+        ensure_class(identity, class_doc["_id"])
+    if repository.mark_closed(session_id=session_id, class_id=class_doc["_id"], by=by) is None:
+        raise RuleViolation("SESSION_ALREADY_CLOSED", "本节课签到已结束", status=409)
+    roster.invalidate()
+    confirmed = roster.confirmed_roster(class_doc["_id"])
+    have = {r["user_id"] for r in repository.for_session(session_id)}
+    excused = excused_user_ids(class_doc["_id"], session_id)
+    now = utcnow()
+    docs = []
+    for user_id, registration in confirmed.items():
+        if user_id in have:
+            continue
+        status = EXCUSED if user_id in excused else ABSENT
+        doc = _record(class_doc=class_doc, session=session, user_id=user_id, registration=registration,
+                      status=status, method="close", now=now, by=by)
+        doc["checked_in_at"] = None
+        docs.append(doc)
+    inserted = repository.insert_missing(docs)
+    return {"session_id": session_id, "closed_at": now, "marked": inserted,
+            "absent": sum(d["status"] == ABSENT for d in docs), "excused": sum(d["status"] == EXCUSED for d in docs)}
+
+
+def close_due_sessions(*, now=None):
+    """Close every session whose check-in window has ended (the background worker calls this)."""
+    now = now or utcnow()
+    closed = []
+    candidates = collection("classes").find(
+        {"status": {"$in": ["published", "in_progress"]}, "sessions.ends_at": {"$lte": now}},
+        {"sessions": 1, "checkin_settings": 1})
+    for class_doc in candidates:
+        due = [s for s in class_doc["sessions"] if class_rules.effective_checkin(class_doc, s)["checkin_closes_at"] <= now]
+        already = repository.closed_session_ids(s["_id"] for s in due)
+        for session in due:
+            if session["_id"] in already:
+                continue
+            try:
+                closed.append(close(session_id=session["_id"], by=None))
+            except RuleViolation:
+                pass  # closed by a supervisor meanwhile
+    return closed

@@ -1,0 +1,1 @@
+"""Web pages served by the service for staff (the projector check-in page)."""

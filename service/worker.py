@@ -1,0 +1,37 @@
+"""Background jobs: send due outbox messages, close sessions whose check-in window ended.
+
+A thread under `lingjun serve`; its own process in production (`lingjun worker`).
+"""
+
+import logging
+import threading
+
+log = logging.getLogger(__name__)
+
+
+def run_once(app):
+    from service.attendance.service import close_due_sessions
+    from service.outbox.service import dispatch_due
+
+    with app.app_context():
+        return {"outbox": dispatch_due(), "closed_sessions": len(close_due_sessions())}
+
+
+def run_forever(app, *, interval, stop=None):
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            done = run_once(app)
+            if any(done["outbox"].values()) or done["closed_sessions"]:
+                log.info("background jobs: %s", done)
+        except Exception:  # keep the loop alive: the next round retries
+            log.exception("background jobs failed")
+        stop.wait(interval)
+
+
+def start_background(app, *, interval):
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(app,), kwargs={"interval": interval, "stop": stop},
+                              name="jobs", daemon=True)
+    thread.start()
+    return stop

@@ -1,0 +1,87 @@
+"""The projector page in headless Chromium: the code on screen always validates, counts move.
+
+Runs the app on a real loopback HTTP server and drives Debian's chromium through Playwright.
+Skipped (with the reason) where chromium is not installed.
+"""
+
+import shutil
+import threading
+import time
+
+import pytest
+from bson import ObjectId
+from werkzeug.serving import make_server
+
+from service.attendance import tokens
+from tests.conftest import bearer
+
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed")
+
+ROTATION_SECONDS = 2
+
+
+@pytest.fixture
+def app_config(app_config):
+    # Rotate fast so the test sees several codes within seconds.
+    return {**app_config, "CHECKIN_CODE_SECONDS": ROTATION_SECONDS}
+
+
+@pytest.fixture
+def live_server(app):
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def browser_page():
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"])
+        page = browser.new_page(viewport={"width": 1280, "height": 720})
+        yield page
+        browser.close()
+
+
+def _text(page, element_id):
+    return page.locator(f"#{element_id}").inner_text()
+
+
+def test_projector_page_shows_valid_rotating_codes_and_live_counts(app, client, live_server, browser_page,
+                                                                     checkin_class):
+    link = client.post(f"/api/v1/sessions/{checkin_class.session_id}/projector-link",
+                       headers=bearer(checkin_class.supervisor)).json
+    page = browser_page
+    page.goto(live_server + link["url"].split("localhost", 1)[1])
+    page.wait_for_function("document.querySelector('#qr').dataset.code.length > 0", timeout=10_000)
+    assert page.locator("#qr svg").count() == 1
+    assert _text(page, "expected") == "3" and _text(page, "checked_in") == "0"
+
+    # Sample the screen over three rotations: every code shown validates for this session.
+    seen = set()
+    deadline = time.monotonic() + 3 * ROTATION_SECONDS + 1
+    while time.monotonic() < deadline:
+        code = page.locator("#qr").get_attribute("data-code")
+        with app.app_context():
+            assert tokens.verify(tokens.CLASS, code) == ObjectId(checkin_class.session_id)
+        seen.add(code)
+        time.sleep(0.25)
+    assert len(seen) >= 2, "the code on screen did not rotate"
+
+    # A trainee scans what is on screen; the counts on the page follow.
+    on_screen = page.locator("#qr").get_attribute("data-code")
+    response = client.post("/api/v1/checkins", json={"code": on_screen, "latitude": 40.0004, "longitude": 116.3266},
+                           headers=bearer(checkin_class.trainees[0].token))
+    assert response.status_code == 200, response.json
+    page.wait_for_function("document.querySelector('#checked_in').textContent === '1'", timeout=10_000)
+    assert _text(page, "missing") == "2"
+
+    client.post(f"/api/v1/sessions/{checkin_class.session_id}/close", headers=bearer(checkin_class.supervisor))
+    page.wait_for_function("document.body.classList.contains('closed')", timeout=10_000)
+    assert _text(page, "status") == "本节课签到已结束"
