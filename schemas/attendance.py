@@ -100,6 +100,14 @@ class FlagSchema(Schema):
     distance_m = fields.Integer(allow_none=True)
 
 
+class BoardLeaveSchema(Schema):
+    leave_request_id = ObjectIdField()
+    registration_id = ObjectIdField()
+    name = fields.String()
+    type = fields.String(metadata={"description": "sick / personal / official / other"})
+    acknowledged = fields.Boolean(metadata={"description": "a supervisor acknowledged it (报备已收到)"})
+
+
 class BoardSchema(Schema):
     session_id = ObjectIdField()
     class_id = ObjectIdField()
@@ -110,6 +118,7 @@ class BoardSchema(Schema):
     closed = fields.Boolean()
     counts = fields.Nested(CountsSchema)
     missing = fields.List(fields.Nested(MissingSchema))
+    leaves = fields.List(fields.Nested(BoardLeaveSchema), metadata={"description": "approved leave for this session"})
     flags = fields.List(fields.Nested(FlagSchema))
 
 

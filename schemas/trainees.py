@@ -12,7 +12,7 @@ ENTERPRISE_TITLES = ("小巨人", "单项冠军", "高新技术企业", "技术�
 IPO_STAGES = ("none", "planning", "tutoring", "filed", "listed")
 IPO_BOARDS = ("main", "star", "chinext", "bse", "neeq", "hk", "overseas")
 DEGREES = ("博士", "硕士", "学士", "大专", "中专", "高中", "其他")
-ATTACHMENT_KINDS = ("business_licence", "id_card", "photo")
+ATTACHMENT_KINDS = ("business_licence", "id_card", "photo", "leave_proof")
 YEAR_MONTH = validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="请按 YYYY-MM 填写")
 MOBILE = validate.Regexp(r"^1[3-9]\d{9}$", error="请填写11位手机号码")
 

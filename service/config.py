@@ -31,7 +31,12 @@ class DefaultConfig:
         "registration_decision": "TPL_REGISTRATION_DECISION",
         "leave_decision": "TPL_LEAVE_DECISION",
         "class_notice": "TPL_CLASS_NOTICE",
+        "leave_pending": "TPL_LEAVE_PENDING",
     }
+    # Leave: remind the region's staff of a request still pending after this many hours.
+    LEAVE_REMINDER_HOURS = 24
+    # Completion rule default (a class may override): share of class hours a trainee may miss on leave.
+    COMPLETION_MAX_EXCUSED_SHARE = 0.1
     WORKER_INTERVAL_SECONDS = 20  # background jobs: outbox, closing ended sessions
     # Check-in codes: the class code rotates every 15 s and is accepted one step late;
     # the trainee's personal code rotates every 45 s.
@@ -68,6 +73,7 @@ ENV_SETTINGS = {
     "PERSONAL_CODE_SECONDS": int,
     "PROJECTOR_LINK_HOURS": int,
     "ROSTER_CACHE_SECONDS": int,
+    "LEAVE_REMINDER_HOURS": int,
 }
 
 

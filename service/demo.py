@@ -121,9 +121,31 @@ def _seed_classes(admin_id):
     return programme, 10
 
 
+def _registry_sample():
+    """A few recognised enterprises per region of the demo classes (valid credit codes)."""
+    from stdnum.cn import uscc
+
+    today = dt.datetime.now(BEIJING).date()
+    entries = []
+    regions = sorted({code for group in REGION_GROUPS for code in group})
+    for index, region_code in enumerate(regions):
+        for serial, title in enumerate(("小巨人", "单项冠军", "高新技术企业")):
+            base = f"91{region_code}MA{index:04d}{serial:03d}"[:17]
+            entries.append({"name": f"演示精密制造有限公司{index:02d}-{serial}", "credit_code": base + uscc.calc_check_digit(base),
+                            "region_code": region_code, "title": title, "batch": "第五批",
+                            "valid_from": (today - dt.timedelta(days=400)).isoformat(),
+                            "valid_until": (today + dt.timedelta(days=700)).isoformat()})
+    return entries
+
+
 def seed():
     """Create the demo people, programme year and classes; return a human-readable summary."""
+    from service.registry import service as registry
+
     lines = _seed_people()
+    sample = _registry_sample()
+    registry.save_sample(sample)
+    lines.append(f"Enterprise registry sample: {len(sample)} entries")
     admin = collection(users_repo.USERS).find_one({"openid": "oFAKE-demo-admin"})
     programme, class_count = _seed_classes(admin["_id"])
     lines.append(f"Programme year {programme['year']} “{programme['name']}” with {class_count} classes "

@@ -1,4 +1,5 @@
-"""Background jobs: send due outbox messages, close sessions whose check-in window ended.
+"""Background jobs: close sessions whose check-in window ended, remind staff of pending leave,
+send due outbox messages (last, so messages queued by this round go out in it).
 
 A thread under `lingjun serve`; its own process in production (`lingjun worker`).
 """
@@ -11,10 +12,13 @@ log = logging.getLogger(__name__)
 
 def run_once(app):
     from service.attendance.service import close_due_sessions
+    from service.leave.review import remind_pending
     from service.outbox.service import dispatch_due
 
     with app.app_context():
-        return {"outbox": dispatch_due(), "closed_sessions": len(close_due_sessions())}
+        closed = len(close_due_sessions())
+        reminders = remind_pending()
+        return {"closed_sessions": closed, "leave_reminders": reminders, "outbox": dispatch_due()}
 
 
 def run_forever(app, *, interval, stop=None):
@@ -22,7 +26,7 @@ def run_forever(app, *, interval, stop=None):
     while not stop.is_set():
         try:
             done = run_once(app)
-            if any(done["outbox"].values()) or done["closed_sessions"]:
+            if any(done["outbox"].values()) or done["closed_sessions"] or done["leave_reminders"]:
                 log.info("background jobs: %s", done)
         except Exception:  # keep the loop alive: the next round retries
             log.exception("background jobs failed")

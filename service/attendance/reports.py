@@ -3,7 +3,7 @@
 from collections import Counter, defaultdict
 
 from service.attendance import repository, roster
-from service.attendance.service import ABSENT, EXCUSED, LATE, PRESENT, STATUS_NAMES, excused_user_ids
+from service.attendance.service import ABSENT, EXCUSED, LATE, PRESENT, STATUS_NAMES, leaves_covering
 from service.classes import rules as class_rules
 from service.classes import service as classes
 from service.core import crypto, regions
@@ -32,7 +32,8 @@ def board(*, identity, session_id):
     trainees = {uid: r for uid, r in roster.confirmed_roster(class_doc["_id"]).items()
                 if only_regions is None or r["region_code"] in only_regions}
     records = {r["user_id"]: r for r in repository.for_session(session_id) if r["user_id"] in trainees}
-    on_leave = excused_user_ids(class_doc["_id"], session_id) & set(trainees)
+    leaves = [leave for leave in leaves_covering(class_doc["_id"], session_id) if leave["user_id"] in trainees]
+    on_leave = {leave["user_id"] for leave in leaves}
     counts = Counter(r["status"] for r in records.values())
     missing = []
     for user_id, trainee in trainees.items():
@@ -57,6 +58,9 @@ def board(*, identity, session_id):
                                                                     if r["status"] == EXCUSED}),
                    "absent": counts[ABSENT], "missing": len(missing)},
         "missing": sorted(missing, key=lambda m: (m["region_code"], m["name"])),
+        "leaves": [{"leave_request_id": leave["_id"], "registration_id": trainees[leave["user_id"]]["_id"],
+                    "name": trainees[leave["user_id"]]["name"], "type": leave["type"],
+                    "acknowledged": bool(leave.get("acknowledgements"))} for leave in leaves],
         "flags": [{"kind": "shared_device", "device_id": device, "names": names}
                   for device, names in devices.items() if len(names) > 1]
                  + [{"kind": "out_of_range", "names": [trainees[r["user_id"]]["name"]], "distance_m": r.get("distance_m")}

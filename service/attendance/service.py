@@ -176,10 +176,41 @@ def mark(*, identity, session_id, registration_id, status, reason):
                                  history_entry=entry, upsert_doc=upsert_doc)
 
 
+def leaves_covering(class_id, session_id):
+    """Approved leave (or the part before 销假) covering the session (the leave feature's collection)."""
+    return list(collection("leave_requests").find(
+        {"class_id": class_id, "state": {"$in": ["approved", "returned_early"]}, "claimed_session_ids": session_id},
+        {"user_id": 1, "type": 1, "acknowledgements": 1}))
+
+
 def excused_user_ids(class_id, session_id):
-    """Trainees with an approved leave covering the session (leave feature's collection)."""
-    return {d["user_id"] for d in collection("leave_requests").find(
-        {"class_id": class_id, "state": "approved", "session_ids": session_id}, {"user_id": 1})}
+    return {d["user_id"] for d in leaves_covering(class_id, session_id)}
+
+
+def apply_leave(*, user_id, excuse_session_ids=(), release_session_ids=(), by, reason):
+    """Leave approved or reversed after records exist: absent ↔ excused, each change in the history.
+
+    Sessions without a record need nothing: closing reads approved leave. A trainee who came
+    anyway (present / late) keeps that record.
+    """
+    now = utcnow()
+    changed = []
+    for session_ids, old, new in ((excuse_session_ids, ABSENT, EXCUSED), (release_session_ids, EXCUSED, ABSENT)):
+        for session_id in session_ids:
+            record = repository.set_status(
+                session_id=session_id, user_id=user_id, expected_status=old,
+                new_fields={"status": new, "method": "leave"},
+                history_entry={"at": now, "by": by, "from": old, "to": new, "reason": reason})
+            if record is not None:
+                changed.append(record)
+    return changed
+
+
+def attended_session_ids(*, user_id, session_ids):
+    """Of `session_ids`, those the trainee checked in to (present or late)."""
+    return {r["session_id"] for r in collection(repository.ATTENDANCE).find(
+        {"user_id": user_id, "session_id": {"$in": list(session_ids)}, "status": {"$in": [PRESENT, LATE]}},
+        {"session_id": 1})}
 
 
 def close(*, session_id, by, identity=None):

@@ -1,4 +1,78 @@
-"""PLACEHOLDER (to be replaced by the registry feature)."""
+"""Enterprise registry endpoints: /api/v1/registry (imports by organizers, the list for staff)."""
+
+import functools
+
+from flask import request
+from flask.views import MethodView
 from flask_smorest import Blueprint
 
-blp = Blueprint("registry", __name__, url_prefix="/api/v1/registry", description="Enterprise registry")
+from schemas.registry import (RegistryEnterpriseListArgs, RegistryEnterprisePageSchema, RegistryImportListArgs,
+                              RegistryImportPageSchema, RegistryImportReportSchema, RegistryUploadSchema)
+from service.core.auth import ADMIN, PROVINCE_STAFF, current_identity, require
+from service.core.excel import XLSX_MIMETYPE, xlsx_response
+from service.core.ids import parse_object_id
+from service.registry import service
+
+blp = Blueprint("registry", __name__, url_prefix="/api/v1/registry",
+                description="Enterprise registry (企业名录): 小巨人, 单项冠军, 高新技术企业 ...")
+
+
+def registry_upload_limit(view):
+    """The registry file may be larger than the app-wide body limit; refuse above its own limit."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        service.ensure_upload_size(request.content_length)
+        # Per-request limit (Flask >= 3.1) so a body without Content-Length is cut off too.
+        request.max_content_length = service.MAX_UPLOAD_BYTES
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@blp.route("/imports")
+class Imports(MethodView):
+    @require(ADMIN)
+    @blp.arguments(RegistryImportListArgs, location="query")
+    @blp.response(200, RegistryImportPageSchema)
+    def get(self, args):
+        """Organizers: past registry imports, newest first (without their bad-row lists)."""
+        return service.list_reports(**args)
+
+    @require(ADMIN)
+    @registry_upload_limit
+    @blp.arguments(RegistryUploadSchema, location="files")
+    @blp.response(201, RegistryImportReportSchema)
+    def post(self, files):
+        """Organizers: import a registry file (.xlsx or CSV); answers the report with every bad row."""
+        upload = files["file"]
+        return service.import_file(data=upload.stream.read(), file_name=upload.filename,
+                                   imported_by=current_identity().user_id)
+
+
+@blp.route("/imports/<import_id>")
+class Import(MethodView):
+    @require(ADMIN)
+    @blp.response(200, RegistryImportReportSchema)
+    def get(self, import_id):
+        """Organizers: one import report with its bad rows."""
+        return service.get_report_or_raise(report_id=parse_object_id(import_id, "REGISTRY_IMPORT_NOT_FOUND"))
+
+
+@blp.route("/enterprises")
+class Enterprises(MethodView):
+    @require(ADMIN, PROVINCE_STAFF)
+    @blp.arguments(RegistryEnterpriseListArgs, location="query")
+    @blp.response(200, RegistryEnterprisePageSchema)
+    def get(self, args):
+        """Registry entries; province staff see only their own region."""
+        return service.list_enterprises(identity=current_identity(), **args)
+
+
+@blp.route("/template.xlsx")
+class Template(MethodView):
+    @require(ADMIN)
+    @blp.response(200, description="empty import template", content_type=XLSX_MIMETYPE)
+    def get(self):
+        """Organizers: the empty import template (header row, how to fill it in, region codes)."""
+        return xlsx_response("企业名录导入模板.xlsx", service.template_sheets())

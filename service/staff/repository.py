@@ -87,6 +87,12 @@ def supervisors_of(class_id):
                                        {"name": 1, "user_id": 1, "active": 1}).sort("_id", 1))
 
 
+def province_staff_of(region_code):
+    """Active, bound province staff accounts of a region (who approve its leave)."""
+    return list(collection(STAFF).find({"role": "province_staff", "region_code": region_code, "active": True,
+                                        "user_id": {"$ne": None}}, {"user_id": 1}).sort("_id", 1))
+
+
 def find_many(account_ids):
     return list(collection(STAFF).find({"_id": {"$in": list(account_ids)}}))
 

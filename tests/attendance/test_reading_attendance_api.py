@@ -34,8 +34,8 @@ def test_board_counts_and_missing_with_full_phones_for_the_supervisor(client, db
 
 def test_board_shows_leave_as_on_leave_not_missing(client, db, checkin_class):
     db["leave_requests"].insert_one({"class_id": ObjectId(checkin_class.id),
-                                     "user_id": ObjectId(checkin_class.trainees[0].user_id), "state": "approved",
-                                     "session_ids": [ObjectId(checkin_class.session_id)]})
+                                     "user_id": ObjectId(checkin_class.trainees[0].user_id), "state": "approved", "type": "sick",
+                                     "claimed_session_ids": [ObjectId(checkin_class.session_id)]})
     counts = _board(client, checkin_class, checkin_class.supervisor).json["counts"]
     assert (counts["on_leave"], counts["missing"]) == (1, 2)
 

@@ -138,7 +138,7 @@ def test_mark_refusals(client, db, checkin_class, make_checkin_class):
 def _approve_leave(db, klass, trainee, session_index=0):
     # The leave feature writes approved leave like this; check-in only reads it.
     db["leave_requests"].insert_one({"class_id": ObjectId(klass.id), "user_id": ObjectId(trainee.user_id),
-                                     "state": "approved", "session_ids": [ObjectId(klass.session_ids[session_index])]})
+                                     "state": "approved", "type": "sick", "claimed_session_ids": [ObjectId(klass.session_ids[session_index])]})
 
 
 def test_closing_marks_absent_and_excused(client, db, checkin_class, class_code, scan):

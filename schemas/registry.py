@@ -1,0 +1,70 @@
+"""Enterprise registry (企业名录) shapes: the upload, the import report, the enterprise list."""
+
+from flask_smorest.fields import Upload
+from marshmallow import Schema, fields, validate
+
+from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from service.registry.importer import TITLES
+
+
+class RegistryUploadSchema(BaseSchema):
+    file = Upload(required=True, metadata={"description": ".xlsx or CSV (UTF-8 or GBK), at most 20 MB"})
+
+
+class RegistryBadRowSchema(Schema):
+    row = fields.Integer(metadata={"description": "row number as the spreadsheet shows it (header = 1)"})
+    column = fields.String(allow_none=True, metadata={"example": "统一社会信用代码"})
+    reason = fields.String(metadata={"example": "统一社会信用代码“91110000MA00000010”校验位不正确"})
+
+
+class RegistryImportSummarySchema(Schema):
+    id = ObjectIdField(attribute="_id")
+    file_name = fields.String()
+    file_kind = fields.String(metadata={"description": "xlsx or csv (by content)"})
+    file_size = fields.Integer()
+    imported_by = ObjectIdField()
+    imported_at = BeijingDateTime()
+    total = fields.Integer(metadata={"description": "data rows in the file (blank rows skipped)"})
+    inserted = fields.Integer()
+    updated = fields.Integer()
+    unchanged = fields.Integer()
+    rejected = fields.Integer(metadata={"description": "rows not imported"})
+    duration_ms = fields.Integer()
+
+
+class RegistryImportReportSchema(RegistryImportSummarySchema):
+    bad_rows = fields.List(fields.Nested(RegistryBadRowSchema),
+                           metadata={"description": "one entry per fault; a row with two faults appears twice"})
+    bad_rows_truncated = fields.Boolean(metadata={"description": "true when only the first 10,000 are listed"})
+
+
+RegistryImportPageSchema = page_schema(RegistryImportSummarySchema, "RegistryImportPage")
+
+
+class RegistryImportListArgs(PaginationArgs):
+    pass
+
+
+class RegistryEnterpriseListArgs(PaginationArgs):
+    region_code = fields.String(validate=validate.Regexp(r"^\d{6}$"))
+    title = fields.String(validate=validate.OneOf(TITLES))
+    credit_code = fields.String(validate=validate.Length(max=18))
+    q = fields.String(validate=validate.Length(min=1, max=50), metadata={"description": "part of the name"})
+    valid_on = fields.Date(metadata={"description": "only entries valid on this day"})
+
+
+class RegistryEnterpriseSchema(Schema):
+    id = ObjectIdField(attribute="_id")
+    name = fields.String()
+    credit_code = fields.String()
+    region_code = fields.String()
+    region_name = fields.String()
+    title = fields.String()
+    batch = fields.String(allow_none=True)
+    valid_from = fields.String(metadata={"example": "2024-07-01"})
+    valid_until = fields.String(metadata={"example": "2027-06-30"})
+    created_at = BeijingDateTime()
+    updated_at = BeijingDateTime(allow_none=True)
+
+
+RegistryEnterprisePageSchema = page_schema(RegistryEnterpriseSchema, "RegistryEnterprisePage")

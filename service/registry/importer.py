@@ -1,0 +1,365 @@
+"""Reading a registry file (企业名录): .xlsx or CSV in, validated rows and bad-row reasons out.
+
+No database here: `read_rows` turns the bytes into rows, `validate_rows` splits them into the
+entries to import and the problems to report. File-level problems (not a spreadsheet, no header,
+too big) raise RuleViolation before anything is written.
+"""
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import re
+import zipfile
+
+from openpyxl import load_workbook
+from openpyxl.utils.datetime import from_excel
+from stdnum import exceptions as stdnum_errors
+from stdnum.cn import uscc
+
+from service.core import regions
+from service.core.errors import RuleViolation
+
+# The titles (称号) the registry records; one list for the importer, the API and the guide.
+TITLES = ("小巨人", "单项冠军", "高新技术企业", "专精特新中小企业", "创新型中小企业")
+
+# Official lists spell titles out in full; after dropping quotes and spaces these mean the short form.
+TITLE_ALIASES = {
+    "专精特新小巨人": "小巨人", "专精特新小巨人企业": "小巨人", "国家级专精特新小巨人企业": "小巨人",
+    "小巨人企业": "小巨人",
+    "制造业单项冠军": "单项冠军", "制造业单项冠军企业": "单项冠军", "单项冠军企业": "单项冠军",
+    "制造业单项冠军示范企业": "单项冠军",
+    "国家高新技术企业": "高新技术企业",
+}
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 200_000
+# An .xlsx is a zip: refuse one that would inflate beyond this before openpyxl reads it (zip bomb).
+MAX_XLSX_UNPACKED_BYTES = 400 * 1024 * 1024
+# The header may sit below a title line ("第五批专精特新“小巨人”企业名单"): look this far down.
+HEADER_SEARCH_ROWS = 10
+# Reported problems kept in one import report (a MongoDB document is at most 16 MB).
+MAX_REPORTED_PROBLEMS = 10_000
+
+# field -> Chinese column name (the template's header, in this order).
+COLUMNS = {
+    "name": "企业名称",
+    "credit_code": "统一社会信用代码",
+    "region_code": "所在地区",
+    "title": "称号",
+    "batch": "批次",
+    "valid_from": "有效期起",
+    "valid_until": "有效期止",
+}
+REQUIRED = ("name", "credit_code", "region_code", "title", "valid_from", "valid_until")
+HEADER_ALIASES = {
+    **{chinese: field for field, chinese in COLUMNS.items()},
+    **{field: field for field in COLUMNS},
+    "信用代码": "credit_code", "社会信用代码": "credit_code", "uscc": "credit_code",
+    "地区": "region_code", "地区代码": "region_code", "所在地区代码": "region_code", "region": "region_code",
+    "企业称号": "title", "认定称号": "title",
+    "认定批次": "batch",
+    "有效期开始": "valid_from", "有效期自": "valid_from", "有效期起始": "valid_from",
+    "有效期结束": "valid_until", "有效期至": "valid_until", "有效期截止": "valid_until",
+}
+
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+_REGION_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "自治区", "省", "市")
+
+
+@dataclasses.dataclass
+class Sheet:
+    kind: str  # "xlsx" or "csv"
+    rows: list  # [(row_number, (cell, ...))], row numbers as the spreadsheet shows them
+
+
+def _problem(row, column, reason):
+    return {"row": row, "column": column, "reason": reason}
+
+
+# ---------------------------------------------------------------- reading the file
+
+def read_rows(data):
+    """The file's rows, detected by content (an .xlsx is a zip), never by its name."""
+    if len(data) > MAX_FILE_BYTES:
+        raise RuleViolation("REGISTRY_FILE_TOO_LARGE", "文件不能超过 20 MB，请分成几个文件导入", status=413)
+    if not data.strip():
+        raise RuleViolation("REGISTRY_FILE_EMPTY", "文件是空的", errors={"file": ["请选择文件"]})
+    if data.startswith(b"PK\x03\x04"):
+        return Sheet("xlsx", _xlsx_rows(data))
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise RuleViolation("REGISTRY_FILE_TYPE_INVALID", "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后上传",
+                            errors={"file": ["文件格式不支持"]})
+    return Sheet("csv", _csv_rows(data))
+
+
+def _not_a_spreadsheet():
+    return RuleViolation("REGISTRY_FILE_TYPE_INVALID", "只能导入 Excel（.xlsx）或 CSV 文件",
+                         errors={"file": ["文件格式不支持"]})
+
+
+def _xlsx_rows(data):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise _not_a_spreadsheet() from None
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise RuleViolation("REGISTRY_FILE_TOO_LARGE", "Excel 文件内容过大，请分成几个文件导入", status=413)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises KeyError, ValueError, InvalidFileException... for non-workbooks
+        raise _not_a_spreadsheet() from None
+    try:
+        if not workbook.worksheets:
+            raise _not_a_spreadsheet()
+        rows = []
+        for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
+            if _blank(cells):
+                continue
+            rows.append((number, cells))
+            _check_row_count(rows)
+        return rows
+    finally:
+        workbook.close()
+
+
+def _csv_rows(data):
+    if b"\x00" in data:  # text files have no NUL bytes; images, PDFs and archives do
+        raise _not_a_spreadsheet()
+    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK unless told UTF-8
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RuleViolation("REGISTRY_FILE_ENCODING", "CSV 文件编码无法识别，请保存为 UTF-8 或 GBK 编码",
+                            errors={"file": ["文件编码无法识别"]})
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    rows = []
+    try:
+        for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
+            if _blank(cells):
+                continue
+            rows.append((number, tuple(cells)))
+            _check_row_count(rows)
+    except csv.Error:
+        raise RuleViolation("REGISTRY_FILE_TYPE_INVALID", "CSV 文件格式有误（引号不配对等），无法读取",
+                            errors={"file": ["文件格式有误"]}) from None
+    return rows
+
+
+def _blank(cells):
+    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+
+
+def _check_row_count(rows):
+    # The header is one of the rows read, hence the + 1.
+    if len(rows) > MAX_ROWS + 1:
+        raise RuleViolation("REGISTRY_TOO_MANY_ROWS",
+                            f"一次最多导入 {MAX_ROWS} 行，请分成几个文件导入", status=413)
+
+
+# ---------------------------------------------------------------- header
+
+def _header_key(cell):
+    if cell is None:
+        return None
+    text = re.sub(r"[\s*＊:：]", "", str(cell))
+    text = re.sub(r"[（(].*?[)）]$", "", text)  # "所在地区（代码或名称）"
+    return HEADER_ALIASES.get(text) or HEADER_ALIASES.get(text.lower())
+
+
+def find_header(rows):
+    """(index of the header row in `rows`, {field: column index}); RuleViolation when none."""
+    best_missing = None
+    for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns = {}
+        for position, cell in enumerate(cells):
+            field = _header_key(cell)
+            if field and field not in columns:
+                columns[field] = position
+        missing = [COLUMNS[f] for f in REQUIRED if f not in columns]
+        if not missing:
+            return index, columns
+        if columns and (best_missing is None or len(missing) < len(best_missing)):
+            best_missing = missing
+    wanted = "、".join(COLUMNS[f] for f in REQUIRED)
+    if best_missing:
+        message = f"表头缺少以下列：{'、'.join(best_missing)}"
+    else:
+        message = f"没有找到表头；第一行应为列名：{wanted}（批次可选）"
+    raise RuleViolation("REGISTRY_HEADER_INVALID", message, errors={"file": [message]},
+                        extra={"required_columns": [COLUMNS[f] for f in REQUIRED]})
+
+
+# ---------------------------------------------------------------- cells
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return re.sub(r"\s+", " ", str(value)).strip()
+
+
+def _credit_code(value):
+    if isinstance(value, float):
+        # Excel keeps 15 significant digits: an all-digit code typed into a number cell is already damaged.
+        return None, "统一社会信用代码被 Excel 存成了数字，请将该列设置为文本格式后重新填写"
+    text = _text(value)
+    if not text:
+        return None, "统一社会信用代码为空"
+    try:
+        return uscc.validate(text), None
+    except stdnum_errors.InvalidLength:
+        return None, f"统一社会信用代码“{text}”应为 18 位"
+    except stdnum_errors.InvalidChecksum:
+        return None, f"统一社会信用代码“{text}”校验位不正确"
+    except stdnum_errors.ValidationError:
+        return None, f"统一社会信用代码“{text}”含有无效字符"
+
+
+def _region_index():
+    index = {}
+    for code, region in regions.all_regions().items():
+        name = region["name"]
+        index[code] = index[name] = code
+        for suffix in _REGION_SUFFIXES:
+            if name.endswith(suffix) and len(name) > len(suffix) + 1:
+                index.setdefault(name[: -len(suffix)], code)
+                break
+    index.setdefault("兵团", "660000")
+    return index
+
+
+def _region(value, index):
+    text = _text(value)
+    if not text:
+        return None, "所在地区为空"
+    code = index.get(text)
+    if code is None:
+        return None, f"所在地区“{text}”不在地区列表中（填写六位地区代码，如 440000，或地区名称，如 广东省）"
+    return code, None
+
+
+def _title(value):
+    text = _text(value)
+    if not text:
+        return None, "称号为空"
+    compact = re.sub(r"[\s“”\"'‘’「」]", "", text)
+    title = compact if compact in TITLES else TITLE_ALIASES.get(compact)
+    if title is None:
+        return None, f"称号“{text}”不在可选范围内（{'、'.join(TITLES)}）"
+    return title, None
+
+
+def _date(value, label):
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, f"{label}为空"
+    if isinstance(value, dt.datetime):
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        # A date cell without date formatting arrives as its Excel serial number.
+        try:
+            day = from_excel(value).date() if 1 <= value < 2958466 else None
+        except (ValueError, OverflowError, TypeError):
+            day = None
+        if day is None:
+            return None, f"{label}“{_text(value)}”不是有效日期"
+    else:
+        text = _text(value).split(" ")[0].split("T")[0]
+        match = _DATE_TEXT.match(text)
+        if match is None and re.fullmatch(r"\d{8}", text):
+            match = re.match(r"(\d{4})(\d{2})(\d{2})", text)
+        try:
+            day = dt.date(*map(int, match.groups())) if match else None
+        except ValueError:
+            day = None
+        if day is None:
+            return None, f"{label}“{_text(value)}”不是有效日期（应为 2024-07-01 或 2024/7/1）"
+    if not 1990 <= day.year <= 2100:
+        return None, f"{label}“{day.isoformat()}”超出合理范围"
+    return day, None
+
+
+# ---------------------------------------------------------------- rows
+
+def validate_rows(sheet):
+    """Split a sheet into good entries and problems.
+
+    Returns (entries, problems, total, rejected, truncated): entries are dicts with the stored fields,
+    one per (credit_code, title); problems are {row, column, reason}, one per fault, several per row
+    when a row has several faults.
+    """
+    header_index, columns = find_header(sheet.rows)
+    region_index = _region_index()
+    entries, problems = [], []
+    first_row_of = {}  # (credit_code, title) -> row number where it first appeared
+    rejected = 0
+    for number, cells in sheet.rows[header_index + 1:]:
+        def cell(field):
+            position = columns.get(field)
+            return cells[position] if position is not None and position < len(cells) else None
+
+        faults = []
+        name = _text(cell("name"))
+        if not name:
+            faults.append(("name", "企业名称为空"))
+        elif len(name) > 200:
+            faults.append(("name", "企业名称超过 200 个字"))
+        credit_code, reason = _credit_code(cell("credit_code"))
+        if reason:
+            faults.append(("credit_code", reason))
+        region_code, reason = _region(cell("region_code"), region_index)
+        if reason:
+            faults.append(("region_code", reason))
+        title, reason = _title(cell("title"))
+        if reason:
+            faults.append(("title", reason))
+        batch = _text(cell("batch"))[:50] or None
+        valid_from, reason = _date(cell("valid_from"), "有效期起")
+        if reason:
+            faults.append(("valid_from", reason))
+        valid_until, reason = _date(cell("valid_until"), "有效期止")
+        if reason:
+            faults.append(("valid_until", reason))
+        if valid_from and valid_until and valid_until < valid_from:
+            faults.append(("valid_until", f"有效期止（{valid_until}）早于有效期起（{valid_from}）"))
+        if credit_code and title:
+            # The key counts from its first appearance even if that row is bad, so fixing the first
+            # row later does not change which row wins.
+            first = first_row_of.setdefault((credit_code, title), number)
+            if first != number:
+                faults.append(("credit_code", f"与第 {first} 行重复（统一社会信用代码和称号相同）"))
+        if faults:
+            rejected += 1
+            problems.extend(_problem(number, COLUMNS[field], reason) for field, reason in faults)
+            continue
+        entries.append({"credit_code": credit_code, "title": title, "name": name, "region_code": region_code,
+                        "batch": batch, "valid_from": valid_from.isoformat(),
+                        "valid_until": valid_until.isoformat()})
+    total = len(sheet.rows) - header_index - 1
+    truncated = len(problems) > MAX_REPORTED_PROBLEMS
+    return entries, problems[:MAX_REPORTED_PROBLEMS], total, rejected, truncated
+
+
+def template_sheets():
+    """The sheets of the empty import template: the header, then how to fill it in."""
+    notes = [
+        (COLUMNS["name"], "必填", "营业执照上的企业名称"),
+        (COLUMNS["credit_code"], "必填", "18 位统一社会信用代码；请将该列设置为文本格式"),
+        (COLUMNS["region_code"], "必填", "六位地区代码（如 440000）或地区名称（如 广东省），见“地区”表"),
+        (COLUMNS["title"], "必填", "、".join(TITLES)),
+        (COLUMNS["batch"], "选填", "认定批次，如 第五批"),
+        (COLUMNS["valid_from"], "必填", "日期，如 2024-07-01 或 2024/7/1"),
+        (COLUMNS["valid_until"], "必填", "日期，不早于有效期起"),
+    ]
+    region_rows = [(code, r["name"]) for code, r in regions.all_regions().items()]
+    return [("企业名录", list(COLUMNS.values()), []),
+            ("填写说明", ["列名", "是否必填", "说明"], notes),
+            ("地区", ["地区代码", "地区名称"], region_rows)]

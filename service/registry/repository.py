@@ -1,0 +1,137 @@
+"""The `enterprises` registry (企业名录) and the `registry_imports` reports.
+
+An enterprise entry is one title held by one enterprise: unique on (credit_code, title).
+Dates are "YYYY-MM-DD" strings, so validity checks compare strings.
+"""
+
+from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
+from pymongo.errors import BulkWriteError
+
+from service.core.db import collection, declare_indexes
+
+ENTERPRISES = "enterprises"
+REGISTRY_IMPORTS = "registry_imports"
+
+# The fields an import writes; comparing them decides whether a row changes anything.
+ENTRY_FIELDS = ("credit_code", "title", "name", "region_code", "batch", "valid_from", "valid_until")
+
+declare_indexes(
+    ENTERPRISES,
+    IndexModel([("credit_code", ASCENDING), ("title", ASCENDING)], name="credit_code_title", unique=True),
+    IndexModel([("region_code", ASCENDING), ("title", ASCENDING), ("credit_code", ASCENDING)],
+               name="region_title_credit_code"),
+)
+declare_indexes(REGISTRY_IMPORTS, IndexModel([("imported_at", DESCENDING)], name="imported_at"))
+
+# Registry look-ups go out in chunks: MongoDB takes any size, but the embedded development server
+# checks each found document against the whole `$in` list, so its cost grows with the chunk squared.
+LOOKUP_CHUNK = 50
+WRITE_CHUNK = 1000
+DUPLICATE_KEY = 11000
+
+
+def _chunks(items, size):
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def find_valid_title(*, credit_code, title, day):
+    """The entry for (credit_code, title) whose validity covers `day` ("YYYY-MM-DD"), or None."""
+    return collection(ENTERPRISES).find_one({"credit_code": credit_code, "title": title,
+                                             "valid_from": {"$lte": day}, "valid_until": {"$gte": day}})
+
+
+def entries_for(credit_codes):
+    """{(credit_code, title): stored fields} for every entry of these credit codes."""
+    projection = {field: 1 for field in ENTRY_FIELDS} | {"_id": 0}
+    found = {}
+    for chunk in _chunks(sorted(set(credit_codes)), LOOKUP_CHUNK):
+        for doc in collection(ENTERPRISES).find({"credit_code": {"$in": chunk}}, projection):
+            found[(doc["credit_code"], doc["title"])] = doc
+    return found
+
+
+def _upsert(entry, now, *, touch):
+    changes = dict(entry)
+    if touch:
+        changes["updated_at"] = now
+    return UpdateOne({"credit_code": entry["credit_code"], "title": entry["title"]},
+                     {"$set": changes, "$setOnInsert": {"created_at": now}}, upsert=True)
+
+
+def _counts(result):
+    """inserted / updated / unchanged from a BulkWriteResult or a BulkWriteError's details."""
+    if isinstance(result, dict):
+        inserted, upserted = result["nInserted"], result["nUpserted"]
+        matched, modified = result["nMatched"], result["nModified"]
+    else:
+        inserted, upserted = result.inserted_count, result.upserted_count
+        matched, modified = result.matched_count, result.modified_count
+    return {"inserted": inserted + upserted, "updated": modified, "unchanged": matched - modified}
+
+
+def _add(total, counts):
+    for key, value in counts.items():
+        total[key] += value
+
+
+def save_entries(*, new, changed, now):
+    """Write new and changed entries; {inserted, updated, unchanged} as the database counted them.
+
+    New entries go in as plain inserts (about twice as fast as upserts); an insert that meets the
+    unique index because another import wrote the same entry since we looked is retried as an
+    upsert, so the database, not our earlier read, decides. Changed entries are upserts keyed on
+    (credit_code, title). Every write is idempotent: an import cut short can be repeated.
+    """
+    total = {"inserted": 0, "updated": 0, "unchanged": 0}
+    for chunk in _chunks(new, WRITE_CHUNK):
+        docs = [{**entry, "created_at": now, "updated_at": now} for entry in chunk]
+        try:
+            _add(total, _counts(collection(ENTERPRISES).bulk_write([InsertOne(d) for d in docs], ordered=False)))
+        except BulkWriteError as exc:
+            details = exc.details
+            if any(error["code"] != DUPLICATE_KEY for error in details["writeErrors"]):
+                raise
+            _add(total, _counts(details))
+            # $set of the fields only: a retried entry another import just wrote identically stays unchanged.
+            retry = [_upsert(chunk[error["index"]], now, touch=False) for error in details["writeErrors"]]
+            _add(total, _counts(collection(ENTERPRISES).bulk_write(retry, ordered=False)))
+    for chunk in _chunks(changed, WRITE_CHUNK):
+        result = collection(ENTERPRISES).bulk_write([_upsert(e, now, touch=True) for e in chunk], ordered=False)
+        _add(total, _counts(result))
+    return total
+
+
+def upsert_entries(entries, *, now):
+    """Upsert entries without reading first (small batches: the demo sample)."""
+    total = {"inserted": 0, "updated": 0, "unchanged": 0}
+    for chunk in _chunks(list(entries), WRITE_CHUNK):
+        ops = [_upsert(e, now, touch=False) for e in chunk]
+        _add(total, _counts(collection(ENTERPRISES).bulk_write(ops, ordered=False)))
+    return total
+
+
+def find_entries(query, *, skip, limit):
+    cursor = (collection(ENTERPRISES).find(query)
+              .sort([("region_code", 1), ("title", 1), ("credit_code", 1)]).skip(skip).limit(limit))
+    return list(cursor), collection(ENTERPRISES).count_documents(query)
+
+
+def count_entries(query=None):
+    return collection(ENTERPRISES).count_documents(query or {})
+
+
+def insert_report(doc):
+    collection(REGISTRY_IMPORTS).insert_one(doc)
+    return doc
+
+
+def get_report(report_id):
+    return collection(REGISTRY_IMPORTS).find_one({"_id": report_id})
+
+
+def find_reports(*, skip, limit):
+    """Reports newest first, without their (possibly long) bad-row lists."""
+    cursor = (collection(REGISTRY_IMPORTS).find({}, {"bad_rows": 0})
+              .sort([("imported_at", -1), ("_id", -1)]).skip(skip).limit(limit))
+    return list(cursor), collection(REGISTRY_IMPORTS).count_documents({})

@@ -1,0 +1,40 @@
+"""Registry files built in memory for the tests."""
+
+import csv
+import datetime as dt
+import io
+
+from openpyxl import Workbook
+
+from tests.factories import credit_code
+
+HEADER = ["企业名称", "统一社会信用代码", "所在地区", "称号", "批次", "有效期起", "有效期止"]
+
+
+def good_row(serial, region="110000", title="小巨人", valid_from=dt.date(2024, 7, 1),
+             valid_until=dt.date(2027, 6, 30), name=None, batch="第六批"):
+    return [f"北京精工科技有限公司{serial}" if name is None else name, credit_code(serial, region), region, title, batch,
+            valid_from, valid_until]
+
+
+def xlsx_bytes(rows, header=HEADER, preamble=()):
+    workbook = Workbook()
+    sheet = workbook.active
+    for line in preamble:
+        sheet.append(line)
+    if header:
+        sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def csv_bytes(rows, header=HEADER, encoding="utf-8-sig"):
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([value.isoformat() if isinstance(value, dt.date) else value for value in row])
+    return buffer.getvalue().encode(encoding)
