@@ -32,11 +32,24 @@ class DefaultConfig:
         "leave_decision": "TPL_LEAVE_DECISION",
         "class_notice": "TPL_CLASS_NOTICE",
         "leave_pending": "TPL_LEAVE_PENDING",
+        "attendance_warning": "TPL_ATTENDANCE_WARNING",
     }
     # Leave: remind the region's staff of a request still pending after this many hours.
     LEAVE_REMINDER_HOURS = 24
     # Completion rule default (a class may override): share of class hours a trainee may miss on leave.
     COMPLETION_MAX_EXCUSED_SHARE = 0.1
+    # Completion rule defaults (an organizer may change them per class): attendance rate
+    # ((present + late) / sessions) at least this, and the class rating submitted.
+    COMPLETION_MIN_ATTENDANCE_RATE = 0.8
+    COMPLETION_REQUIRE_CLASS_RATING = True
+    # Ratings close this many days after the class's last day; below this satisfaction a
+    # session, teacher or dimension is flagged (notice 243: service satisfaction >= 90%).
+    RATING_CLOSE_DAYS = 7
+    SATISFACTION_THRESHOLD = 0.9
+    # Region KPI: share of the region's 小巨人 enterprises trained (notice 243 附件5 threshold).
+    LITTLE_GIANT_SHARE_THRESHOLD = 0.3
+    # Base of the certificate verification link in the QR code; empty = the request's host.
+    PUBLIC_BASE_URL = ""
     WORKER_INTERVAL_SECONDS = 20  # background jobs: outbox, closing ended sessions
     # Check-in codes: the class code rotates every 15 s and is accepted one step late;
     # the trainee's personal code rotates every 45 s.
@@ -73,6 +86,8 @@ ENV_SETTINGS = {
     "PERSONAL_CODE_SECONDS": int,
     "PROJECTOR_LINK_HOURS": int,
     "ROSTER_CACHE_SECONDS": int,
+    "RATING_CLOSE_DAYS": int,
+    "PUBLIC_BASE_URL": str,
     "LEAVE_REMINDER_HOURS": int,
 }
 

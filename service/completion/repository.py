@@ -1,0 +1,107 @@
+"""Collections `certificates`, `certificate_counters` and `completion_warnings`.
+
+The database settles the races of a bulk issue run twice at once: certificate numbers are
+unique, and a registration holds at most one valid certificate (partial unique index), so the
+second run's insert fails instead of issuing a duplicate. A revoked certificate leaves the
+registration free for a new one. Numbers come from one counter per programme year moved with
+a single `find_one_and_update`; a lost race costs a gap in the numbers, never a duplicate.
+"""
+
+from pymongo import IndexModel, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from service.core.db import collection, declare_indexes, utcnow
+
+CERTIFICATES = "certificates"
+COUNTERS = "certificate_counters"
+WARNINGS = "completion_warnings"
+
+declare_indexes(
+    CERTIFICATES,
+    IndexModel("number", unique=True, name="number_unique"),
+    IndexModel("registration_id", unique=True, name="one_valid_per_registration",
+               partialFilterExpression={"status": "valid"}),
+    IndexModel([("class_id", 1), ("status", 1), ("region_code", 1)], name="class_status_region"),
+    IndexModel([("user_id", 1), ("issued_at", -1)], name="user"),
+    IndexModel([("region_code", 1), ("year", 1), ("status", 1)], name="region_year_status"),
+)
+# One low-attendance warning per trainee per class.
+declare_indexes(WARNINGS, IndexModel([("class_id", 1), ("user_id", 1)], unique=True, name="one_per_class_trainee"))
+
+
+class AlreadyIssued(Exception):
+    """The registration already holds a valid certificate."""
+
+
+def next_number(year):
+    counter = collection(COUNTERS).find_one_and_update({"_id": int(year)}, {"$inc": {"seq": 1}}, upsert=True,
+                                                       return_document=ReturnDocument.AFTER)
+    return counter["seq"]
+
+
+def insert(doc):
+    try:
+        collection(CERTIFICATES).insert_one(doc)
+    except DuplicateKeyError:
+        raise AlreadyIssued() from None
+    return doc
+
+
+def get(certificate_id):
+    return collection(CERTIFICATES).find_one({"_id": certificate_id})
+
+
+def by_number(number):
+    return collection(CERTIFICATES).find_one({"number": number})
+
+
+def for_class(class_id, *, region_codes=None):
+    query = {"class_id": class_id}
+    if region_codes is not None:
+        query["region_code"] = {"$in": sorted(region_codes)}
+    return list(collection(CERTIFICATES).find(query).sort([("number", 1)]))
+
+
+def valid_registration_ids(class_id):
+    return {d["registration_id"] for d in collection(CERTIFICATES).find({"class_id": class_id, "status": "valid"},
+                                                                        {"registration_id": 1})}
+
+
+def of_user(user_id):
+    return list(collection(CERTIFICATES).find({"user_id": user_id}).sort([("issued_at", -1)]))
+
+
+def revoke(*, certificate_id, by, reason):
+    """valid -> revoked in one conditional update; None if it was not valid any more."""
+    return collection(CERTIFICATES).find_one_and_update(
+        {"_id": certificate_id, "status": "valid"},
+        {"$set": {"status": "revoked", "revoked_at": utcnow(), "revoked_by": by, "revoke_reason": reason}},
+        return_document=ReturnDocument.AFTER)
+
+
+def mark_registration(*, registration_id, certificate=None):
+    """`completed` on the registration is what the prior-trainee check reads (registrations/checks.py).
+
+    Written here rather than through the registration feature: it is a fact about completion,
+    not a state change of the registration, and it must not move the registration's `version`.
+    """
+    if certificate is not None:
+        update = {"$set": {"completed": True, "completed_at": certificate["issued_at"],
+                           "certificate_number": certificate["number"]}}
+    else:
+        update = {"$set": {"completed": False}, "$unset": {"completed_at": "", "certificate_number": ""}}
+    collection("registrations").update_one({"_id": registration_id}, update)
+
+
+def claim_warning(*, class_id, user_id, figures):
+    """True the first time a trainee of a class is warned; False ever after."""
+    try:
+        collection(WARNINGS).insert_one({"class_id": class_id, "user_id": user_id, "figures": figures,
+                                         "created_at": utcnow()})
+        return True
+    except DuplicateKeyError:
+        return False
+
+
+def warned_user_ids(class_id):
+    return {d["user_id"] for d in collection(WARNINGS).find({"class_id": class_id}, {"user_id": 1})}

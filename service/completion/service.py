@@ -1,0 +1,234 @@
+"""Completion rule (结业条件) per class, who meets it and why not, low-attendance warnings.
+
+A trainee completes when
+  - attendance rate = (present + late) / sessions of the class >= min_attendance_rate,
+  - class hours excused on leave / class hours <= max_excused_share (the leave preview warns
+    against the same figure, so it is counted in class hours like there),
+  - and, when required, the class rating was submitted.
+Defaults come from the configuration; an organizer may change them per class.
+"""
+
+from flask import current_app
+
+from service.classes import repository as classes_repo
+from service.classes import rules as class_rules
+from service.classes import service as classes
+from service.core.db import collection, utcnow
+from service.core.errors import Conflict, NotFound
+from service.completion import repository
+from service.outbox import service as outbox
+from service.ratings import repository as ratings
+from service.staff import repository as staff_accounts
+
+RULE_FIELDS = ("min_attendance_rate", "max_excused_share", "require_class_rating")
+
+
+def default_rule():
+    config = current_app.config
+    return {"min_attendance_rate": config["COMPLETION_MIN_ATTENDANCE_RATE"],
+            "max_excused_share": config["COMPLETION_MAX_EXCUSED_SHARE"],
+            "require_class_rating": config["COMPLETION_REQUIRE_CLASS_RATING"]}
+
+
+def rule_of(class_doc):
+    """The class's rule: its own values over the defaults."""
+    stored = class_doc.get("completion_rule") or {}
+    return {**default_rule(), **{k: stored[k] for k in RULE_FIELDS if k in stored}}
+
+
+def rule_view(class_doc):
+    stored = class_doc.get("completion_rule") or {}
+    return {"class_id": class_doc["_id"], **rule_of(class_doc), "customised": sorted(k for k in RULE_FIELDS if k in stored),
+            "defaults": default_rule()}
+
+
+def set_rule(*, class_id, changes, changed_by):
+    """An organizer changes the class's rule; recorded in the class's change history."""
+    class_doc = classes.get_or_raise(class_id=class_id)
+    current = class_doc.get("completion_rule") or {}
+    new = {**current, **changes}
+    if new == current:
+        return rule_view(class_doc)
+    now = utcnow()
+    # The timetable is not touched, so the class's own update path (which re-checks dates and
+    # sessions) is not needed; the versioned write still refuses a concurrent edit.
+    saved = classes_repo.update_versioned(class_id=class_id, version=class_doc["version"], update={
+        "$set": {"completion_rule": new, "updated_at": now},
+        "$push": {"changes": {"at": now, "by": changed_by,
+                              "what": {"completion_rule": {"old": current, "new": new}}}}})
+    if saved is None:
+        raise Conflict("CLASS_VERSION_CONFLICT", "班级信息已被他人修改，请刷新后重试")
+    return rule_view(saved)
+
+
+# ---- evaluation ------------------------------------------------------------------------
+
+def _count(status):
+    return {"$sum": {"$cond": [{"$eq": ["$status", status]}, 1, 0]}}
+
+
+def attendance_by_trainee(class_id, *, region_codes=None, session_ids=None):
+    """user_id -> {present, late, absent, excused, excused_session_ids}, counted by the database."""
+    match = {"class_id": class_id}
+    if region_codes is not None:
+        match["region_code"] = {"$in": sorted(region_codes)}
+    if session_ids is not None:
+        match["session_id"] = {"$in": list(session_ids)}
+    pipeline = [{"$match": match},
+                {"$group": {"_id": "$user_id", "present": _count("present"), "late": _count("late"),
+                            "absent": _count("absent"), "excused": _count("excused"),
+                            "excused_session_ids": {"$push": {"$cond": [{"$eq": ["$status", "excused"]},
+                                                                        "$session_id", None]}}}}]
+    rows = collection("attendance").aggregate(pipeline)
+    return {r["_id"]: {**r, "excused_session_ids": [s for s in r["excused_session_ids"] if s is not None]}
+            for r in rows}
+
+
+def held_sessions(class_doc, now):
+    return [s for s in class_doc.get("sessions") or []
+            if class_rules.effective_checkin(class_doc, s)["checkin_closes_at"] <= now]
+
+
+def is_finished(class_doc, now):
+    sessions = class_doc.get("sessions") or []
+    return bool(sessions) and max(s["ends_at"] for s in sessions) <= now
+
+
+def _percent(value):
+    return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+def _assess(*, rule, counts, rated, sessions_total, hours, total_hours, held):
+    attended = counts.get("present", 0) + counts.get("late", 0)
+    rate = attended / sessions_total if sessions_total else 0.0
+    excused_hours = sum(hours.get(s, 0) for s in counts.get("excused_session_ids", []))
+    excused_share = excused_hours / total_hours if total_hours else 0.0
+    failed = []
+    if rate < rule["min_attendance_rate"]:
+        failed.append({"condition": "attendance_rate", "actual": round(rate, 4),
+                       "required": rule["min_attendance_rate"],
+                       "message": f"出勤率 {_percent(rate)}（{attended}/{sessions_total} 节），"
+                                  f"低于要求的 {_percent(rule['min_attendance_rate'])}"})
+    if excused_share > rule["max_excused_share"]:
+        failed.append({"condition": "excused_share", "actual": round(excused_share, 4),
+                       "required": rule["max_excused_share"],
+                       "message": f"请假课时占比 {_percent(excused_share)}（{round(excused_hours, 1)}/"
+                                  f"{round(total_hours, 1)} 课时），超过允许的 {_percent(rule['max_excused_share'])}"})
+    if rule["require_class_rating"] and not rated:
+        failed.append({"condition": "class_rating", "actual": 0, "required": 1,
+                       "message": "尚未提交班级满意度评价"})
+    return {"sessions_total": sessions_total, "sessions_held": held, "attended": attended,
+            "present": counts.get("present", 0), "late": counts.get("late", 0), "absent": counts.get("absent", 0),
+            "excused": counts.get("excused", 0), "attendance_rate": round(rate, 4),
+            "attendance_rate_so_far": round(attended / held, 4) if held else None,
+            "excused_class_hours": round(excused_hours, 1), "excused_share": round(excused_share, 4),
+            "class_rated": rated, "eligible": not failed, "failed": failed}
+
+
+def _registrations(class_id, region_codes=None):
+    query = {"class_id": class_id, "state": "confirmed"}
+    if region_codes is not None:
+        query["region_code"] = {"$in": sorted(region_codes)}
+    return list(collection("registrations").find(query, {"user_id": 1, "region_code": 1, "snapshot.name": 1})
+                .sort([("region_code", 1), ("_id", 1)]))
+
+
+def evaluate(*, class_doc, region_codes=None, now=None):
+    """Every confirmed trainee of the class: eligible or not, each failed condition with its figures."""
+    now = now or utcnow()
+    rule = rule_of(class_doc)
+    per_hour = class_doc.get("minutes_per_class_hour", 45)
+    hours = {s["_id"]: class_rules.session_hours(s, per_hour) for s in class_doc.get("sessions") or []}
+    total_hours = sum(hours.values())
+    sessions_total = len(hours)
+    held = len(held_sessions(class_doc, now))
+    counts = attendance_by_trainee(class_doc["_id"], region_codes=region_codes)
+    raters = ratings.class_raters(class_doc["_id"])
+    certified = repository.valid_registration_ids(class_doc["_id"])
+    warned = repository.warned_user_ids(class_doc["_id"])
+    rows = []
+    for registration in _registrations(class_doc["_id"], region_codes):
+        user_id = registration["user_id"]
+        assessment = _assess(rule=rule, counts=counts.get(user_id, {}), rated=user_id in raters,
+                             sessions_total=sessions_total, hours=hours, total_hours=total_hours, held=held)
+        rows.append({"registration_id": registration["_id"], "user_id": user_id,
+                     "name": registration["snapshot"]["name"], "region_code": registration["region_code"],
+                     **assessment, "certificate_issued": registration["_id"] in certified,
+                     "low_attendance_warned": user_id in warned})
+    finished = is_finished(class_doc, now)
+    return {"class_id": class_doc["_id"], "rule": rule, "class_finished": finished,
+            "final": finished, "trainees": len(rows), "eligible": sum(r["eligible"] for r in rows),
+            "certificates_issued": sum(r["certificate_issued"] for r in rows), "rows": rows}
+
+
+def for_trainee(*, class_id, user_id):
+    """My own completion figures in a class."""
+    class_doc = classes.get_or_raise(class_id=class_id)
+    registration = collection("registrations").find_one({"class_id": class_id, "user_id": user_id,
+                                                         "state": "confirmed"}, {"region_code": 1})
+    if registration is None:
+        raise NotFound("REGISTRATION_NOT_FOUND", "您没有确认参训该班级")
+    report = evaluate(class_doc=class_doc, region_codes={registration["region_code"]})
+    row = next(r for r in report["rows"] if r["user_id"] == user_id)
+    return {"class_id": class_id, "rule": report["rule"], "class_finished": report["class_finished"],
+            **{k: v for k, v in row.items() if k not in ("user_id", "name", "region_code", "low_attendance_warned")}}
+
+
+# ---- low-attendance warning ----------------------------------------------------------------
+
+def warn_low_attendance(*, class_doc, now=None):
+    """Warn trainees below the attendance threshold while sessions are still to come (once per class).
+
+    The trainee and their region's staff get a subscribe message through the outbox.
+    Returns the user ids warned by this call.
+    """
+    now = now or utcnow()
+    sessions = class_doc.get("sessions") or []
+    held = held_sessions(class_doc, now)
+    if not held or len(held) == len(sessions):
+        return []
+    minimum = rule_of(class_doc)["min_attendance_rate"]
+    counts = attendance_by_trainee(class_doc["_id"], session_ids=[s["_id"] for s in held])
+    warned = []
+    for registration in _registrations(class_doc["_id"]):
+        user_id = registration["user_id"]
+        tally = counts.get(user_id, {})
+        rate = (tally.get("present", 0) + tally.get("late", 0)) / len(held)
+        if rate >= minimum:
+            continue
+        figures = {"attendance_rate_so_far": round(rate, 4), "sessions_held": len(held),
+                   "required": minimum, "sessions_left": len(sessions) - len(held)}
+        if not repository.claim_warning(class_id=class_doc["_id"], user_id=user_id, figures=figures):
+            continue
+        _notify(class_doc, registration, figures)
+        warned.append(user_id)
+    return warned
+
+
+def _notify(class_doc, registration, figures):
+    class_name = class_doc["name"][:20]
+    detail = f"出勤率{_percent(figures['attendance_rate_so_far'])}，结业要求{_percent(figures['required'])}"
+    page = f"pages/attendance/mine?class_id={class_doc['_id']}"
+    key = f"completion:{class_doc['_id']}:{registration['user_id']}:low_attendance"
+    outbox.enqueue(user_id=registration["user_id"], template="attendance_warning", page=page,
+                   data={"thing1": {"value": class_name}, "thing2": {"value": detail[:20]},
+                         "thing3": {"value": f"还有{figures['sessions_left']}节课，请按时参加"[:20]}},
+                   dedupe_key=f"{key}:trainee")
+    for account in staff_accounts.province_staff_of(registration["region_code"]):
+        outbox.enqueue(user_id=account["user_id"], template="attendance_warning",
+                       data={"thing1": {"value": class_name},
+                             "thing2": {"value": f"{registration['snapshot']['name']}{detail}"[:20]},
+                             "thing3": {"value": "请提醒学员按时参训"}},
+                       dedupe_key=f"{key}:staff:{account['user_id']}")
+
+
+def warn_due(*, now=None):
+    """Run the warning over every class with sessions behind and ahead of `now` (background job)."""
+    now = now or utcnow()
+    warned = 0
+    for class_doc in collection(classes_repo.CLASSES).find(
+            {"status": {"$in": ["published", "in_progress"]}, "sessions.ends_at": {"$lte": now},
+             "sessions.starts_at": {"$gt": now}}, {"changes": 0}):
+        warned += len(warn_low_attendance(class_doc=class_doc, now=now))
+    return warned
+

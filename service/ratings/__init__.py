@@ -1,0 +1,1 @@
+"""Satisfaction ratings (满意度评价) of sessions and classes."""

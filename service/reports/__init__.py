@@ -1,0 +1,1 @@
+"""Reports: class report, region-year KPIs, trainee archive (JSON and Excel)."""
