@@ -173,8 +173,14 @@ def test_sessions_close_by_themselves_at_the_end(app, db, checkin_class, class_c
     move_session(checkin_class.session_id, -120, length_minutes=60)
     from service.worker import run_once
 
-    assert run_once(app)["closed_sessions"] == 1
-    assert run_once(app)["closed_sessions"] == 0  # closing twice changes nothing
+    first = run_once(app)
+    assert first["closed_sessions"] == 1
+    # The two absent trainees fall below the attendance rule with a session still to come.
+    assert first["attendance_warnings"] == 2
+    assert db["outbox"].count_documents({"template": "attendance_warning",
+                                         "user_id": ObjectId(checkin_class.trainees[1].user_id)}) == 1
+    again = run_once(app)  # closing and warning twice change nothing
+    assert again["closed_sessions"] == 0 and again["attendance_warnings"] == 0
     assert [_status_of(db, checkin_class, t) for t in checkin_class.trainees] == ["present", "absent", "absent"]
     assert _status_of(db, checkin_class, checkin_class.trainees[0], session_index=1) is None
     state = db[SESSION_CHECKINS].find_one({"_id": ObjectId(checkin_class.session_id)})
