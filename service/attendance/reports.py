@@ -25,8 +25,9 @@ def _reader_scope(identity, class_id):
     raise Forbidden("OUT_OF_SCOPE", "只能查看您负责班级的考勤")
 
 
-def board(*, identity, session_id):
-    """Counts and who is missing, cheap enough to poll every few seconds."""
+def _session_view(identity, session_id):
+    """What board and counts share: the class, the session, the trainees in the reader's scope,
+    their records and their approved leave for this session."""
     class_doc, session = roster.session_context(session_id)
     full_phones, only_regions = _reader_scope(identity, class_doc["_id"])
     trainees = {uid: r for uid, r in roster.confirmed_roster(class_doc["_id"]).items()
@@ -34,11 +35,28 @@ def board(*, identity, session_id):
     records = {r["user_id"]: r for r in repository.for_session(session_id) if r["user_id"] in trainees}
     leaves = [leave for leave in leaves_covering(class_doc["_id"], session_id) if leave["user_id"] in trainees]
     on_leave = {leave["user_id"] for leave in leaves}
-    counts = Counter(r["status"] for r in records.values())
+    missing_ids = [uid for uid in trainees if uid not in records and uid not in on_leave]
+    tally = Counter(r["status"] for r in records.values())
+    counts = {"expected": len(trainees), "checked_in": tally[PRESENT] + tally[LATE], "present": tally[PRESENT],
+              "late": tally[LATE],
+              "on_leave": len(on_leave | {u for u, r in records.items() if r["status"] == EXCUSED}),
+              "absent": tally[ABSENT], "missing": len(missing_ids)}
+    return class_doc, session, full_phones, trainees, records, leaves, missing_ids, counts
+
+
+def counts(*, identity, session_id):
+    """Only the counts and the closed state (the projector page polls this often)."""
+    *_, session_counts = _session_view(identity, session_id)
+    return {"counts": session_counts, "closed": roster.is_closed(session_id)}
+
+
+def board(*, identity, session_id):
+    """Counts and who is missing, cheap enough to poll every few seconds."""
+    class_doc, session, full_phones, trainees, records, leaves, missing_ids, session_counts = \
+        _session_view(identity, session_id)
     missing = []
-    for user_id, trainee in trainees.items():
-        if user_id in records or user_id in on_leave:
-            continue
+    for user_id in missing_ids:
+        trainee = trainees[user_id]
         mobile = trainee["mobile_masked"]
         if full_phones and trainee.get("mobile_enc"):
             mobile = crypto.decrypt(trainee["mobile_enc"])
@@ -53,10 +71,7 @@ def board(*, identity, session_id):
         "session_id": session_id, "class_id": class_doc["_id"], "title": session["title"],
         "starts_at": session["starts_at"], "late_after": window["late_after"],
         "checkin_closes_at": window["checkin_closes_at"], "closed": roster.is_closed(session_id),
-        "counts": {"expected": len(trainees), "checked_in": counts[PRESENT] + counts[LATE], "present": counts[PRESENT],
-                   "late": counts[LATE], "on_leave": len(on_leave | {u for u, r in records.items()
-                                                                    if r["status"] == EXCUSED}),
-                   "absent": counts[ABSENT], "missing": len(missing)},
+        "counts": session_counts,
         "missing": sorted(missing, key=lambda m: (m["region_code"], m["name"])),
         "leaves": [{"leave_request_id": leave["_id"], "registration_id": trainees[leave["user_id"]]["_id"],
                     "name": trainees[leave["user_id"]]["name"], "type": leave["type"],

@@ -11,6 +11,7 @@ import time
 
 from flask import current_app
 
+from service.attendance import repository
 from service.classes import repository as classes_repo
 from service.core.errors import NotFound
 from service.registrations import repository as registrations_repo
@@ -41,8 +42,15 @@ def _cached(kind, key, load):
 
 
 def invalidate():
+    """Forget everything (tests that change the database directly)."""
     with _lock:
         _cache.clear()
+
+
+def forget(kind, key):
+    """Forget one entry of this process's cache."""
+    with _lock:
+        _cache.pop((current_app.config["MONGODB_DB"], kind, key), None)
 
 
 def session_context(session_id):
@@ -63,8 +71,6 @@ def session_context(session_id):
 
 def is_closed(session_id):
     """Whether a supervisor (or the end-of-session job) closed check-in."""
-    from service.attendance import repository
-
     return _cached("closed", session_id, lambda: bool((repository.session_state(session_id) or {}).get("closed_at")))
 
 
@@ -79,3 +85,9 @@ def confirmed_roster(class_id):
                 for r in registrations}
 
     return _cached("roster", class_id, load)
+
+
+def confirmed_by_registration(class_id, registration_id):
+    """(user_id, roster entry) of a confirmed registration of the class, or None."""
+    return next(((user_id, entry) for user_id, entry in confirmed_roster(class_id).items()
+                 if entry["_id"] == registration_id), None)

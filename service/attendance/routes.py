@@ -32,6 +32,11 @@ def _code_view(code_info):
             "refresh_in_seconds": round(max(expires - time.time(), 0), 1)}
 
 
+def _qr_image(session_id, render, mimetype):
+    info = service.class_code(identity=current_identity(), session_id=_sid(session_id))
+    return Response(render(info["code"]), mimetype=mimetype, headers={"Cache-Control": "no-store"})
+
+
 def _client_ip():
     return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
 
@@ -83,8 +88,7 @@ class ClassCodePng(MethodView):
     @blp.response(200, description="QR code", content_type="image/png")
     def get(self, session_id):
         """Supervisor: the current class code as a PNG QR code."""
-        info = service.class_code(identity=current_identity(), session_id=_sid(session_id))
-        return Response(qr.png(info["code"]), mimetype="image/png", headers={"Cache-Control": "no-store"})
+        return _qr_image(session_id, qr.png, "image/png")
 
 
 @blp.route("/sessions/<session_id>/checkin-code.svg")
@@ -93,8 +97,7 @@ class ClassCodeSvg(MethodView):
     @blp.response(200, description="QR code", content_type="image/svg+xml")
     def get(self, session_id):
         """Supervisor: the current class code as an SVG QR code."""
-        info = service.class_code(identity=current_identity(), session_id=_sid(session_id))
-        return Response(qr.svg(info["code"]), mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+        return _qr_image(session_id, qr.svg, "image/svg+xml")
 
 
 @blp.route("/sessions/<session_id>/checkin-code/wxacode.png")

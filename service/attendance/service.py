@@ -23,12 +23,8 @@ def distance_m(lat1, lng1, lat2, lng2):
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
-def _window(class_doc, session):
-    return class_rules.effective_checkin(class_doc, session)
-
-
 def _check_window(class_doc, session, now):
-    window = _window(class_doc, session)
+    window = class_rules.effective_checkin(class_doc, session)
     if now < window["checkin_opens_at"]:
         raise RuleViolation("CHECKIN_NOT_OPEN", "签到尚未开始，请在开课前30分钟内签到",
                             extra={"opens_at": window["checkin_opens_at"].astimezone(BEIJING).isoformat()})
@@ -121,8 +117,7 @@ def check_in_with_personal_code(*, identity, session_id, code, device_id=None, i
         registration_id = tokens.verify(tokens.PERSONAL, code)
     except tokens.CodeError as exc:
         raise _code_error(exc) from None
-    found = next(((uid, r) for uid, r in roster.confirmed_roster(class_doc["_id"]).items()
-                  if r["_id"] == registration_id), None)
+    found = roster.confirmed_by_registration(class_doc["_id"], registration_id)
     if found is None:
         other = collection("registrations").find_one({"_id": registration_id}, {"class_id": 1})
         if other is not None and other["class_id"] != class_doc["_id"]:
@@ -159,8 +154,7 @@ def mark(*, identity, session_id, registration_id, status, reason):
     """A supervisor records or corrects a trainee's status; every change keeps who, when, old → new."""
     class_doc, session = roster.session_context(session_id)
     ensure_class(identity, class_doc["_id"])
-    found = next(((uid, r) for uid, r in roster.confirmed_roster(class_doc["_id"]).items()
-                  if r["_id"] == registration_id), None)
+    found = roster.confirmed_by_registration(class_doc["_id"], registration_id)
     if found is None:
         raise NotFound("REGISTRATION_NOT_FOUND", "该学员未确认参训本班")
     user_id, registration = found
@@ -220,7 +214,9 @@ def close(*, session_id, by, identity=None):
         ensure_class(identity, class_doc["_id"])
     if repository.mark_closed(session_id=session_id, class_id=class_doc["_id"], by=by) is None:
         raise RuleViolation("SESSION_ALREADY_CLOSED", "本节课签到已结束", status=409)
-    roster.invalidate()
+    # Fresh roster for the marking; this process refuses further scans at once.
+    roster.forget("roster", class_doc["_id"])
+    roster.forget("closed", session_id)
     confirmed = roster.confirmed_roster(class_doc["_id"])
     have = {r["user_id"] for r in repository.for_session(session_id)}
     excused = excused_user_ids(class_doc["_id"], session_id)

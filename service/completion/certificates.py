@@ -16,7 +16,6 @@ from flask import current_app
 from service.classes import service as classes
 from service.completion import repository
 from service.completion.service import evaluate, is_finished
-from service.core.auth import PROVINCE_STAFF
 from service.core.db import collection, utcnow
 from service.core.errors import Conflict, NotFound, RuleViolation
 from service.core.images import Page
@@ -110,7 +109,7 @@ def revoke(*, certificate_id, by, reason, base_url=""):
     revoked = repository.revoke(certificate_id=certificate_id, by=by, reason=reason)
     if revoked is None:
         raise Conflict("CERTIFICATE_ALREADY_REVOKED", "该证书已撤销")
-    repository.mark_registration(registration_id=certificate["registration_id"])
+    repository.mark_registration(registration_id=certificate["registration_id"], revoked_number=certificate["number"])
     return view(revoked, base_url)
 
 
@@ -124,9 +123,8 @@ def get_or_raise(*, certificate_id):
 
 
 def can_read(identity, certificate):
-    return (certificate["user_id"] == identity.user_id or identity.is_admin
-            or identity.supervises(certificate["class_id"])
-            or (PROVINCE_STAFF in identity.roles and certificate["region_code"] in identity.region_codes))
+    return (certificate["user_id"] == identity.user_id or identity.supervises(certificate["class_id"])
+            or identity.covers_region(certificate["region_code"]))
 
 
 def readable_or_raise(*, certificate_id, identity):

@@ -42,8 +42,11 @@ def next_number(year):
 def insert(doc):
     try:
         collection(CERTIFICATES).insert_one(doc)
-    except DuplicateKeyError:
-        raise AlreadyIssued() from None
+    except DuplicateKeyError as exc:
+        details = exc.details or {}
+        if "registration_id" in (details.get("keyPattern") or {}) or "one_valid_per_registration" in str(details):
+            raise AlreadyIssued() from None
+        raise  # a number clash is a fault, not "already issued"
     return doc
 
 
@@ -79,7 +82,7 @@ def revoke(*, certificate_id, by, reason):
         return_document=ReturnDocument.AFTER)
 
 
-def mark_registration(*, registration_id, certificate=None):
+def mark_registration(*, registration_id, certificate=None, revoked_number=None):
     """`completed` on the registration is what the prior-trainee check reads (registrations/checks.py).
 
     Written here rather than through the registration feature: it is a fact about completion,
@@ -90,7 +93,11 @@ def mark_registration(*, registration_id, certificate=None):
                            "certificate_number": certificate["number"]}}
     else:
         update = {"$set": {"completed": False}, "$unset": {"completed_at": "", "certificate_number": ""}}
-    collection("registrations").update_one({"_id": registration_id}, update)
+    query = {"_id": registration_id}
+    if revoked_number is not None:
+        # A reissue that landed meanwhile keeps its `completed` flag.
+        query["certificate_number"] = revoked_number
+    collection("registrations").update_one(query, update)
 
 
 def claim_warning(*, class_id, user_id, figures):

@@ -190,18 +190,22 @@ def warn_low_attendance(*, class_doc, now=None):
     minimum = rule_of(class_doc)["min_attendance_rate"]
     counts = attendance_by_trainee(class_doc["_id"], session_ids=[s["_id"] for s in held])
     warned = []
+    already = repository.warned_user_ids(class_doc["_id"])
     for registration in _registrations(class_doc["_id"]):
         user_id = registration["user_id"]
+        if user_id in already:
+            continue
         tally = counts.get(user_id, {})
         rate = (tally.get("present", 0) + tally.get("late", 0)) / len(held)
         if rate >= minimum:
             continue
         figures = {"attendance_rate_so_far": round(rate, 4), "sessions_held": len(held),
                    "required": minimum, "sessions_left": len(sessions) - len(held)}
-        if not repository.claim_warning(class_id=class_doc["_id"], user_id=user_id, figures=figures):
-            continue
+        # Queue first (the outbox dedupe keys make a repeat harmless), then record: a crash in
+        # between means the next run queues again and nothing is lost.
         _notify(class_doc, registration, figures)
-        warned.append(user_id)
+        if repository.claim_warning(class_id=class_doc["_id"], user_id=user_id, figures=figures):
+            warned.append(user_id)
     return warned
 
 

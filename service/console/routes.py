@@ -39,8 +39,8 @@ def checkin_state(session_id):
     session_id = parse_object_id(session_id, "SESSION_NOT_FOUND")
     identity, _, _ = _authorise(session_id)
     code, expires = tokens.issue(tokens.CLASS, session_id)
-    board = reports.board(identity=identity, session_id=session_id)
+    state = reports.counts(identity=identity, session_id=session_id)
     response = jsonify({"code": code, "svg": qr.svg(code), "expires_in_ms": int((expires - time.time()) * 1000),
-                        "counts": board["counts"], "closed": board["closed"]})
+                        **state})
     response.headers["Cache-Control"] = "no-store"
     return response

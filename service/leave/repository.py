@@ -47,10 +47,10 @@ def find(query, *, sort=(("created_at", 1), ("_id", 1)), skip=0, limit=0):
     return list(cursor), collection(LEAVE_REQUESTS).count_documents(query)
 
 
-def transition(*, leave_id, from_state, version, to_state, entry, extra_set=None, push=None):
+def transition(*, leave_id, from_state, version, to_state, entry, extra_set=None):
     """Move one request from `from_state` at `version`; None when someone else moved it first."""
     update = {"$set": {"state": to_state, "updated_at": entry["at"], **(extra_set or {})},
-              "$inc": {"version": 1}, "$push": {"history": entry, **(push or {})}}
+              "$inc": {"version": 1}, "$push": {"history": entry}}
     return collection(LEAVE_REQUESTS).find_one_and_update(
         {"_id": leave_id, "state": from_state, "version": version}, update, return_document=ReturnDocument.AFTER)
 

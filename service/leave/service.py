@@ -2,18 +2,16 @@
 
 import datetime as dt
 
-from flask import current_app
-
 from service.attendance import service as attendance
 from service.classes import rules as class_rules
 from service.classes import service as classes
+from service.completion import service as completion
 from service.core.db import collection, utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from service.core.timeutil import beijing_midnight
 from service.leave import notify, repository
-from service.trainees import repository as trainee_files
-
 from service.leave.states import APPROVED, CANCELLED, RETURNED_EARLY, STATE_LABELS, SUBMITTED, WITHDRAWN
+from service.trainees import repository as trainee_files
 
 
 
@@ -74,12 +72,6 @@ def _check_not_attended(*, user_id, covered):
         raise RuleViolation("LEAVE_COVERS_ATTENDED", f"已签到的课程不能请假：{titles}")
 
 
-def completion_limits(class_doc):
-    """How much leave the class tolerates (the completion rule; organizers may change it per class)."""
-    rule = class_doc.get("completion_rule") or {}
-    return {"max_excused_share": rule.get("max_excused_share", current_app.config["COMPLETION_MAX_EXCUSED_SHARE"])}
-
-
 def _impact(class_doc, *, user_id, covered, exclude_id=None):
     per_hour = class_doc.get("minutes_per_class_hour", 45)
     hours = {s["_id"]: class_rules.session_hours(s, per_hour) for s in class_doc.get("sessions", [])}
@@ -90,7 +82,7 @@ def _impact(class_doc, *, user_id, covered, exclude_id=None):
             held_before.update(leave.get("claimed_session_ids") or [])
     this = {s["_id"] for s in covered}
     share = sum(hours[s] for s in held_before | this) / total if total else 0
-    limit = completion_limits(class_doc)["max_excused_share"]
+    limit = completion.rule_of(class_doc)["max_excused_share"]
     return {
         "sessions": [{"session_id": s["_id"], "title": s["title"], "starts_at": s["starts_at"],
                       "ends_at": s["ends_at"], "class_hours": hours[s["_id"]]} for s in covered],

@@ -9,6 +9,7 @@ import datetime as dt
 
 from bson import ObjectId
 from flask import current_app
+from pymongo.errors import DuplicateKeyError
 
 from service.attendance import repository as attendance
 from service.classes import repository as classes_repo
@@ -93,6 +94,9 @@ def _submit(*, user_id, target, kind, class_doc, session, region_code, values, c
             raise Conflict("ALREADY_RATED", "您已评价过，如需修改请使用“修改评价”") from None
         try:
             rating = repository.insert_rating({"_id": rating_id, **rating_fields})
+        except DuplicateKeyError:
+            # A change (PUT) raced in between and wrote this rating already: it stays, owned by the receipt.
+            rating = repository.get_rating(rating_id)
         except Exception:
             repository.delete_receipt(receipt["_id"])  # leave nothing half-written
             raise

@@ -26,7 +26,6 @@ declare_indexes("session_checkins", IndexModel([("class_id", 1), ("closed_at", 1
 declare_indexes("rating_receipts", IndexModel([("user_id", 1), ("class_id", 1)], name="report_user_class"))
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-ATTENDED = ["present", "late"]
 # Every state but draft, spelled out: with an inequality (`$ne: "draft"`) the embedded development
 # server stops using the index and scans the whole collection.
 SUBMITTED_STATES = ["submitted", "returned", "recommended", "rejected", "admitted", "waitlisted", "confirmed",

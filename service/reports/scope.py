@@ -14,8 +14,8 @@ class ClassScope:
         self.region_codes = region_codes  # None: every region
         self.comments = comments
 
-    def match(self, field="region_code"):
-        return {} if self.region_codes is None else {field: {"$in": sorted(self.region_codes)}}
+    def match(self):
+        return {} if self.region_codes is None else {"region_code": {"$in": sorted(self.region_codes)}}
 
 
 def class_scope(identity, class_doc):

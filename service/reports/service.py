@@ -6,9 +6,9 @@ from service.classes import rules as class_rules
 from service.classes import service as classes
 from service.completion.service import held_sessions
 from service.core import regions
-from service.core.auth import PROVINCE_STAFF, SUPERVISOR, ensure_region
+from service.core.auth import ensure_region
 from service.core.db import utcnow
-from service.core.errors import Forbidden, NotFound
+from service.core.errors import NotFound
 from service.leave.states import STATE_LABELS as LEAVE_STATE_LABELS
 from service.leave.states import TYPE_LABELS as LEAVE_TYPE_LABELS
 from service.ratings import service as ratings
@@ -91,8 +91,7 @@ def class_report(*, identity, class_id):
 # ---- region-year KPIs ------------------------------------------------------------------------
 
 def _check_region(identity, region_code):
-    if not identity.is_admin and PROVINCE_STAFF not in identity.roles:
-        raise Forbidden("ROLE_REQUIRED", "只有组织方和地方主管部门可以查看地区绩效指标")
+    # The route admits organizers and province staff only; ensure_region limits staff to their region.
     if not regions.is_valid(region_code):
         raise NotFound("REGION_NOT_FOUND", "地区不存在")
     ensure_region(identity, region_code)
@@ -167,9 +166,9 @@ def _archive_scope(identity, registration):
     """The registrations of this trainee the caller may see, as a filter; 404 when none."""
     if identity.is_admin or registration["user_id"] == identity.user_id:
         return {}
-    if PROVINCE_STAFF in identity.roles and registration.get("region_code") in identity.region_codes:
+    if identity.covers_region(registration.get("region_code")):
         return {"region_code": {"$in": sorted(identity.region_codes)}}
-    if SUPERVISOR in identity.roles and registration["class_id"] in identity.class_ids:
+    if identity.supervises(registration["class_id"]):
         return {"class_id": {"$in": list(identity.class_ids)}}
     raise NotFound("REGISTRATION_NOT_FOUND", "报名记录不存在")
 

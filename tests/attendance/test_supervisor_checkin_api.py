@@ -195,3 +195,18 @@ def test_only_supervisors_close_and_mark(client, make_staff, checkin_class, role
     marked = client.put(f"/api/v1/sessions/{checkin_class.session_id}/attendance/{checkin_class.trainees[0].registration_id}",
                         json={"status": "present", "reason": "现场核实"}, headers=bearer(token))
     assert marked.status_code == 403
+
+
+def test_scan_does_not_overwrite_an_excused_mark(client, db, checkin_class, class_code, scan):
+    trainee = checkin_class.trainees[0]
+    marked = client.put(f"/api/v1/sessions/{checkin_class.session_id}/attendance/{trainee.registration_id}",
+                        json={"status": "excused", "reason": "电话请假，已报备"}, headers=bearer(checkin_class.supervisor))
+    assert marked.status_code == 200
+    refused = scan(trainee.token, class_code(checkin_class))
+    assert refused.status_code == 409 and refused.json["code"] == "ALREADY_MARKED"
+    assert refused.json["status"] == "excused"
+    personal = client.get(f"/api/v1/registrations/{trainee.registration_id}/checkin-code",
+                          headers=bearer(trainee.token)).json["code"]
+    by_supervisor = _scan_personal(client, checkin_class, checkin_class.supervisor, personal)
+    assert by_supervisor.status_code == 409 and by_supervisor.json["code"] == "ALREADY_MARKED"
+    assert _status_of(db, checkin_class, trainee) == "excused" and db[ATTENDANCE].count_documents({}) == 1

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from bson import ObjectId
 
 from tests.conftest import bearer
@@ -159,3 +160,25 @@ def test_completed_trainee_counts_as_prior_trainee(app, db, admin_token, client,
     registration = db.registrations.find_one({"_id": ObjectId(finished_class.trainees[0].registration_id)})
     with app.app_context():
         assert checks.has_completed_before(registration["id_number_hash"]) is True
+
+
+def test_one_valid_certificate_per_registration_in_the_database(app):
+    from pymongo.errors import DuplicateKeyError
+
+    from service.completion import repository
+
+    registration_id = ObjectId()
+
+    def certificate(number, status="valid"):
+        return {"number": number, "status": status, "registration_id": registration_id, "class_id": ObjectId(),
+                "user_id": ObjectId(), "region_code": "110000", "year": 2026}
+
+    with app.app_context():
+        repository.insert(certificate("LJ209900001", status="revoked"))
+        repository.insert(certificate("LJ209900002"))  # a revoked one does not block
+        with pytest.raises(repository.AlreadyIssued):
+            repository.insert(certificate("LJ209900003"))
+        # The same number is a fault, never silently "already issued".
+        other = {**certificate("LJ209900002"), "registration_id": ObjectId()}
+        with pytest.raises(DuplicateKeyError):
+            repository.insert(other)

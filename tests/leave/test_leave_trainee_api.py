@@ -215,3 +215,35 @@ def test_return_early_refusals(client, leave_class, ask, staff, decide):
     decide(staff["110000"], pending["id"])
     not_started = client.post(f"/api/v1/leave-requests/{pending['id']}/return", json={}, headers=bearer(trainee.token))
     assert not_started.status_code == 422 and not_started.json["code"] == "LEAVE_NOT_STARTED"
+
+
+def test_return_after_the_leave_ended_is_refused(client, db, leave_class, ask, staff, decide):
+    trainee = leave_class.trainees[0]
+    _, s0, e0 = leave_class.sessions[0]  # yesterday
+    leave = decide(staff["110000"], ask(trainee, leave_class, s0, e0)["id"])
+    refused = client.post(f"/api/v1/leave-requests/{leave['id']}/return", json={}, headers=bearer(trainee.token))
+    assert refused.status_code == 422 and refused.json["code"] == "LEAVE_ALREADY_ENDED"
+    assert db[LEAVE_REQUESTS].find_one({"_id": ObjectId(leave["id"])})["state"] == "approved"
+
+
+def test_withdraw_twice_at_once_moves_once(app, db, leave_class, ask):
+    trainee = leave_class.trainees[0]
+    _, s2, e2 = leave_class.sessions[2]
+    leave = ask(trainee, leave_class, s2, e2)
+    barrier, answers = threading.Barrier(10), []
+
+    def withdraw():
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(f"/api/v1/leave-requests/{leave['id']}/withdraw", json={}, headers=bearer(trainee.token))
+        answers.append((response.status_code, response.json.get("code")))
+
+    threads = [threading.Thread(target=withdraw) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sum(1 for status, _ in answers if status == 200) == 1
+    assert {a for a in answers if a[0] != 200} <= {(409, "LEAVE_CHANGED"), (422, "LEAVE_STATE_INVALID")}
+    stored = db[LEAVE_REQUESTS].find_one({"_id": ObjectId(leave["id"])})
+    assert stored["version"] == 2 and [h["to"] for h in stored["history"]] == ["submitted", "withdrawn"]
