@@ -47,11 +47,12 @@ def free_port():
 def seed(app, *, trainees, burst):
     """A class with a session on now for `trainees`, another for the burst; one bearer token each."""
     from service.auth import repository as auth_tokens
+    from service.auth import signed
     from service.core.auth import hash_token
     from service.core.db import collection, utcnow
 
     now = utcnow()
-    expires = now + dt.timedelta(hours=2)
+    expires = (now + dt.timedelta(hours=2)).replace(microsecond=0)
 
     def make_class(name, size):
         class_id, session_id = ObjectId(), ObjectId()
@@ -62,7 +63,8 @@ def seed(app, *, trainees, burst):
                           "ends_at": now + dt.timedelta(hours=2)}]})
         users, registrations, tokens = [], [], []
         for i in range(size):
-            user_id, token = ObjectId(), secrets.token_urlsafe(32)
+            user_id = ObjectId()
+            token = signed.issue(user_id=user_id, expires_at=expires, staff=False)  # as wx-login issues it
             users.append({"_id": user_id, "openid": f"bench-{user_id}", "created_at": now})
             registrations.append({"class_id": class_id, "user_id": user_id, "state": "confirmed",
                                   "region_code": "110000", "created_at": now,
@@ -126,17 +128,58 @@ def drive(port, path, bodies_and_headers, concurrency):
     return time.perf_counter() - started, latencies, statuses
 
 
+def cpu_seconds(pids):
+    """User + system CPU seconds used so far by `pids` and their children (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total, seen, todo = 0, set(), list(pids)
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+            for task in pathlib.Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / ticks
+
+
+def opcounters(uri):
+    import pymongo
+
+    with pymongo.MongoClient(uri) as client:
+        return client.admin.command("serverStatus")["opcounters"]
+
+
+def drive_with_cpu(drive_args, pids, uri):
+    """drive(...) plus the CPU it cost each of `pids` (with their children): [gunicorn, database],
+    and the database operations it caused."""
+    before, ops_before = [cpu_seconds([pid]) for pid in pids], opcounters(uri)
+    wall, latencies, statuses = drive(*drive_args)
+    cpu = [cpu_seconds([pid]) - b for pid, b in zip(pids, before)]
+    ops = {k: v - ops_before.get(k, 0) for k, v in opcounters(uri).items()}
+    ops["command"] -= 1  # our own serverStatus
+    return wall, latencies, statuses, cpu, ops
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def summary(name, wall, latencies):
-    figures = {"throughput": len(latencies) / wall, "p50": percentile(latencies, .5) * 1000,
+def summary(name, wall, latencies, cpu, ops):
+    app_ms, db_ms = (seconds / len(latencies) * 1000 for seconds in cpu)
+    figures = {"throughput": len(latencies) / wall, "cpu_ms": app_ms + db_ms, "app_cpu_ms": app_ms, "db_cpu_ms": db_ms, "p50": percentile(latencies, .5) * 1000,
                "p95": percentile(latencies, .95) * 1000, "p99": percentile(latencies, .99) * 1000,
                "mean": statistics.fmean(latencies) * 1000}
     print(f"{name:<10} {len(latencies):>6} req  {figures['throughput']:>8.1f} req/s   p50 {figures['p50']:6.1f} ms"
           f"   p95 {figures['p95']:6.1f} ms   p99 {figures['p99']:6.1f} ms")
+    per_request = ", ".join(f"{k} {v / len(latencies):.2f}" for k, v in ops.items() if v)
+    print(f"{'':<10} server CPU per request {figures['cpu_ms']:.2f} ms (web {app_ms:.2f} + database {db_ms:.2f}); "
+          f"database operations per request: {per_request}")
     return figures
 
 
@@ -171,9 +214,10 @@ def main():
         try:
             drive(bare.port, "/bare", [({"user": f"warm-{i}", "code": "x"}, {}) for i in range(100)], args.concurrency)
             code = class_code(session_id)
-            wall, latencies, _ = drive(bare.port, "/bare", [({"user": str(i), "code": code}, {})
-                                                             for i in range(args.trainees - 100)], args.concurrency)
-            results["bare"] = summary("bare", wall, latencies)
+            wall, latencies, _, cpu, ops = drive_with_cpu(
+                (bare.port, "/bare", [({"user": str(i), "code": code}, {}) for i in range(args.trainees - 100)],
+                 args.concurrency), [bare.process.pid, database.process.pid], database.uri)
+            results["bare"] = summary("bare", wall, latencies, cpu, ops)
         finally:
             bare.stop()
 
@@ -187,8 +231,10 @@ def main():
             for token in measured:
                 requests.append(({"code": class_code(session_id), **VENUE, "nonce": secrets.token_hex(8),
                                   "device_id": secrets.token_hex(6)}, {"Authorization": f"Bearer {token}"}))
-            wall, latencies, statuses = drive(ours.port, "/api/v1/checkins", requests, args.concurrency)
-            results["check-in"] = summary("check-in", wall, latencies)
+            wall, latencies, statuses, cpu, ops = drive_with_cpu(
+                (ours.port, "/api/v1/checkins", requests, args.concurrency), [ours.process.pid, database.process.pid],
+                database.uri)
+            results["check-in"] = summary("check-in", wall, latencies, cpu, ops)
             refused = [s for s in statuses if s[0] != 200]
             print(f"           answers: {sum(1 for s in statuses if s == (200, 'checked_in'))} checked_in, "
                   f"{len(refused)} refused")
@@ -214,6 +260,8 @@ def main():
     p99_ratio = results["check-in"]["p99"] / results["bare"]["p99"]
     print(f"ratio      throughput {ratio:.2f} x bare (target >= 0.6)   p99 {p99_ratio:.2f} x bare (target <= 2)   "
           f"burst records {results['burst_records']} (target 100)")
+    print(f"           server CPU per request {results['check-in']['cpu_ms'] / results['bare']['cpu_ms']:.2f} x bare "
+          "(throughput on 2 cores follows it when other programs compete for the CPU)")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Report shapes: class report, region-year KPIs, trainee archive."""
+"""Report shapes: class report, region-year KPIs, the all-regions KPI table, trainee archive."""
 
 from marshmallow import Schema, fields
 
@@ -115,10 +115,13 @@ class IncompleteArchiveSchema(Schema):
     missing = fields.List(fields.String(), metadata={"description": "profile / review / attendance"})
 
 
-class ArchiveKpiSchema(Schema):
+class ArchiveKpiSummarySchema(Schema):
     trainees = fields.Integer()
     complete = fields.Integer()
     share = fields.Float(allow_none=True)
+
+
+class ArchiveKpiSchema(ArchiveKpiSummarySchema):
     incomplete = fields.List(fields.Nested(IncompleteArchiveSchema))
 
 
@@ -129,19 +132,34 @@ class SatisfactionKpiSchema(Schema):
     meets = fields.Boolean()
 
 
-class RegionKpiSchema(Schema):
-    region_code = fields.String()
+class RegionKpiRowSchema(Schema):
+    """One row of the regional performance table (notice 243 附件5, training rows)."""
+    region_code = fields.String(allow_none=True, metadata={"description": "null on the national total"})
     region_name = fields.String()
-    year = fields.Integer()
-    generated_at = BeijingDateTime()
     classes_held = fields.Integer()
     classes_with_trainees = fields.Integer()
     trainees_trained = fields.Integer()
     trainees_completed = fields.Integer()
     little_giants = fields.Nested(LittleGiantKpiSchema)
     review = fields.Nested(ReviewKpiSchema)
-    archives = fields.Nested(ArchiveKpiSchema)
+    archives = fields.Nested(ArchiveKpiSummarySchema)
     satisfaction = fields.Nested(SatisfactionKpiSchema)
+
+
+class RegionKpiSchema(RegionKpiRowSchema):
+    region_code = fields.String()
+    year = fields.Integer()
+    generated_at = BeijingDateTime()
+    archives = fields.Nested(ArchiveKpiSchema)
+
+
+class NationalKpiSchema(Schema):
+    year = fields.Integer()
+    generated_at = BeijingDateTime()
+    regions = fields.List(fields.Nested(RegionKpiRowSchema),
+                          metadata={"description": "every region (GB/T 2260 code order), those without trainees too"})
+    national = fields.Nested(RegionKpiRowSchema, metadata={
+        "description": "all regions together: figures summed, classes counted once (a class has trainees of many regions)"})
 
 
 class ArchiveHistorySchema(Schema):

@@ -6,6 +6,7 @@ With MONGODB_URI set, the same tests run against that server instead.
 import itertools
 import os
 import tempfile
+import threading
 import uuid
 
 import pymongo
@@ -14,6 +15,9 @@ import pytest
 from service import create_app
 from service.core import embedded
 from service.core.fake_wechat import FAKE_APPID, FAKE_SECRET, FakeWeChat
+
+# Fixtures shared across test packages, as plugins rather than imports of another package's conftest.
+pytest_plugins = ["tests.fixtures.checkin"]
 
 _login_counter = itertools.count()
 
@@ -68,6 +72,48 @@ def db(app):
     from service.core.db import mongo
 
     return mongo.db_for(app.config)
+
+
+class ReadLog:
+    """Reads sent to MongoDB during a test: (collection, operation, filter) per call."""
+
+    def __init__(self):
+        self.entries = []
+
+    def clear(self):
+        self.entries.clear()
+
+    def of(self, collection_name):
+        """[(operation, filter)] read from one collection (an aggregate's filter is its first $match)."""
+        return [(op, query) for name, op, query in self.entries if name == collection_name]
+
+
+@pytest.fixture
+def db_reads(monkeypatch):
+    """Log every find / find_one / aggregate / count_documents (to show a read is bounded, not N+1)."""
+    from pymongo.collection import Collection
+
+    log, state = ReadLog(), threading.local()
+
+    def wrap(operation, original):
+        def logged(self, *args, **kwargs):
+            if getattr(state, "inside", False):  # find_one calls find: count the outer call only
+                return original(self, *args, **kwargs)
+            query = args[0] if args else kwargs.get("filter", kwargs.get("pipeline"))
+            if operation == "aggregate":
+                query = (query or [{}])[0].get("$match")
+            log.entries.append((self.name, operation, query))
+            state.inside = True
+            try:
+                return original(self, *args, **kwargs)
+            finally:
+                state.inside = False
+
+        return logged
+
+    for operation in ("find", "find_one", "aggregate", "count_documents"):
+        monkeypatch.setattr(Collection, operation, wrap(operation, getattr(Collection, operation)))
+    return log
 
 
 @pytest.fixture

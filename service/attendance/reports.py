@@ -83,10 +83,6 @@ def board(*, identity, session_id):
     }
 
 
-def _held(class_doc, now):
-    return [s for s in class_doc["sessions"] if class_rules.effective_checkin(class_doc, s)["checkin_closes_at"] <= now]
-
-
 def my_attendance(*, user_id, class_id):
     class_doc = classes.get_or_raise(class_id=class_id)
     records = {r["session_id"]: r for r in repository.for_class(class_id, user_id)}
@@ -100,7 +96,7 @@ def my_attendance(*, user_id, class_id):
         sessions.append({"session_id": session["_id"], "title": session["title"], "starts_at": session["starts_at"],
                          "ends_at": session["ends_at"], "status": status,
                          "checked_in_at": record.get("checked_in_at") if record else None})
-    held = len(_held(class_doc, now))
+    held = len(class_rules.held_sessions(class_doc, now))
     attended = sum(1 for r in records.values() if r["status"] in (PRESENT, LATE))
     return {"class_id": class_id, "sessions": sessions, "sessions_held": held, "attended": attended,
             "attendance_rate": round(attended / held, 4) if held else None}
@@ -115,7 +111,7 @@ def sheet(*, identity, class_id):
     by_user = defaultdict(dict)
     for record in repository.for_class(class_id):
         by_user[record["user_id"]][record["session_id"]] = record["status"]
-    held = len(_held(class_doc, utcnow()))
+    held = len(class_rules.held_sessions(class_doc, utcnow()))
     rows = []
     for user_id, trainee in sorted(trainees.items(), key=lambda kv: (kv[1]["region_code"], kv[1]["name"])):
         statuses = [by_user[user_id].get(s["_id"]) for s in class_doc["sessions"]]

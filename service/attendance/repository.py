@@ -4,7 +4,7 @@
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from service.core.db import collection, declare_indexes, utcnow
+from service.core.db import collection, declare_indexes, in_chunks, utcnow
 
 ATTENDANCE = "attendance"
 SESSION_CHECKINS = "session_checkins"
@@ -40,6 +40,14 @@ def for_class(class_id, user_id=None):
     if user_id is not None:
         query["user_id"] = user_id
     return list(collection(ATTENDANCE).find(query))
+
+
+def for_trainee(user_id, *, class_ids, statuses=None):
+    """One trainee's records across several classes in one query (on the class_trainee index)."""
+    query = {"class_id": {"$in": list(class_ids)}, "user_id": user_id}
+    if statuses is not None:
+        query["status"] = {"$in": list(statuses)}
+    return list(collection(ATTENDANCE).find(query, {"class_id": 1, "session_id": 1, "status": 1}))
 
 
 def insert_missing(docs):
@@ -85,5 +93,9 @@ def mark_closed(*, session_id, class_id, by):
 
 
 def closed_session_ids(session_ids):
-    return {d["_id"] for d in collection(SESSION_CHECKINS).find(
-        {"_id": {"$in": list(session_ids)}, "closed_at": {"$ne": None}}, {"_id": 1})}
+    """Of `session_ids`, those whose check-in was closed (closing records every confirmed trainee)."""
+    closed = set()
+    for chunk in in_chunks(session_ids):
+        closed.update(d["_id"] for d in collection(SESSION_CHECKINS).find(
+            {"_id": {"$in": chunk}, "closed_at": {"$ne": None}}, {"_id": 1}))
+    return closed

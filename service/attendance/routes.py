@@ -5,13 +5,13 @@ import time
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.attendance import (BoardSchema, CheckinResultSchema, ClassCodeCheckinSchema, CloseResultSchema,
                                 CodeSchema, MarkSchema, MyAttendanceSchema, PersonalCodeCheckinSchema,
                                 ProjectorLinkSchema, SheetSchema)
 from service.attendance import projector, qr, reports, service
 from service.core.auth import ADMIN, SUPERVISOR, current_identity, require
+from service.core.blueprint import Blueprint
 from service.core.errors import ServiceUnavailable
 from service.core.ids import parse_object_id
 from service.core.wechat import WeChatError, get_gateway

@@ -243,7 +243,7 @@ def close_due_sessions(*, now=None):
         {"status": {"$in": ["published", "in_progress"]}, "sessions.ends_at": {"$lte": now}},
         {"sessions": 1, "checkin_settings": 1})
     for class_doc in candidates:
-        due = [s for s in class_doc["sessions"] if class_rules.effective_checkin(class_doc, s)["checkin_closes_at"] <= now]
+        due = class_rules.held_sessions(class_doc, now)
         already = repository.closed_session_ids(s["_id"] for s in due)
         for session in due:
             if session["_id"] in already:

@@ -1,4 +1,9 @@
-"""The `auth_tokens` collection: hashed bearer tokens, expired by a TTL index."""
+"""The `auth_tokens` collection: hashed bearer tokens, expired by a TTL index.
+
+A logout marks the token revoked rather than deleting it, and every change after issue sets
+`changed_at`: processes that accept trainee tokens on their signature read those changes
+(see service/auth/signed.py).
+"""
 
 from pymongo import IndexModel
 
@@ -11,6 +16,7 @@ declare_indexes(
     # The TTL monitor deletes expired tokens (about once a minute); reads also check expiry.
     IndexModel("expires_at", expireAfterSeconds=0, name="expires_ttl"),
     IndexModel("user_id", name="user"),
+    IndexModel("changed_at", name="changed", partialFilterExpression={"changed_at": {"$type": "date"}}),
 )
 
 
@@ -22,13 +28,31 @@ def insert(*, token_hash, user_id, expires_at, staff):
 
 
 def mark_staff(user_id):
-    """The user now holds (or may hold) a staff account: their tokens must read staff accounts."""
-    collection(TOKENS).update_many({"user_id": user_id, "staff": False}, {"$set": {"staff": True}})
+    """The user now holds (or may hold) a staff account: their tokens must read staff accounts.
+    Returns {token hash: expiry} of the tokens changed."""
+    query = {"user_id": user_id, "staff": False, "expires_at": {"$gt": utcnow()}}
+    changed = {d["_id"]: d["expires_at"] for d in collection(TOKENS).find(query, {"expires_at": 1})}
+    if changed:
+        collection(TOKENS).update_many({"_id": {"$in": list(changed)}},
+                                       {"$set": {"staff": True, "changed_at": utcnow()}})
+    return changed
 
 
 def find_valid(token_hash):
-    return collection(TOKENS).find_one({"_id": token_hash, "expires_at": {"$gt": utcnow()}})
+    return collection(TOKENS).find_one(
+        {"_id": token_hash, "expires_at": {"$gt": utcnow()}, "revoked_at": {"$exists": False}})
 
 
-def delete(token_hash):
-    return collection(TOKENS).delete_one({"_id": token_hash}).deleted_count
+def revoke(token_hash):
+    """Returns the token's expiry if this call revoked it, else None."""
+    now = utcnow()
+    doc = collection(TOKENS).find_one_and_update(
+        {"_id": token_hash, "revoked_at": {"$exists": False}}, {"$set": {"revoked_at": now, "changed_at": now}},
+        projection={"expires_at": 1})
+    return doc["expires_at"] if doc else None
+
+
+def changed_since(since):
+    """Tokens changed at or after `since`, still unexpired: [{_id, expires_at}]."""
+    return collection(TOKENS).find({"changed_at": {"$gte": since}, "expires_at": {"$gt": utcnow()}},
+                                   {"expires_at": 1})

@@ -1,11 +1,11 @@
 """Login endpoints: /api/v1/auth/* and /api/v1/me."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.auth import BindSchema, MeSchema, TokenSchema, WxLoginSchema
 from service.auth import service
 from service.core.auth import bearer_token, current_identity, hash_token, require
+from service.core.blueprint import Blueprint
 
 blp = Blueprint("auth", __name__, url_prefix="/api/v1", description="WeChat login and identity")
 

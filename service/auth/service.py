@@ -3,11 +3,11 @@
 import datetime as dt
 import hmac
 import logging
-import secrets
 
 from flask import current_app
 
 from service.auth import repository as tokens
+from service.auth import signed
 from service.core import identity_cache
 from service.core.auth import TRAINEE, Identity, hash_token
 from service.core.errors import RuleViolation, ServiceUnavailable, Unauthorized
@@ -42,33 +42,39 @@ def wx_login(*, code):
         raise ServiceUnavailable("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后重试")
     user = users.upsert_by_openid(openid=session["openid"], unionid=session.get("unionid"))
     users.store_session_key(user_id=user["_id"], session_key=session.get("session_key", ""))
-    token = secrets.token_urlsafe(32)
-    expires_at = utcnow() + dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])
-    tokens.insert(token_hash=hash_token(token), user_id=user["_id"], expires_at=expires_at,
-                  staff=bool(staff_accounts.active_for_user(user["_id"])))
+    # Whole seconds: the expiry written in the token and the stored one are the same instant.
+    expires_at = (utcnow() + dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])).replace(microsecond=0)
+    staff = bool(staff_accounts.active_for_user(user["_id"]))
+    token = signed.issue(user_id=user["_id"], expires_at=expires_at, staff=staff)
+    tokens.insert(token_hash=hash_token(token), user_id=user["_id"], expires_at=expires_at, staff=staff)
     return {"token": token, "token_type": "Bearer", "expires_at": expires_at,
             "user": profile(user_id=user["_id"])}
 
 
 def logout(*, token_hash):
     """Revoke the caller's token."""
-    tokens.delete(token_hash)
+    expires_at = tokens.revoke(token_hash)
+    if expires_at is not None:
+        signed.note_changed({token_hash: expires_at})
     identity_cache.forget(token_hash)
 
 
-def identity_for_token(*, token_hash):
+def identity_for_token(*, token, token_hash):
     """Resolve a bearer token to an Identity, or raise 401."""
     cached = identity_cache.get(token_hash)
     if cached is not None:
         return cached
-    token = tokens.find_valid(token_hash)
-    if token is None:
+    trainee = signed.trainee_user(token)
+    if trainee is not None and not signed.has_changed(token_hash):
+        return Identity(user_id=trainee[0], roles=frozenset({TRAINEE}))
+    stored = tokens.find_valid(token_hash)
+    if stored is None:
         raise Unauthorized("TOKEN_INVALID", "登录已过期，请重新登录")
-    if token.get("staff") is False:
-        identity = Identity(user_id=token["user_id"], roles=frozenset({TRAINEE}))
+    if stored.get("staff") is False:
+        identity = Identity(user_id=stored["user_id"], roles=frozenset({TRAINEE}))
     else:
-        identity = identity_for_user(token["user_id"])
-    identity_cache.put(token_hash, expires_at=token["expires_at"], identity=identity)
+        identity = identity_for_user(stored["user_id"])
+    identity_cache.put(token_hash, expires_at=stored["expires_at"], identity=identity)
     return identity
 
 

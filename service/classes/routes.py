@@ -1,7 +1,6 @@
 """Class endpoints: /api/v1/classes (setup by organizers, reading by everyone in scope)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.classes import (ChangeSchema, ClassCreateSchema, ClassDetailSchema, ClassListArgs,
                              ClassPageSchema, ClassStatusSchema, ClassUpdateSchema, QuotaSetSchema,
@@ -9,6 +8,7 @@ from schemas.classes import (ChangeSchema, ClassCreateSchema, ClassDetailSchema,
                              SessionUpdateSchema, SupervisorsSetSchema, TimetableSchema)
 from service.classes import access, exports, service, views
 from service.core.auth import ADMIN, current_identity, require
+from service.core.blueprint import Blueprint
 from service.core.ids import parse_object_id
 
 blp = Blueprint("classes", __name__, url_prefix="/api/v1/classes",

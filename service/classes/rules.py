@@ -112,11 +112,31 @@ def effective_checkin(class_doc, session):
     }
 
 
+def held_sessions(class_doc, now):
+    """Sessions already held at `now`: their check-in window has closed. Attendance, completion,
+    leave and the reports all count "sessions held" with this one rule."""
+    return [s for s in class_doc.get("sessions") or []
+            if effective_checkin(class_doc, s)["checkin_closes_at"] <= now]
+
+
+# A class hour (学时) lasts this long unless the class sets its own `minutes_per_class_hour`.
+DEFAULT_MINUTES_PER_CLASS_HOUR = 45
+
+
+def minutes_per_class_hour(class_doc):
+    return class_doc.get("minutes_per_class_hour", DEFAULT_MINUTES_PER_CLASS_HOUR)
+
+
 def session_hours(session, minutes_per_class_hour):
     minutes = (session["ends_at"] - session["starts_at"]).total_seconds() / 60
     return round(minutes / minutes_per_class_hour, 1)
 
 
+def hours_by_session(class_doc):
+    """{session id: class hours (学时)} of every session of the class."""
+    per_hour = minutes_per_class_hour(class_doc)
+    return {s["_id"]: session_hours(s, per_hour) for s in class_doc.get("sessions") or []}
+
+
 def class_hours(class_doc):
-    per_hour = class_doc.get("minutes_per_class_hour", 45)
-    return round(sum(session_hours(s, per_hour) for s in class_doc.get("sessions", [])), 1)
+    return round(sum(hours_by_session(class_doc).values()), 1)

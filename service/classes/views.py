@@ -22,7 +22,7 @@ def places_left(class_doc, region_code):
 def session_view(class_doc, session):
     return {**session, **rules.effective_checkin(class_doc, session),
             "date": beijing_date(session["starts_at"]).isoformat(),
-            "class_hours": rules.session_hours(session, class_doc.get("minutes_per_class_hour", 45))}
+            "class_hours": rules.session_hours(session, rules.minutes_per_class_hour(class_doc))}
 
 
 def timetable(class_doc):

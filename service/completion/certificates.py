@@ -16,10 +16,11 @@ from flask import current_app
 from service.classes import service as classes
 from service.completion import repository
 from service.completion.service import evaluate, is_finished
-from service.core.db import collection, utcnow
+from service.core.db import utcnow
 from service.core.errors import Conflict, NotFound, RuleViolation
 from service.core.images import Page
 from service.core.timeutil import BEIJING
+from service.registrations import repository as registrations
 
 VALID, REVOKED = "valid", "revoked"
 
@@ -71,25 +72,30 @@ def issue(*, class_id, issued_by, registration_ids=None, issued_on=None, base_ur
                                 errors={"registration_ids": unknown})
         rows = [r for r in rows if r["registration_id"] in wanted]
     issued_on = (issued_on or now.astimezone(BEIJING).date()).isoformat()
-    names = {r["_id"]: r for r in collection("registrations").find(
-        {"_id": {"$in": [r["registration_id"] for r in rows]}}, {"snapshot.name": 1, "enterprise_name": 1})}
+    year = class_doc.get("year") or now.astimezone(BEIJING).year
     result = {"issued": [], "already_issued": [], "not_eligible": []}
+    due = []
     for row in rows:
         if row["certificate_issued"]:
             result["already_issued"].append(row["registration_id"])
-            continue
-        if not row["eligible"]:
+        elif not row["eligible"]:
             result["not_eligible"].append({"registration_id": row["registration_id"], "name": row["name"],
                                            "failed": row["failed"]})
-            continue
-        year = class_doc.get("year") or now.astimezone(BEIJING).year
-        number = f"LJ{year}{repository.next_number(year):05d}"
+        else:
+            due.append(row)
+    if not due:
+        return result
+    enterprises = {r["_id"]: r.get("enterprise_name") for r in registrations.confirmed_in_class(
+        class_id, projection={"enterprise_name": 1})}
+    # One $inc reserves the whole run's numbers; a row lost to a concurrent run leaves a gap.
+    for row, serial in zip(due, repository.reserve_numbers(year, len(due))):
+        number = f"LJ{year}{serial:05d}"
         certificate = {
             "number": number, "status": VALID, "class_id": class_id, "class_name": class_doc["name"],
             "institution": class_doc.get("institution"), "start_date": class_doc["start_date"],
             "end_date": class_doc["end_date"], "year": year, "registration_id": row["registration_id"],
             "user_id": row["user_id"], "region_code": row["region_code"], "name": row["name"],
-            "enterprise_name": names.get(row["registration_id"], {}).get("enterprise_name"),
+            "enterprise_name": enterprises.get(row["registration_id"]),
             "issued_on": issued_on, "issued_at": now, "issued_by": issued_by,
             "figures": {"attendance_rate": row["attendance_rate"], "excused_share": row["excused_share"]},
         }

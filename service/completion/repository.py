@@ -3,8 +3,10 @@
 The database settles the races of a bulk issue run twice at once: certificate numbers are
 unique, and a registration holds at most one valid certificate (partial unique index), so the
 second run's insert fails instead of issuing a duplicate. A revoked certificate leaves the
-registration free for a new one. Numbers come from one counter per programme year moved with
-a single `find_one_and_update`; a lost race costs a gap in the numbers, never a duplicate.
+registration free for a new one. Numbers come from one counter per programme year: a bulk issue
+reserves its whole block with a single `find_one_and_update` ($inc by the block size), so two runs
+at once get disjoint blocks. A lost race (the other run issued that trainee first) costs a gap in
+the numbers, never a duplicate; the unique index on `number` stays as the last guard.
 """
 
 from pymongo import IndexModel, ReturnDocument
@@ -33,10 +35,19 @@ class AlreadyIssued(Exception):
     """The registration already holds a valid certificate."""
 
 
-def next_number(year):
-    counter = collection(COUNTERS).find_one_and_update({"_id": int(year)}, {"$inc": {"seq": 1}}, upsert=True,
+def reserve_numbers(year, count):
+    """Reserve `count` consecutive serials of the year in one atomic $inc; returns them in order."""
+    if count <= 0:
+        return range(0)
+    # The counter is created first and then incremented without upsert: an upsert racing with
+    # another upsert on the same new _id may answer without the document on the embedded server.
+    try:
+        collection(COUNTERS).insert_one({"_id": int(year), "seq": 0})
+    except DuplicateKeyError:
+        pass
+    counter = collection(COUNTERS).find_one_and_update({"_id": int(year)}, {"$inc": {"seq": count}},
                                                        return_document=ReturnDocument.AFTER)
-    return counter["seq"]
+    return range(counter["seq"] - count + 1, counter["seq"] + 1)
 
 
 def insert(doc):
@@ -63,6 +74,12 @@ def for_class(class_id, *, region_codes=None):
     if region_codes is not None:
         query["region_code"] = {"$in": sorted(region_codes)}
     return list(collection(CERTIFICATES).find(query).sort([("number", 1)]))
+
+
+def holds_valid(registration_id):
+    """Whether the registration holds a valid certificate (on the partial unique index)."""
+    return collection(CERTIFICATES).find_one({"registration_id": registration_id, "status": "valid"},
+                                             {"_id": 1}) is not None
 
 
 def valid_registration_ids(class_id):

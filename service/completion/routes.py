@@ -2,14 +2,15 @@
 
 from flask import Response, render_template_string, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.certificates import (CertificateSchema, ClassCompletionSchema, CompletionRuleInputSchema,
                                   CompletionRuleSchema, IssueResultSchema, IssueSchema, MyCompletionSchema,
                                   RevokeSchema, VerificationSchema, VerifyArgs)
 from service.classes import service as classes
-from service.completion import certificates, service
+from service.completion import certificates, exports, service
 from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR, current_identity, require
+from service.core.blueprint import Blueprint
+from service.core.excel import XLSX_MIMETYPE
 from service.core.ids import parse_object_id
 from service.reports.scope import class_scope
 
@@ -45,15 +46,32 @@ class CompletionRule(MethodView):
         return service.set_rule(class_id=_cid(class_id), changes=body, changed_by=current_identity().user_id)
 
 
+def _class_completion(class_id):
+    """(class, completion list) in the caller's scope: all for organizers and supervisors, own regions for staff."""
+    class_doc = classes.get_or_raise(class_id=_cid(class_id))
+    scope = class_scope(current_identity(), class_doc)
+    return class_doc, service.evaluate(class_doc=class_doc, region_codes=scope.region_codes)
+
+
 @blp.route("/classes/<class_id>/completion")
 class ClassCompletion(MethodView):
     @require(ADMIN, SUPERVISOR, PROVINCE_STAFF)
     @blp.response(200, ClassCompletionSchema)
     def get(self, class_id):
         """Staff: every trainee eligible or not, with the failed conditions and figures."""
-        class_doc = classes.get_or_raise(class_id=_cid(class_id))
-        scope = class_scope(current_identity(), class_doc)
-        return service.evaluate(class_doc=class_doc, region_codes=scope.region_codes)
+        return _class_completion(class_id)[1]
+
+
+@blp.route("/classes/<class_id>/completion.xlsx")
+class ClassCompletionExcel(MethodView):
+    @require(ADMIN, SUPERVISOR, PROVINCE_STAFF)
+    @blp.response(200, description="Excel completion list (结业名单)", content_type=XLSX_MIMETYPE)
+    # Without a schema flask-smorest leaves out the media type; say it is a file.
+    @blp.doc(responses={"200": {"description": "Excel completion list (结业名单)",
+                                "content": {XLSX_MIMETYPE: {"schema": {"type": "string", "format": "binary"}}}}})
+    def get(self, class_id):
+        """Staff: the completion list as Excel, with the failed conditions and figures."""
+        return exports.completion_xlsx(*_class_completion(class_id))
 
 
 @blp.route("/classes/<class_id>/my-completion")

@@ -18,6 +18,7 @@ from service.core.errors import Conflict, NotFound
 from service.completion import repository
 from service.outbox import service as outbox
 from service.ratings import repository as ratings
+from service.registrations import repository as registrations
 from service.staff import repository as staff_accounts
 
 RULE_FIELDS = ("min_attendance_rate", "max_excused_share", "require_class_rating")
@@ -67,9 +68,11 @@ def _count(status):
     return {"$sum": {"$cond": [{"$eq": ["$status", status]}, 1, 0]}}
 
 
-def attendance_by_trainee(class_id, *, region_codes=None, session_ids=None):
+def attendance_by_trainee(class_id, *, region_codes=None, session_ids=None, user_id=None):
     """user_id -> {present, late, absent, excused, excused_session_ids}, counted by the database."""
     match = {"class_id": class_id}
+    if user_id is not None:
+        match["user_id"] = user_id
     if region_codes is not None:
         match["region_code"] = {"$in": sorted(region_codes)}
     if session_ids is not None:
@@ -82,11 +85,6 @@ def attendance_by_trainee(class_id, *, region_codes=None, session_ids=None):
     rows = collection("attendance").aggregate(pipeline)
     return {r["_id"]: {**r, "excused_session_ids": [s for s in r["excused_session_ids"] if s is not None]}
             for r in rows}
-
-
-def held_sessions(class_doc, now):
-    return [s for s in class_doc.get("sessions") or []
-            if class_rules.effective_checkin(class_doc, s)["checkin_closes_at"] <= now]
 
 
 def is_finished(class_doc, now):
@@ -126,22 +124,22 @@ def _assess(*, rule, counts, rated, sessions_total, hours, total_hours, held):
 
 
 def _registrations(class_id, region_codes=None):
-    query = {"class_id": class_id, "state": "confirmed"}
-    if region_codes is not None:
-        query["region_code"] = {"$in": sorted(region_codes)}
-    return list(collection("registrations").find(query, {"user_id": 1, "region_code": 1, "snapshot.name": 1})
-                .sort([("region_code", 1), ("_id", 1)]))
+    return registrations.confirmed_in_class(class_id, region_codes=region_codes,
+                                            projection={"user_id": 1, "region_code": 1, "snapshot.name": 1})
+
+
+def _class_figures(class_doc, now):
+    """What every trainee of the class is measured against: the rule, class hours, sessions held."""
+    hours = class_rules.hours_by_session(class_doc)
+    return {"rule": rule_of(class_doc), "hours": hours, "total_hours": sum(hours.values()),
+            "sessions_total": len(hours), "held": len(class_rules.held_sessions(class_doc, now))}
 
 
 def evaluate(*, class_doc, region_codes=None, now=None):
     """Every confirmed trainee of the class: eligible or not, each failed condition with its figures."""
     now = now or utcnow()
-    rule = rule_of(class_doc)
-    per_hour = class_doc.get("minutes_per_class_hour", 45)
-    hours = {s["_id"]: class_rules.session_hours(s, per_hour) for s in class_doc.get("sessions") or []}
-    total_hours = sum(hours.values())
-    sessions_total = len(hours)
-    held = len(held_sessions(class_doc, now))
+    figures = _class_figures(class_doc, now)
+    rule = figures["rule"]
     counts = attendance_by_trainee(class_doc["_id"], region_codes=region_codes)
     raters = ratings.class_raters(class_doc["_id"])
     certified = repository.valid_registration_ids(class_doc["_id"])
@@ -149,8 +147,7 @@ def evaluate(*, class_doc, region_codes=None, now=None):
     rows = []
     for registration in _registrations(class_doc["_id"], region_codes):
         user_id = registration["user_id"]
-        assessment = _assess(rule=rule, counts=counts.get(user_id, {}), rated=user_id in raters,
-                             sessions_total=sessions_total, hours=hours, total_hours=total_hours, held=held)
+        assessment = _assess(counts=counts.get(user_id, {}), rated=user_id in raters, **figures)
         rows.append({"registration_id": registration["_id"], "user_id": user_id,
                      "name": registration["snapshot"]["name"], "region_code": registration["region_code"],
                      **assessment, "certificate_issued": registration["_id"] in certified,
@@ -163,15 +160,19 @@ def evaluate(*, class_doc, region_codes=None, now=None):
 
 def for_trainee(*, class_id, user_id):
     """My own completion figures in a class."""
+    # Only this trainee's documents: class, registration, attendance tally, class-rating receipt, certificate.
     class_doc = classes.get_or_raise(class_id=class_id)
-    registration = collection("registrations").find_one({"class_id": class_id, "user_id": user_id,
-                                                         "state": "confirmed"}, {"region_code": 1})
+    registration = registrations.confirmed_for(class_id=class_id, user_id=user_id, projection={"_id": 1})
     if registration is None:
         raise NotFound("REGISTRATION_NOT_FOUND", "您没有确认参训该班级")
-    report = evaluate(class_doc=class_doc, region_codes={registration["region_code"]})
-    row = next(r for r in report["rows"] if r["user_id"] == user_id)
-    return {"class_id": class_id, "rule": report["rule"], "class_finished": report["class_finished"],
-            **{k: v for k, v in row.items() if k not in ("user_id", "name", "region_code", "low_attendance_warned")}}
+    now = utcnow()
+    figures = _class_figures(class_doc, now)
+    counts = attendance_by_trainee(class_id, user_id=user_id).get(user_id, {})
+    assessment = _assess(counts=counts, rated=ratings.has_rated_class(class_id=class_id, user_id=user_id),
+                         **figures)
+    return {"class_id": class_id, "rule": figures["rule"], "class_finished": is_finished(class_doc, now),
+            "registration_id": registration["_id"], **assessment,
+            "certificate_issued": repository.holds_valid(registration["_id"])}
 
 
 # ---- low-attendance warning ----------------------------------------------------------------
@@ -184,7 +185,7 @@ def warn_low_attendance(*, class_doc, now=None):
     """
     now = now or utcnow()
     sessions = class_doc.get("sessions") or []
-    held = held_sessions(class_doc, now)
+    held = class_rules.held_sessions(class_doc, now)
     if not held or len(held) == len(sessions):
         return []
     minimum = rule_of(class_doc)["min_attendance_rate"]

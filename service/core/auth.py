@@ -63,7 +63,7 @@ def current_identity():
         token = bearer_token()
         if token is None:
             raise Unauthorized("UNAUTHORIZED", "请先登录")
-        g.identity = identity_for_token(token_hash=hash_token(token))
+        g.identity = identity_for_token(token=token, token_hash=hash_token(token))
     return g.identity
 
 

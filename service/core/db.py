@@ -75,6 +75,18 @@ def utcnow():
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
+# Long `$in` lists go out in chunks: MongoDB takes any size, but the embedded development server
+# checks every matched document against the whole list, so its cost grows with the list squared.
+IN_CHUNK = 50
+
+
+def in_chunks(values, size=IN_CHUNK):
+    """`values` sorted, in lists of at most `size`, for `$in` filters."""
+    values = sorted(values)
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
 # Every repository module registers the indexes of its collections here; `ensure_indexes`
 # creates them idempotently at start-up and from `lingjun init-db`.
 INDEXES = []

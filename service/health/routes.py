@@ -1,10 +1,10 @@
 """/healthz (process up) and /readyz (database answers)."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from pymongo.errors import PyMongoError
 
+from service.core.blueprint import Blueprint
 from service.core.db import get_db
 from service.core.errors import ServiceUnavailable
 

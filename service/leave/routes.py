@@ -1,11 +1,11 @@
 """Leave endpoints: /api/v1/leave-requests."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.leave import (LeaveAcknowledgementSchema, LeaveCommentSchema, LeaveDecisionSchema, LeaveCreateSchema, LeaveListArgs,
                            LeavePageSchema, LeaveRangeSchema, LeaveSchema, LeaveMineArgs, LeavePreviewSchema)
 from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR, current_identity, require
+from service.core.blueprint import Blueprint
 from service.core.ids import parse_object_id
 from service.leave import review, service
 

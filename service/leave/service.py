@@ -6,13 +6,13 @@ from service.attendance import service as attendance
 from service.classes import rules as class_rules
 from service.classes import service as classes
 from service.completion import service as completion
-from service.core.db import collection, utcnow
+from service.core.db import utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from service.core.timeutil import beijing_midnight
 from service.leave import notify, repository
 from service.leave.states import APPROVED, CANCELLED, RETURNED_EARLY, STATE_LABELS, SUBMITTED, WITHDRAWN
+from service.registrations import repository as registrations
 from service.trainees import repository as trainee_files
-
 
 
 def history_entry(*, by, from_state, to_state, comment=None, at=None):
@@ -20,8 +20,7 @@ def history_entry(*, by, from_state, to_state, comment=None, at=None):
 
 
 def confirmed_registration(*, user_id, class_id):
-    registration = collection("registrations").find_one({"class_id": class_id, "user_id": user_id,
-                                                         "state": "confirmed"})
+    registration = registrations.confirmed_for(class_id=class_id, user_id=user_id)
     if registration is None:
         raise Forbidden("NOT_ENROLLED", "只有确认参训本班的学员才能请假")
     return registration
@@ -73,8 +72,7 @@ def _check_not_attended(*, user_id, covered):
 
 
 def _impact(class_doc, *, user_id, covered, exclude_id=None):
-    per_hour = class_doc.get("minutes_per_class_hour", 45)
-    hours = {s["_id"]: class_rules.session_hours(s, per_hour) for s in class_doc.get("sessions", [])}
+    hours = class_rules.hours_by_session(class_doc)
     total = sum(hours.values())
     held_before = set()
     for leave in repository.live_for_trainee(class_id=class_doc["_id"], user_id=user_id):

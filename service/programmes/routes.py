@@ -1,11 +1,11 @@
 """Programme year endpoints: /api/v1/programmes."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.programmes import (ProgrammeCreateSchema, ProgrammeListArgs, ProgrammePageSchema,
                                 ProgrammeSchema, ProgrammeStatusSchema, ProgrammeUpdateSchema)
 from service.core.auth import ADMIN, current_identity, require
+from service.core.blueprint import Blueprint
 from service.core.ids import parse_object_id
 from service.programmes import service
 

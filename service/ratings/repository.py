@@ -74,6 +74,12 @@ def class_raters(class_id):
                                                              {"user_id": 1})}
 
 
+def has_rated_class(*, class_id, user_id):
+    """Whether the trainee submitted the class rating (one trainee's question, on the class_kind_user index)."""
+    return collection(RECEIPTS).find_one({"class_id": class_id, "kind": "class", "user_id": user_id},
+                                         {"_id": 1}) is not None
+
+
 def insert_rating(doc):
     collection(RATINGS).insert_one(doc)
     return doc

@@ -1,12 +1,12 @@
 """Rating endpoints: /api/v1/sessions/<id>/rating, /api/v1/classes/<id>/rating, pending, satisfaction."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.ratings import (ClassRatingInputSchema, PendingSchema, RatingSchema, SatisfactionSchema,
                              SessionRatingInputSchema)
 from service.classes import service as classes
 from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR, current_identity, require
+from service.core.blueprint import Blueprint
 from service.core.ids import parse_object_id
 from service.ratings import service
 from service.reports.scope import class_scope

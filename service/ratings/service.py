@@ -19,6 +19,7 @@ from service.core.db import collection, utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from service.core.timeutil import BEIJING, beijing_midnight
 from service.ratings import repository
+from service.registrations import repository as registrations
 
 SESSION, CLASS = "session", "class"
 ATTENDED = ("present", "late")
@@ -62,14 +63,9 @@ def _session_target(*, user_id, session_id, now):
     return class_doc, session, record["region_code"]
 
 
-def _confirmed_registration(*, user_id, class_id):
-    return collection("registrations").find_one({"class_id": class_id, "user_id": user_id, "state": "confirmed"},
-                                                {"region_code": 1})
-
-
 def _class_target(*, user_id, class_id, now):
     class_doc = classes.get_or_raise(class_id=class_id)
-    registration = _confirmed_registration(user_id=user_id, class_id=class_id)
+    registration = registrations.confirmed_for(class_id=class_id, user_id=user_id, projection={"region_code": 1})
     if registration is None:
         raise Forbidden("NOT_ENROLLED", "只有确认参训本班的学员可以评价本班")
     _check_window(class_opens_at(class_doc), closes_at(class_doc), now)
@@ -160,19 +156,20 @@ def mine(*, user_id, session_id=None, class_id=None):
 
 def pending(*, user_id):
     """What I can still rate now: attended sessions and my classes, open and not yet rated."""
+    # Four queries whatever the number of classes: registrations, classes, attendance, receipts.
     now = utcnow()
-    registrations = list(collection("registrations").find({"user_id": user_id, "state": "confirmed"},
-                                                          {"class_id": 1}))
-    class_ids = [r["class_id"] for r in registrations]
-    rated = {r["target"] for r in repository.receipts_of(user_id=user_id, class_ids=class_ids)}
+    class_ids = [r["class_id"] for r in registrations.confirmed_of_user(user_id, projection={"class_id": 1})]
+    open_classes = [c for c in collection(classes_repo.CLASSES).find({"_id": {"$in": class_ids}},
+                                                                     {"name": 1, "end_date": 1, "sessions": 1})
+                    if now < closes_at(c)]
+    if not open_classes:
+        return {"count": 0, "items": []}
+    open_ids = [c["_id"] for c in open_classes]
+    attended = {r["session_id"] for r in attendance.for_trainee(user_id, class_ids=open_ids, statuses=ATTENDED)}
+    rated = {r["target"] for r in repository.receipts_of(user_id=user_id, class_ids=open_ids)}
     items = []
-    for class_doc in collection(classes_repo.CLASSES).find({"_id": {"$in": class_ids}},
-                                                           {"name": 1, "end_date": 1, "sessions": 1}):
+    for class_doc in open_classes:
         closes = closes_at(class_doc)
-        if now >= closes:
-            continue
-        attended = {r["session_id"] for r in attendance.for_class(class_doc["_id"], user_id)
-                    if r["status"] in ATTENDED}
         for session in class_doc.get("sessions") or []:
             if session["_id"] in attended and session["ends_at"] <= now and f"{SESSION}:{session['_id']}" not in rated:
                 items.append({"kind": SESSION, "class_id": class_doc["_id"], "class_name": class_doc["name"],
@@ -271,4 +268,21 @@ def summary(*, class_doc, region_codes=None, with_comments=True):
     if with_comments:
         result["comments"] = [{**c, "session_title": titles.get(c["session_id"], "")} for c in facets["comments"]]
         result["suggestions"] = [s["text"] for s in facets["suggestions"]]
+    return result
+
+
+def overall_by(match, *, group_by=None):
+    """Overall satisfaction of class ratings matching `match`, grouped by a field (e.g. "$region_code";
+    None: all together), counted as in `summary`: every dimension score of every class rating once.
+    {group: {"class_ratings", "satisfied_scores", "scores", "rate"}}; groups without ratings are absent."""
+    groups = repository.aggregate([
+        {"$match": {**match, "kind": CLASS}},
+        {"$group": {"_id": group_by, "count": {"$sum": 1},
+                    **{f"{d}_satisfied": _satisfied(f"$scores.{d}") for d in DIMENSIONS}}}])
+    result = {}
+    for group in groups:
+        satisfied = sum(group[f"{d}_satisfied"] for d in DIMENSIONS)
+        scores = group["count"] * len(DIMENSIONS)
+        result[group["_id"]] = {"class_ratings": group["count"], "satisfied_scores": satisfied, "scores": scores,
+                                "rate": rate(satisfied, scores)}
     return result

@@ -10,7 +10,7 @@ The database settles the races:
 from pymongo import IndexModel, ReturnDocument
 
 from service.core.db import collection, declare_indexes
-from service.registrations.states import ACTIVE, OPEN
+from service.registrations.states import ACTIVE, CONFIRMED, OPEN
 
 REGISTRATIONS = "registrations"
 
@@ -35,6 +35,25 @@ def insert(doc):
 
 def get(registration_id):
     return collection(REGISTRATIONS).find_one({"_id": registration_id})
+
+
+def confirmed_for(*, class_id, user_id, projection=None):
+    """The trainee's confirmed registration (确认参训) in the class, or None."""
+    return collection(REGISTRATIONS).find_one({"class_id": class_id, "user_id": user_id, "state": CONFIRMED},
+                                              projection)
+
+
+def confirmed_of_user(user_id, *, projection=None):
+    """Every class the trainee confirmed (one query, on the `user` index)."""
+    return list(collection(REGISTRATIONS).find({"user_id": user_id, "state": CONFIRMED}, projection))
+
+
+def confirmed_in_class(class_id, *, region_codes=None, projection=None):
+    """The class's confirmed trainees (optionally only some regions), by region then registration."""
+    query = {"class_id": class_id, "state": CONFIRMED}
+    if region_codes is not None:
+        query["region_code"] = {"$in": sorted(region_codes)}
+    return list(collection(REGISTRATIONS).find(query, projection).sort([("region_code", 1), ("_id", 1)]))
 
 
 def find(query, *, skip=0, limit=0, sort=(("submitted_at", 1), ("_id", 1))):

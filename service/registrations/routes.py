@@ -2,7 +2,6 @@
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.registrations import (AdmissionNoticeSchema, BulkDecisionResultSchema, BulkDecisionSchema,
                                    DecisionSchema, ReasonSchema, RegistrationCreateSchema, RegistrationEditSchema,
@@ -10,6 +9,7 @@ from schemas.registrations import (AdmissionNoticeSchema, BulkDecisionResultSche
                                    ReviewListArgs, RosterArgs)
 from service.classes import service as classes
 from service.core.auth import PROVINCE_STAFF, current_identity, ensure_region, require
+from service.core.blueprint import Blueprint
 from service.core.errors import Forbidden
 from service.core.ids import parse_object_id
 from service.registrations import exports, notices, review, service

@@ -4,11 +4,11 @@ import functools
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.registry import (RegistryEnterpriseListArgs, RegistryEnterprisePageSchema, RegistryImportListArgs,
                               RegistryImportPageSchema, RegistryImportReportSchema, RegistryUploadSchema)
 from service.core.auth import ADMIN, PROVINCE_STAFF, current_identity, require
+from service.core.blueprint import Blueprint
 from service.core.excel import XLSX_MIMETYPE, xlsx_response
 from service.core.ids import parse_object_id
 from service.registry import service

@@ -85,6 +85,26 @@ def region_kpis_xlsx(kpis):
         ("档案待完善", ["姓名", "班级", "缺少"], incomplete)])
 
 
+def national_kpis_xlsx(table):
+    total = table["national"]
+    giant_target, satisfaction_target = _pct(total["little_giants"]["threshold"]), _pct(total["satisfaction"]["threshold"])
+    headers = ["地区代码", "地区", "举办（参训）班次数", "有学员参训的班次数", "培训学员人数", "结业学员人数",
+               "参训“小巨人”企业数", "名录内“小巨人”企业数", "“小巨人”企业参训比例", f"“小巨人”比例达标（≥{giant_target}）",
+               "已审核报名数", "应审核报名数", "资格审核比例", "培训档案完整人数", "培训学员档案数", "培训档案完整比例",
+               "班级满意度评价数", "服务满意度", f"满意度达标（≥{satisfaction_target}）"]
+
+    def values(row):
+        giants, review, archives, sat = row["little_giants"], row["review"], row["archives"], row["satisfaction"]
+        return [row["region_code"] or "", row["region_name"], row["classes_held"], row["classes_with_trainees"],
+                row["trainees_trained"], row["trainees_completed"], giants["trained"], giants["in_registry"],
+                _pct(giants["share"]), _yes(giants["meets"]), review["reviewed"], review["to_review"],
+                _pct(review["share"]), archives["complete"], archives["trainees"], _pct(archives["share"]),
+                sat["class_ratings"], _pct(sat["rate"]), _yes(sat["meets"])]
+
+    return xlsx_response(f"{table['year']}年度各地区培训绩效指标.xlsx", [
+        ("各地区绩效指标", headers, [values(row) for row in table["regions"]] + [values(total)])])
+
+
 def archive_xlsx(archive):
     entries = archive["registrations"]
     return xlsx_response(f"{archive['name'] or '学员'}-培训档案.xlsx", [

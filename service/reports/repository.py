@@ -5,11 +5,11 @@ The report access paths need indexes on collections owned by other features; the
 declared here, beside the pipelines that use them, so their reason stays visible.
 """
 
-import datetime as dt
-
 from pymongo import IndexModel
 
 from service.core.db import collection, declare_indexes
+from service.registrations import states
+from service.registrations.checks import LITTLE_GIANT
 
 declare_indexes(
     "attendance",
@@ -22,27 +22,18 @@ declare_indexes(
     "registrations",
     IndexModel([("year", 1), ("region_code", 1), ("state", 1)], name="report_year_region_state"),
 )
-declare_indexes("session_checkins", IndexModel([("class_id", 1), ("closed_at", 1)], name="report_class_closed"))
 declare_indexes("rating_receipts", IndexModel([("user_id", 1), ("class_id", 1)], name="report_user_class"))
+# The all-regions KPI table reads a year without a region: these lead with the year (or title).
+declare_indexes("ratings", IndexModel([("year", 1), ("kind", 1), ("region_code", 1)], name="report_year_kind_region"))
+declare_indexes("certificates",
+                IndexModel([("year", 1), ("status", 1), ("region_code", 1)], name="report_year_status_region"))
+declare_indexes("enterprises", IndexModel([("title", 1), ("region_code", 1)], name="report_title_region"))
 
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 # Every state but draft, spelled out: with an inequality (`$ne: "draft"`) the embedded development
 # server stops using the index and scans the whole collection.
-SUBMITTED_STATES = ["submitted", "returned", "recommended", "rejected", "admitted", "waitlisted", "confirmed",
-                    "withdrawn", "cancelled"]
-REVIEW_STEPS = ["recommended", "returned", "rejected"]  # a province decision on a submitted registration
-
-
-# Long `$in` lists go out in chunks: MongoDB takes any size, but the embedded development server
-# checks every matched document against the whole list, so its cost grows with the list squared
-# (the registry's look-ups do the same, see service/registry/repository.py).
-IN_CHUNK = 50
-
-
-def _chunks(values):
-    values = sorted(values)
-    for start in range(0, len(values), IN_CHUNK):
-        yield values[start:start + IN_CHUNK]
+SUBMITTED_STATES = sorted(set(states.LABELS) - {states.DRAFT})
+# A province decision on a submitted registration (recommend, return, reject).
+REVIEW_STEPS = sorted({to_state for _, to_state, _ in states.PROVINCE_ACTIONS.values()})
 
 
 def _count_if(condition):
@@ -89,90 +80,118 @@ def certificates_by_status(match):
 
 
 # ---- region-year KPIs ------------------------------------------------------------------------
+# Every pipeline groups by region: the all-regions table costs the same few passes as one region.
+# `region_match` is {} for every region, or {"region_code": code} for one.
+
+PROFILE_FIELDS = ("snapshot.name", "snapshot.id_number_masked", "snapshot.mobile_masked", "snapshot.position",
+                  "snapshot.enterprise.name", "snapshot.enterprise.credit_code")
+# The province decided on the registration once it was submitted.
+REVIEWED = {"history": {"$elemMatch": {"from": states.SUBMITTED, "to": {"$in": REVIEW_STEPS}}}}
+# A confirmed trainee's archive lacks the review or part of the profile. Counting goes through
+# query filters like these rather than per-document expressions: on a national year the embedded
+# development server evaluates the expressions (a $filter over the history) about five times slower.
+ARCHIVE_INCOMPLETE = {"$or": [{"history": {"$not": REVIEWED["history"]}},
+                              *({path: {"$in": [None, ""]}} for path in PROFILE_FIELDS)]}
+
 
 def _filled(path):
-    return {"$gt": [{"$strLenCP": {"$ifNull": [path, ""]}}, 0]}
+    return {"$gt": [{"$strLenCP": {"$ifNull": [f"${path}", ""]}}, 0]}
 
 
 def _reviewed():
     return {"$gt": [{"$size": {"$filter": {
         "input": {"$ifNull": ["$history", []]}, "as": "h",
-        "cond": {"$and": [{"$eq": ["$$h.from", "submitted"]}, {"$in": ["$$h.to", REVIEW_STEPS]}]}}}}, 0]}
+        "cond": {"$and": [{"$eq": ["$$h.from", states.SUBMITTED]}, {"$in": ["$$h.to", REVIEW_STEPS]}]}}}}, 0]}
 
 
-def region_registrations(region_code, year):
-    """One pass over the region's registrations of the year: review counts, the confirmed trainees'
-    classes, people and enterprises, and the confirmed whose profile or review is missing."""
+def _archive_fields():
+    """What a trainee's archive needs from the registration itself, per registration (for the few
+    listed): the province's review and the profile."""
+    return {"class_id": 1, "region_code": 1, "name": "$snapshot.name", "reviewed": _reviewed(),
+            "profile_complete": {"$and": [_filled(path) for path in PROFILE_FIELDS]}}
+
+
+def _per_region(*stages):
+    return [*stages, {"$group": {"_id": "$region_code", "n": {"$sum": 1}}}]
+
+
+def registrations_by_region(year, region_match, *, with_incomplete=False):
+    """One pass over the year's submitted registrations: {region: {pending, reviewed, confirmed,
+    incomplete (confirmed, profile or review missing), trainees (people), class_ids}}, and with
+    `with_incomplete` those incomplete registrations themselves (name, class, flags)."""
+    confirmed = {"$match": {"state": states.CONFIRMED}}
+    facets = {
+        "pending": _per_region({"$match": {"state": states.SUBMITTED}}),
+        "reviewed": _per_region({"$match": {"state": {"$ne": states.SUBMITTED}, **REVIEWED}}),
+        "incomplete": _per_region({"$match": {"state": states.CONFIRMED, **ARCHIVE_INCOMPLETE}}),
+        # Distinct values by grouping (an $addToSet of thousands is slow on the embedded server).
+        "users": [confirmed, {"$group": {"_id": {"region": "$region_code", "user": "$user_id"}}},
+                  {"$group": {"_id": "$_id.region", "n": {"$sum": 1}}}],
+        "classes": [confirmed, {"$group": {"_id": {"region": "$region_code", "class": "$class_id"},
+                                           "n": {"$sum": 1}}}],
+    }
+    if with_incomplete:
+        facets["incomplete_rows"] = [{"$match": {"state": states.CONFIRMED, **ARCHIVE_INCOMPLETE}},
+                                     {"$project": _archive_fields()}]
     found = list(collection("registrations").aggregate([
-        {"$match": {"year": year, "region_code": region_code, "state": {"$in": SUBMITTED_STATES}}},
-        {"$project": {
-            "state": 1, "class_id": 1, "user_id": 1, "credit_code": 1, "name": "$snapshot.name",
-            "reviewed": _reviewed(),
-            "profile_complete": {"$and": [_filled("$snapshot.name"), _filled("$snapshot.id_number_masked"),
-                                          _filled("$snapshot.mobile_masked"), _filled("$snapshot.position"),
-                                          _filled("$snapshot.enterprise.name"),
-                                          _filled("$snapshot.enterprise.credit_code")]}}},
-        {"$facet": {
-            "summary": [{"$group": {
-                "_id": None,
-                "pending": _count_if({"$eq": ["$state", "submitted"]}),
-                "reviewed": _count_if({"$and": [{"$ne": ["$state", "submitted"]}, "$reviewed"]}),
-                "confirmed": _count_if({"$eq": ["$state", "confirmed"]})}}],
-            # Distinct values by grouping (an $addToSet of thousands is slow on the embedded server).
-            "users": [{"$match": {"state": "confirmed"}}, {"$group": {"_id": "$user_id"}}, {"$count": "n"}],
-            "classes": [{"$match": {"state": "confirmed"}}, {"$group": {"_id": "$class_id"}}],
-            "credit_codes": [{"$match": {"state": "confirmed"}}, {"$group": {"_id": "$credit_code"}}],
-            "incomplete": [{"$match": {"state": "confirmed",
-                                       "$or": [{"reviewed": False}, {"profile_complete": False}]}},
-                           {"$project": {"class_id": 1, "name": 1, "reviewed": 1, "profile_complete": 1}}],
-        }}]))[0]
-    summary = found["summary"][0] if found["summary"] else {"pending": 0, "reviewed": 0, "confirmed": 0}
-    summary["trainees"] = found["users"][0]["n"] if found["users"] else 0
-    summary["class_ids"] = {g["_id"] for g in found["classes"]}
-    summary["credit_codes"] = {g["_id"] for g in found["credit_codes"] if g["_id"]}
-    return summary, found["incomplete"]
+        {"$match": {"year": year, **region_match, "state": {"$in": SUBMITTED_STATES}}},
+        {"$facet": facets}]))[0]
+    by_region = {}
+
+    def region(code):
+        return by_region.setdefault(code, {"pending": 0, "reviewed": 0, "incomplete": 0, "trainees": 0,
+                                           "confirmed": 0, "class_ids": set()})
+
+    for key, field in (("pending", "pending"), ("reviewed", "reviewed"), ("incomplete", "incomplete"),
+                       ("users", "trainees")):
+        for group in found[key]:
+            region(group["_id"])[field] = group["n"]
+    for group in found["classes"]:
+        figures = region(group["_id"]["region"])
+        figures["class_ids"].add(group["_id"]["class"])
+        figures["confirmed"] += group["n"]
+    return by_region, found.get("incomplete_rows", [])
 
 
-def confirmed_in_class(region_code, class_id):
-    return list(collection("registrations").find(
-        {"class_id": class_id, "region_code": region_code, "state": "confirmed"}, {"class_id": 1, "snapshot.name": 1}))
+def archive_rows(class_id, region_match):
+    """The class's confirmed registrations (in the region) with the archive fields, for the
+    attendance check of a class whose held sessions are not all closed yet."""
+    return list(collection("registrations").aggregate([
+        {"$match": {"class_id": class_id, "state": states.CONFIRMED, **region_match}},
+        {"$project": _archive_fields()}]))
 
 
-def closed_session_ids(class_ids):
-    """Sessions of these classes whose check-in was closed (closing records everyone)."""
-    closed = set()
-    for chunk in _chunks(class_ids):
-        closed.update(d["_id"] for d in collection("session_checkins").find(
-            {"class_id": {"$in": chunk}, "closed_at": {"$gt": EPOCH}}, {"_id": 1}))
-    return closed
-
-
-def attendance_counts_by_registration(region_code, class_id):
+def attendance_counts_by_registration(class_id, session_ids, region_match):
+    """{registration id: records} for these sessions of the class."""
     return {g["_id"]: g["n"] for g in collection("attendance").aggregate([
-        {"$match": {"region_code": region_code, "class_id": class_id}},
+        {"$match": {**region_match, "class_id": class_id, "session_id": {"$in": list(session_ids)}}},
         {"$group": {"_id": "$registration_id", "n": {"$sum": 1}}}])}
 
 
-def little_giants(region_code, year, credit_codes):
-    """{total, trained}: the region's 小巨人 valid at some time in the year, and those among `credit_codes`."""
-    valid = {"region_code": region_code, "title": "小巨人", "valid_from": {"$lte": f"{year}-12-31"},
-             "valid_until": {"$gte": f"{year}-01-01"}}
-    total = list(collection("enterprises").aggregate([{"$match": valid}, {"$count": "n"}]))
-    trained = 0
-    for chunk in _chunks(credit_codes):
-        # Look up by credit code first (the unique index), then keep the region's valid entries.
-        found = list(collection("enterprises").aggregate([
-            {"$match": {"credit_code": {"$in": chunk}, "title": "小巨人"}}, {"$match": valid}, {"$count": "n"}]))
-        trained += found[0]["n"] if found else 0
-    return {"total": total[0]["n"] if total else 0, "trained": trained}
+def little_giants_by_region(year, region_match):
+    """{region: {in_registry, trained}}: the region's 小巨人 in the registry valid at some time in the
+    year, and how many of them sent a confirmed trainee of the region that year. One pipeline: the
+    confirmed registrations and the registry entries side by side, grouped on (region, credit code)
+    (no per-registration look-up; registrations first: the embedded development server reads a
+    `$unionWith` sub-pipeline without its index, and the registry is the smaller collection)."""
+    return {g["_id"]: g for g in collection("registrations").aggregate([
+        {"$match": {"year": year, **region_match, "state": states.CONFIRMED}},
+        {"$project": {"_id": 0, "region_code": 1, "credit_code": 1, "trained": {"$literal": True}}},
+        {"$unionWith": {"coll": "enterprises", "pipeline": [
+            {"$match": {"title": LITTLE_GIANT, **region_match, "valid_from": {"$lte": f"{year}-12-31"},
+                        "valid_until": {"$gte": f"{year}-01-01"}}},
+            {"$project": {"_id": 0, "region_code": 1, "credit_code": 1, "giant": {"$literal": True}}}]}},
+        {"$group": {"_id": {"region": "$region_code", "credit_code": "$credit_code"},
+                    "giant": {"$max": "$giant"}, "trained": {"$max": "$trained"}}},
+        {"$match": {"giant": True}},
+        {"$group": {"_id": "$_id.region", "in_registry": {"$sum": 1},
+                    "trained": _count_if({"$eq": ["$trained", True]})}}])}
 
 
-def class_rating_satisfaction(match, dimensions):
-    found = list(collection("ratings").aggregate([
-        {"$match": {**match, "kind": "class"}},
-        {"$group": {"_id": None, "ratings": {"$sum": 1},
-                    **{d: _count_if({"$gte": [f"$scores.{d}", 4]}) for d in dimensions}}}]))
-    return found[0] if found else {"ratings": 0}
+def valid_certificates_by_region(year, region_match):
+    return {g["_id"]: g["n"] for g in collection("certificates").aggregate([
+        {"$match": {"year": year, "status": "valid", **region_match}},
+        {"$group": {"_id": "$region_code", "n": {"$sum": 1}}}])}
 
 
 def classes_by_id(class_ids, projection):

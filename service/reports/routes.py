@@ -1,16 +1,16 @@
 """Report endpoints: /api/v1/reports/... as JSON and as Excel."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
-from schemas.reports import ArchiveSchema, ClassReportSchema, RegionKpiSchema
+from schemas.reports import ArchiveSchema, ClassReportSchema, NationalKpiSchema, RegionKpiSchema
 from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR, current_identity, require
+from service.core.blueprint import Blueprint
 from service.core.excel import XLSX_MIMETYPE
 from service.core.ids import parse_object_id
 from service.reports import exports, service
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
-                description="Reports: class report, region-year KPIs, trainee archive (统计报表)")
+                description="Reports: class report, region-year KPIs, all-regions KPI table, trainee archive (统计报表)")
 
 
 def _cid(class_id):
@@ -56,6 +56,24 @@ class RegionKpisExcel(MethodView):
         """The region-year KPIs as Excel."""
         return exports.region_kpis_xlsx(service.region_kpis(identity=current_identity(), region_code=region_code,
                                                             year=year))
+
+
+@blp.route("/years/<int:year>/regions")
+class NationalKpis(MethodView):
+    @require(ADMIN)
+    @blp.response(200, NationalKpiSchema)
+    def get(self, year):
+        """Organizers: the training KPIs of every region for a programme year, with the national total."""
+        return service.national_kpis(year=year)
+
+
+@blp.route("/years/<int:year>/regions.xlsx")
+class NationalKpisExcel(MethodView):
+    @require(ADMIN)
+    @blp.response(200, description="Excel", content_type=XLSX_MIMETYPE)
+    def get(self, year):
+        """Organizers: the all-regions KPI table as Excel."""
+        return exports.national_kpis_xlsx(service.national_kpis(year=year))
 
 
 @blp.route("/archives/<registration_id>")

@@ -1,10 +1,13 @@
-"""Class report, region-year KPIs (notice 243 附件5, training rows) and the trainee archive (培训档案)."""
+"""Class report, region-year KPIs and the all-regions table (notice 243 附件5, training rows), and the
+trainee archive (培训档案)."""
+
+from collections import Counter
 
 from flask import current_app
 
+from service.attendance import repository as attendance_repository
 from service.classes import rules as class_rules
 from service.classes import service as classes
-from service.completion.service import held_sessions
 from service.core import regions
 from service.core.auth import ensure_region
 from service.core.db import utcnow
@@ -37,7 +40,7 @@ def class_report(*, identity, class_id):
                   "admitted": g["admitted"], "confirmed": g["confirmed"]} for g in enrolment]
     confirmed = sum(r["confirmed"] for r in by_region)
 
-    held_ids = {s["_id"] for s in held_sessions(class_doc, now)}
+    held_ids = {s["_id"] for s in class_rules.held_sessions(class_doc, now)}
     counted = repository.attendance_by_session(class_id, match)
     per_session, totals = [], {"present": 0, "late": 0, "absent": 0, "excused": 0}
     for session in class_doc.get("sessions") or []:
@@ -97,67 +100,132 @@ def _check_region(identity, region_code):
     ensure_region(identity, region_code)
 
 
-def region_kpis(*, identity, region_code, year):
-    """The training rows of the regional performance table (附件5) for one region and year."""
-    _check_region(identity, region_code)
-    config = current_app.config
-    now = utcnow()
-    summary, incomplete_rows = repository.region_registrations(region_code, year)
-    class_ids = summary["class_ids"]
-    class_docs = repository.classes_by_id(class_ids, {"name": 1, "status": 1, "sessions._id": 1, "sessions.starts_at": 1,
-                                                      "sessions.ends_at": 1, "sessions.checkin": 1,
-                                                      "checkin_settings": 1})
-    held_per_class = {cid: [s["_id"] for s in held_sessions(doc, now)] for cid, doc in class_docs.items()}
-    # Closing a session records every trainee confirmed at that moment, and confirmation closes
-    # before the class starts: a closed session cannot lack a trainee's record. Only classes with
-    # a session over but not closed yet (the closing job runs every few seconds) are counted
-    # trainee by trainee; reading every record of a region's year would not scale.
-    closed = repository.closed_session_ids(class_ids) if class_ids else set()
-    missing = {}  # registration id -> (row, [what is missing])
-    for row in incomplete_rows:
-        missing[row["_id"]] = (row, [k for k, ok in (("profile", row["profile_complete"]), ("review", row["reviewed"]))
-                                     if not ok])
-    for cid, held in held_per_class.items():
-        if not set(held) - closed:
-            continue
-        records = repository.attendance_counts_by_registration(region_code, cid)
-        for registration in repository.confirmed_in_class(region_code, cid):
-            if records.get(registration["_id"], 0) < len(held):
-                row = {"_id": registration["_id"], "class_id": cid, "name": registration["snapshot"].get("name")}
-                missing.setdefault(registration["_id"], (row, []))[1].append("attendance")
-    incomplete = [{"registration_id": rid, "name": row.get("name"),
-                   "class_name": class_docs.get(row["class_id"], {}).get("name"), "missing": what}
-                  for rid, (row, what) in sorted(missing.items(), key=lambda kv: (kv[1][0].get("name") or "", kv[0]))]
-    confirmed_count = summary["confirmed"]
-    giants = repository.little_giants(region_code, str(year), summary["credit_codes"])
-    satisfaction = repository.class_rating_satisfaction({"region_code": region_code, "year": year},
-                                                        list(ratings.DIMENSIONS))
-    scores = satisfaction["ratings"] * len(ratings.DIMENSIONS)
-    satisfied = sum(satisfaction.get(d, 0) for d in ratings.DIMENSIONS)
-    completed = repository.certificates_by_status({"region_code": region_code, "year": year}).get("valid", 0)
+# The classes' fields the KPIs read: status and what decides which sessions were held.
+KPI_CLASS_FIELDS = {"name": 1, "status": 1, "sessions._id": 1, "sessions.starts_at": 1, "sessions.ends_at": 1,
+                    "sessions.checkin": 1, "checkin_settings": 1}
 
-    held_classes = [cid for cid, doc in class_docs.items() if doc["status"] != "cancelled" and held_per_class[cid]]
-    giant_share = _share(giants["trained"], giants["total"])
-    satisfaction_rate = _share(satisfied, scores)
-    kpis = {
-        "region_code": region_code, "region_name": regions.name_of(region_code), "year": year, "generated_at": now,
-        "classes_held": len(held_classes),
-        "classes_with_trainees": len(class_docs),
-        "trainees_trained": summary["trainees"],
-        "trainees_completed": completed,
-        "little_giants": {"trained": giants["trained"], "in_registry": giants["total"], "share": giant_share,
-                          "threshold": config["LITTLE_GIANT_SHARE_THRESHOLD"],
+
+def _attendance_gaps(held, region_match):
+    """Confirmed registrations (archive fields) lacking a record for a session their class held.
+
+    Closing a session records every trainee confirmed at that moment, and confirmation closes
+    before the class starts: a closed session cannot lack a trainee's record. Only classes with a
+    session over but not closed yet (the closing job runs every few seconds) are counted trainee
+    by trainee; reading every record of a year would not scale.
+    """
+    closed = attendance_repository.closed_session_ids(sid for session_ids in held.values() for sid in session_ids)
+    gaps = []
+    for class_id, session_ids in held.items():
+        if not set(session_ids) - closed:
+            continue
+        records = repository.attendance_counts_by_registration(class_id, session_ids, region_match)
+        gaps += [row for row in repository.archive_rows(class_id, region_match)
+                 if records.get(row["_id"], 0) < len(session_ids)]
+    return gaps
+
+
+def _incomplete_archives(rows, gaps, class_docs):
+    missing = {}  # registration id -> (row, [what is missing])
+    for row in rows + gaps:
+        missing.setdefault(row["_id"], (row, [k for k, ok in (("profile", row["profile_complete"]),
+                                                              ("review", row["reviewed"])) if not ok]))
+    for row in gaps:
+        missing[row["_id"]][1].append("attendance")
+    return [{"registration_id": rid, "name": row.get("name"),
+             "class_name": class_docs.get(row["class_id"], {}).get("name"), "missing": what}
+            for rid, (row, what) in sorted(missing.items(), key=lambda kv: (kv[1][0].get("name") or "", kv[0]))]
+
+
+def _region_counts(*, year, now, region_code=None):
+    """The KPIs' raw counts per region: of `region_code`, or of every region (a handful of pipelines
+    grouped by region either way). Returns ({region: counts}, the region's incomplete archives
+    (only for one region))."""
+    region_match = {} if region_code is None else {"region_code": region_code}
+    by_region, incomplete_rows = repository.registrations_by_region(year, region_match,
+                                                                    with_incomplete=region_code is not None)
+    class_docs = repository.classes_by_id(set().union(*(r["class_ids"] for r in by_region.values())),
+                                          KPI_CLASS_FIELDS)
+    held = {cid: [s["_id"] for s in class_rules.held_sessions(doc, now)] for cid, doc in class_docs.items()}
+    held_classes = {cid for cid, doc in class_docs.items() if doc["status"] != "cancelled" and held[cid]}
+    gaps = _attendance_gaps(held, region_match)
+    # A gap in attendance makes incomplete an archive the registration alone would not.
+    gaps_only = Counter(row["region_code"] for row in gaps if row["reviewed"] and row["profile_complete"])
+    giants = repository.little_giants_by_region(year, region_match)
+    completed = repository.valid_certificates_by_region(year, region_match)
+    satisfaction = ratings.overall_by({"year": year, **region_match}, group_by="$region_code")
+    counts = {}
+    for code in [region_code] if region_code is not None else sorted(regions.all_regions()):
+        figures = by_region.get(code, {})
+        class_ids = figures.get("class_ids", set()) & set(class_docs)
+        rated = satisfaction.get(code, {})
+        counts[code] = {
+            "class_ids": class_ids, "held_class_ids": class_ids & held_classes,
+            "trainees": figures.get("trainees", 0), "completed": completed.get(code, 0),
+            "giants_trained": giants.get(code, {}).get("trained", 0),
+            "giants_in_registry": giants.get(code, {}).get("in_registry", 0),
+            "reviewed": figures.get("reviewed", 0), "pending": figures.get("pending", 0),
+            "confirmed": figures.get("confirmed", 0),
+            "complete": figures.get("confirmed", 0) - figures.get("incomplete", 0) - gaps_only[code],
+            "class_ratings": rated.get("class_ratings", 0), "satisfied_scores": rated.get("satisfied_scores", 0),
+            "scores": rated.get("scores", 0),
+        }
+    incomplete = _incomplete_archives(incomplete_rows, gaps, class_docs) if region_code is not None else None
+    return counts, incomplete
+
+
+def _added(counts):
+    """Counts of several regions together: classes as sets (a class has trainees of many regions), the rest summed."""
+    total = {}
+    for one in counts:
+        for key, value in one.items():
+            total[key] = total.get(key, set()) | value if isinstance(value, set) else total.get(key, 0) + value
+    return total
+
+
+def _kpi_row(region_code, region_name, counts):
+    config = current_app.config
+    giant_share = _share(counts["giants_trained"], counts["giants_in_registry"])
+    satisfaction_rate = ratings.rate(counts["satisfied_scores"], counts["scores"])
+    to_review = counts["reviewed"] + counts["pending"]
+    return {
+        "region_code": region_code, "region_name": region_name,
+        "classes_held": len(counts["held_class_ids"]),
+        "classes_with_trainees": len(counts["class_ids"]),
+        "trainees_trained": counts["trainees"],
+        "trainees_completed": counts["completed"],
+        "little_giants": {"trained": counts["giants_trained"], "in_registry": counts["giants_in_registry"],
+                          "share": giant_share, "threshold": config["LITTLE_GIANT_SHARE_THRESHOLD"],
                           "meets": giant_share is not None and giant_share >= config["LITTLE_GIANT_SHARE_THRESHOLD"]},
-        "review": {"reviewed": summary["reviewed"], "to_review": summary["reviewed"] + summary["pending"],
-                   "pending": summary["pending"],
-                   "share": _share(summary["reviewed"], summary["reviewed"] + summary["pending"])},
-        "archives": {"trainees": confirmed_count, "complete": confirmed_count - len(incomplete),
-                     "share": _share(confirmed_count - len(incomplete), confirmed_count), "incomplete": incomplete},
-        "satisfaction": {"class_ratings": satisfaction["ratings"], "rate": satisfaction_rate,
+        "review": {"reviewed": counts["reviewed"], "to_review": to_review, "pending": counts["pending"],
+                   "share": _share(counts["reviewed"], to_review)},
+        "archives": {"trainees": counts["confirmed"], "complete": counts["complete"],
+                     "share": _share(counts["complete"], counts["confirmed"])},
+        "satisfaction": {"class_ratings": counts["class_ratings"], "rate": satisfaction_rate,
                          "threshold": config["SATISFACTION_THRESHOLD"],
                          "meets": satisfaction_rate is not None and satisfaction_rate >= config["SATISFACTION_THRESHOLD"]},
     }
-    return kpis
+
+
+def region_kpis(*, identity, region_code, year):
+    """The training rows of the regional performance table (附件5) for one region and year."""
+    _check_region(identity, region_code)
+    now = utcnow()
+    counts, incomplete = _region_counts(year=year, now=now, region_code=region_code)
+    row = _kpi_row(region_code, regions.name_of(region_code), counts[region_code])
+    row["archives"]["incomplete"] = incomplete
+    return {**row, "year": year, "generated_at": now}
+
+
+NATIONAL_NAME = "全国"
+
+
+def national_kpis(*, year):
+    """Every region's row of the performance table (附件5) for a year, and the national total (organizers)."""
+    now = utcnow()
+    counts, _ = _region_counts(year=year, now=now)
+    return {"year": year, "generated_at": now,
+            "regions": [_kpi_row(code, regions.name_of(code), one) for code, one in counts.items()],
+            "national": _kpi_row(None, NATIONAL_NAME, _added(counts.values()))}
 
 
 # ---- trainee archive ----------------------------------------------------------------------

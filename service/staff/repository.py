@@ -8,6 +8,7 @@ sets `user_id`. A user's staff roles are the union of the active accounts bound 
 from pymongo import IndexModel, ReturnDocument
 
 from service.auth import repository as auth_tokens
+from service.auth import signed
 from service.core import identity_cache
 from service.core.db import collection, declare_indexes, utcnow
 
@@ -27,7 +28,7 @@ def _changed_scope(result):
     """Roles or scopes changed (after the write): cached identities are stale, and the bound
     user's tokens must read staff accounts from now on."""
     if result and result.get("user_id"):
-        auth_tokens.mark_staff(result["user_id"])
+        signed.note_changed(auth_tokens.mark_staff(result["user_id"]))
     identity_cache.forget_all()
     return result
 

@@ -1,11 +1,11 @@
 """Admin endpoints for staff accounts: /api/v1/staff."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from schemas.staff import (StaffCreateSchema, StaffListArgs, StaffPageSchema, StaffSchema,
                            StaffUpdateSchema, StaffWithCodeSchema)
 from service.core.auth import ADMIN, current_identity, require
+from service.core.blueprint import Blueprint
 from service.core.ids import parse_object_id
 from service.staff import service
 

@@ -2,7 +2,6 @@
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 
 from schemas.base import BaseSchema
@@ -11,6 +10,7 @@ from schemas.trainees import (DEGREES, ENTERPRISE_TITLES, IPO_BOARDS, IPO_STAGES
                               ReferenceListsSchema)
 from service.core import reference, regions
 from service.core.auth import current_identity, require
+from service.core.blueprint import Blueprint
 from service.core.ids import parse_object_id
 from service.trainees import access, service
 

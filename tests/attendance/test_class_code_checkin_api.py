@@ -7,8 +7,8 @@ from bson import ObjectId
 
 from service.attendance import tokens
 from service.attendance.repository import ATTENDANCE
-from tests.attendance.conftest import FAR_AWAY
 from tests.conftest import bearer
+from tests.fixtures.checkin import FAR_AWAY
 
 
 def _records(db, klass, session_index=0):

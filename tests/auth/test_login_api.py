@@ -119,10 +119,14 @@ def test_unknown_token_is_refused(client):
     assert response.json["code"] == "TOKEN_INVALID"
 
 
-def test_expired_token_is_refused(client, db, login):
+def test_expired_token_is_refused(client, db, login, monkeypatch):
     token = login("gina")
-    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
-    db[TOKENS].update_one({"_id": hash_token(token)}, {"$set": {"expires_at": past}})
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    expires_at = db[TOKENS].find_one({"_id": hash_token(token)})["expires_at"]
+    later = expires_at.replace(tzinfo=dt.timezone.utc) + dt.timedelta(seconds=1)
+    monkeypatch.setattr("service.auth.signed.utcnow", lambda: later)
+    monkeypatch.setattr("service.auth.repository.utcnow", lambda: later)
+    monkeypatch.setattr("service.core.identity_cache.utcnow", lambda: later)
     response = client.get("/api/v1/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.json["code"] == "TOKEN_INVALID"
@@ -138,7 +142,8 @@ def test_logout_revokes_the_token(client, db, login):
     other = login("hank")
     assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 204
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
-    assert db[TOKENS].find_one({"_id": hash_token(token)}) is None
+    assert db[TOKENS].find_one({"_id": hash_token(token)})["revoked_at"] is not None
+    assert client.post("/api/v1/auth/logout", headers=bearer(token)).status_code == 401
     # Only that token: the same person's other device stays logged in.
     assert client.get("/api/v1/me", headers=bearer(other)).status_code == 200
 

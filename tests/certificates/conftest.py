@@ -1,10 +1,8 @@
-"""Completion fixtures: the ended class of the ratings tests, with attendance and class ratings."""
+"""Completion fixtures: the ended class of the check-in plugin, with attendance and class ratings."""
 
 import pytest
 
-from tests.attendance.conftest import make_checkin_class, move_session, set_class  # noqa: F401
 from tests.conftest import bearer
-from tests.ratings.conftest import ended_class, mark  # noqa: F401
 
 ALL_FIVES = {"course_design": 5, "faculty": 5, "organisation": 5, "effect": 5}
 

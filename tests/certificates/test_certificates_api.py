@@ -29,8 +29,18 @@ def test_bulk_issue_to_eligible_trainees_only(client, db, admin_token, finished_
     assert certificate["issued_on"] == dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date().isoformat()
     assert certificate["verify_url"].startswith("http://localhost/api/v1/certificates/verify/")
     assert certificate["verify_url"].endswith(f"?code={certificate['check_code']}")
-    assert sorted(n["name"] for n in data["not_eligible"]) == sorted(t.name for t in finished_class.trainees[1:])
-    assert data["not_eligible"][0]["failed"]
+    second, third = finished_class.trainees[1:]
+    assert data["not_eligible"] == [
+        {"registration_id": second.registration_id, "name": second.name,
+         "failed": [{"condition": "attendance_rate", "actual": 0.5, "required": 0.8,
+                     "message": "出勤率 50%（1/2 节），低于要求的 80%"}]},
+        {"registration_id": third.registration_id, "name": third.name,
+         "failed": [{"condition": "attendance_rate", "actual": 0.5, "required": 0.8,
+                     "message": "出勤率 50%（1/2 节），低于要求的 80%"},
+                    {"condition": "excused_share", "actual": 0.5, "required": 0.1,
+                     "message": "请假课时占比 50%（2.0/4.0 课时），超过允许的 10%"},
+                    {"condition": "class_rating", "actual": 0.0, "required": 1.0,
+                     "message": "尚未提交班级满意度评价"}]}]
     registration = db.registrations.find_one({"_id": ObjectId(finished_class.trainees[0].registration_id)})
     assert registration["completed"] is True and registration["certificate_number"] == certificate["number"]
     assert db.registrations.count_documents({"completed": True}) == 1
@@ -54,6 +64,55 @@ def test_numbers_are_unique_across_classes(client, db, admin_token, ended_class,
         numbers += [c["number"] for c in issue(client, admin_token, klass).json["issued"]]
     assert len(numbers) == 4 and len(set(numbers)) == 4
     assert sorted(numbers) == numbers
+    year = numbers[0][2:6]
+    assert numbers == [f"LJ{year}{serial:05d}" for serial in (1, 2, 3, 4)]
+    assert db.certificate_counters.find_one({"_id": int(year)})["seq"] == 4
+
+
+def test_a_bulk_issue_reserves_its_numbers_with_one_increment(client, db, admin_token, ended_class, mark,
+                                                               rate_class, monkeypatch):
+    from service.completion import repository
+
+    reserved = []
+    real = repository.reserve_numbers
+
+    def recording(year, count):
+        reserved.append(count)
+        return real(year, count)
+
+    monkeypatch.setattr(repository, "reserve_numbers", recording)
+    klass = ended_class(trainees=3)
+    for index in (0, 1, 2):
+        mark(klass, index, 0, "present")
+        mark(klass, index, 1, "present")
+        rate_class(klass, index)
+    issued = issue(client, admin_token, klass).json["issued"]
+    assert reserved == [3] and len(issued) == 3
+    assert issue(client, admin_token, klass).json["issued"] == [] and reserved == [3]  # nothing due, no $inc
+
+
+def test_number_blocks_do_not_overlap_under_concurrency(app):
+    import threading
+
+    from service.completion import repository
+
+    blocks, errors = [], []
+
+    def reserve():
+        try:
+            with app.app_context():
+                blocks.append(list(repository.reserve_numbers(2098, 5)))
+        except Exception as exc:  # surfaced below: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reserve) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all(block == list(range(block[0], block[0] + 5)) for block in blocks)
+    assert sorted(n for block in blocks for n in block) == list(range(1, 41))
 
 
 def test_issue_refused_before_the_class_ends(client, db, admin_token, make_checkin_class):
@@ -63,13 +122,23 @@ def test_issue_refused_before_the_class_ends(client, db, admin_token, make_check
     assert db.certificates.count_documents({}) == 0
 
 
-def test_issue_to_listed_registrations(client, db, admin_token, finished_class):
-    refused = issue(client, admin_token, finished_class, registration_ids=[str(ObjectId())])
-    assert refused.status_code == 422 and refused.json["code"] == "NOT_CLASS_TRAINEE"
+def nothing_issued(db):
     assert db.certificates.count_documents({}) == 0
+    assert db.registrations.count_documents({"completed": {"$exists": True}}) == 0
+    assert db.certificate_counters.count_documents({}) == 0  # no number was taken either
+
+
+def test_issue_to_listed_registrations(client, db, admin_token, finished_class):
+    stranger = str(ObjectId())
+    refused = issue(client, admin_token, finished_class,
+                    registration_ids=[finished_class.trainees[0].registration_id, stranger])
+    assert refused.status_code == 422 and refused.json["code"] == "NOT_CLASS_TRAINEE"
+    assert refused.json["errors"] == {"registration_ids": [stranger]}
+    nothing_issued(db)  # the eligible trainee listed beside the stranger got nothing either
     only_second = issue(client, admin_token, finished_class,
                         registration_ids=[finished_class.trainees[1].registration_id])
     assert only_second.json["issued"] == [] and len(only_second.json["not_eligible"]) == 1
+    nothing_issued(db)
 
 
 def test_only_organizers_issue(client, db, finished_class):

@@ -9,8 +9,6 @@ from bson import ObjectId
 
 from service.classes.repository import CLASSES
 from schemas.base import BEIJING
-from tests.attendance.conftest import (class_code, make_checkin_class, move_session, scan,  # noqa: F401
-                                       set_class)
 from tests.conftest import bearer
 
 

@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from bson import ObjectId
 
 from tests.conftest import bearer
@@ -148,3 +149,87 @@ def test_pending_lists_what_is_left_to_rate(client, ended_class, mark):
     rate_session(client, trainee, klass.session_ids[0])
     rate_class(client, trainee, klass.id)
     assert client.get("/api/v1/ratings/pending", headers=bearer(trainee.token)).json == {"count": 0, "items": []}
+
+
+def close_ratings(app, set_class, klass):
+    """Move the class's last day back so that its ratings closed yesterday."""
+    last_day = dt.date.today() - dt.timedelta(days=app.config["RATING_CLOSE_DAYS"] + 2)
+    set_class(klass.id, end_date=last_day.isoformat())
+
+
+def test_a_rating_cannot_be_changed_after_ratings_close(client, db, app, ended_class, mark, set_class):
+    klass = ended_class()
+    mark(klass, 0, 0, "present")
+    trainee = klass.trainees[0]
+    assert rate_session(client, trainee, klass.session_ids[0], stars=5, comment="很好").status_code == 201
+    assert rate_class(client, trainee, klass.id, scores=(5, 5, 5, 5)).status_code == 201
+    receipts_before = sorted((r["target"], r["updated_at"]) for r in db.rating_receipts.find())
+    close_ratings(app, set_class, klass)
+    session_change = client.put(f"/api/v1/sessions/{klass.session_ids[0]}/rating", json={"stars": 1},
+                                headers=bearer(trainee.token))
+    assert session_change.status_code == 422 and session_change.json["code"] == "RATING_CLOSED"
+    class_change = client.put(f"/api/v1/classes/{klass.id}/rating",
+                              json={"course_design": 1, "faculty": 1, "organisation": 1, "effect": 1},
+                              headers=bearer(trainee.token))
+    assert class_change.status_code == 422 and class_change.json["code"] == "RATING_CLOSED"
+    session_rating = db.ratings.find_one({"kind": "session"})
+    assert (session_rating["stars"], session_rating["comment"]) == (5, "很好")
+    assert db.ratings.find_one({"kind": "class"})["scores"] == {"course_design": 5, "faculty": 5,
+                                                                "organisation": 5, "effect": 5}
+    assert sorted((r["target"], r["updated_at"]) for r in db.rating_receipts.find()) == receipts_before
+
+
+def test_class_rating_closes_days_after_the_class_ends(client, db, app, ended_class, set_class):
+    klass = ended_class()
+    close_ratings(app, set_class, klass)
+    response = rate_class(client, klass.trainees[0], klass.id)
+    assert response.status_code == 422 and response.json["code"] == "RATING_CLOSED"
+    nothing_written(db)
+
+
+def test_reading_a_rating_not_given_is_404(client, ended_class, mark):
+    klass = ended_class()
+    mark(klass, 0, 0, "present")
+    rater, other = klass.trainees[0], klass.trainees[1]
+    assert rate_session(client, rater, klass.session_ids[0]).status_code == 201
+    assert rate_class(client, rater, klass.id).status_code == 201
+    for url in (f"/api/v1/sessions/{klass.session_ids[0]}/rating", f"/api/v1/classes/{klass.id}/rating"):
+        # Another trainee's rating is not theirs to read: they have none of their own.
+        response = client.get(url, headers=bearer(other.token))
+        assert response.status_code == 404 and response.json["code"] == "RATING_NOT_FOUND"
+        assert client.get(url, headers=bearer(rater.token)).status_code == 200
+
+
+CLASS_RATING_BODY = {"course_design": 5, "faculty": 5, "organisation": 5, "effect": 5}
+
+
+@pytest.mark.parametrize("class_id", [str(ObjectId()), "not-an-id"])
+@pytest.mark.parametrize("method, path, body", [
+    ("get", "rating", None), ("post", "rating", CLASS_RATING_BODY), ("put", "rating", CLASS_RATING_BODY),
+    ("get", "satisfaction", None)])
+def test_unknown_class_is_404_on_rating_routes(client, db, admin_token, class_id, method, path, body):
+    response = getattr(client, method)(f"/api/v1/classes/{class_id}/{path}", json=body,
+                                       headers=bearer(admin_token))
+    assert response.status_code == 404 and response.json["code"] == "CLASS_NOT_FOUND"
+    nothing_written(db)
+
+
+def test_pending_reads_a_bounded_number_of_times(client, db, db_reads, ended_class, mark):
+    """Two classes cost the same queries as one: no query per class."""
+    first, second = ended_class(trainees=1, name="第一期"), ended_class(trainees=1, name="第二期")
+    trainee = first.trainees[0]
+    mark(first, 0, 0, "present")
+    # The same trainee also confirmed in the second class (written directly: one class a year via the API).
+    registration = db.registrations.find_one({"_id": ObjectId(trainee.registration_id)})
+    db.registrations.insert_one({**registration, "_id": ObjectId(), "class_id": ObjectId(second.id),
+                                 "enterprise_key": None})
+    db.attendance.insert_one({"session_id": ObjectId(second.session_ids[1]), "class_id": ObjectId(second.id),
+                              "user_id": ObjectId(trainee.user_id), "registration_id": registration["_id"],
+                              "region_code": registration["region_code"], "status": "late"})
+    db_reads.clear()
+    pending = client.get("/api/v1/ratings/pending", headers=bearer(trainee.token))
+    assert pending.status_code == 200, pending.json
+    assert sorted((i["kind"], i["session_id"]) for i in pending.json["items"]) == sorted([
+        ("session", first.session_ids[0]), ("class", None), ("session", second.session_ids[1]), ("class", None)])
+    for name in ("registrations", "classes", "attendance", "rating_receipts"):
+        assert len(db_reads.of(name)) == 1, (name, db_reads.of(name))
