@@ -1,11 +1,14 @@
 """Check-in throughput and latency: our check-in endpoint vs a bare Flask insert_one endpoint.
 
-Both run under gunicorn (same workers and threads) against the same embedded database server.
-N trainees of one session each check in once over HTTP, `concurrency` at a time; then the bare
-endpoint takes the same number of inserts. Finally a burst of 100 trainees (each scanning twice
-at the same moment) must leave exactly 100 records.
+Both run under gunicorn (same workers and threads) at the same time, against the same embedded
+database server. Each round the bare endpoint takes N inserts, then N trainees check in once each to
+that round's session over HTTP, `concurrency` at a time; rounds alternate so that both see the same
+machine and database, and the medians are compared. Server CPU per request (gunicorn workers and
+database, from /proc) and database operations per request are printed too: unlike throughput, they
+do not move when other programs share the machine. Finally a burst of 100 trainees (each scanning
+twice at the same moment) must leave exactly 100 records.
 
-    python benchmarks/checkin.py [--trainees 1000] [--concurrency 32] [--workers 2] [--threads 8]
+    python benchmarks/checkin.py [--trainees 1000] [--rounds 5] [--concurrency 32] [--workers 2] [--threads 8]
 
 Targets (issue "QR check-in"): check-in throughput >= 0.6 x bare, p99 <= 2 x bare.
 """
@@ -44,8 +47,9 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def seed(app, *, trainees, burst):
-    """A class with a session on now for `trainees`, another for the burst; one bearer token each."""
+def seed(app, *, trainees, sessions, burst):
+    """A class of `trainees` with `sessions` sessions on now, another class for the burst; one bearer
+    token each. Returns ((session ids, tokens), (burst session id, tokens))."""
     from service.auth import repository as auth_tokens
     from service.auth import signed
     from service.core.auth import hash_token
@@ -54,13 +58,13 @@ def seed(app, *, trainees, burst):
     now = utcnow()
     expires = (now + dt.timedelta(hours=2)).replace(microsecond=0)
 
-    def make_class(name, size):
-        class_id, session_id = ObjectId(), ObjectId()
+    def make_class(name, size, session_count):
+        class_id, session_ids = ObjectId(), [ObjectId() for _ in range(session_count)]
         collection("classes").insert_one({
             "_id": class_id, "name": name, "status": "in_progress",
             "venue": {"name": "会场", **VENUE, "checkin_radius_m": 500}, "checkin_settings": {},
-            "sessions": [{"_id": session_id, "title": "开班仪式", "starts_at": now - dt.timedelta(minutes=5),
-                          "ends_at": now + dt.timedelta(hours=2)}]})
+            "sessions": [{"_id": session_id, "title": f"第{i + 1}讲", "starts_at": now - dt.timedelta(minutes=5),
+                          "ends_at": now + dt.timedelta(hours=2)} for i, session_id in enumerate(session_ids)]})
         users, registrations, tokens = [], [], []
         for i in range(size):
             user_id = ObjectId()
@@ -73,12 +77,12 @@ def seed(app, *, trainees, burst):
             tokens.append(token)
         collection("users").insert_many(users)
         collection("registrations").insert_many(registrations)
-        return session_id, tokens
+        return session_ids, tokens
 
     with app.app_context():
-        main = make_class("基准测试班", trainees)
-        burst_class = make_class("突发签到班", burst)
-    return main, burst_class
+        main = make_class("基准测试班", trainees, sessions)
+        burst_ids, burst_tokens = make_class("突发签到班", burst, 1)
+    return main, (burst_ids[0], burst_tokens)
 
 
 class Gunicorn:
@@ -172,8 +176,8 @@ def percentile(values, share):
 
 def summary(name, wall, latencies, cpu, ops):
     app_ms, db_ms = (seconds / len(latencies) * 1000 for seconds in cpu)
-    figures = {"throughput": len(latencies) / wall, "cpu_ms": app_ms + db_ms, "app_cpu_ms": app_ms, "db_cpu_ms": db_ms, "p50": percentile(latencies, .5) * 1000,
-               "p95": percentile(latencies, .95) * 1000, "p99": percentile(latencies, .99) * 1000,
+    figures = {"throughput": len(latencies) / wall, "cpu_ms": app_ms + db_ms, "app_cpu_ms": app_ms, "db_cpu_ms": db_ms,
+               "p50": percentile(latencies, .5) * 1000, "p95": percentile(latencies, .95) * 1000, "p99": percentile(latencies, .99) * 1000,
                "mean": statistics.fmean(latencies) * 1000}
     print(f"{name:<10} {len(latencies):>6} req  {figures['throughput']:>8.1f} req/s   p50 {figures['p50']:6.1f} ms"
           f"   p95 {figures['p95']:6.1f} ms   p99 {figures['p99']:6.1f} ms")
@@ -183,9 +187,15 @@ def summary(name, wall, latencies, cpu, ops):
     return figures
 
 
+def check_ins(tokens, code_for):
+    return [({"code": code_for(), **VENUE, "nonce": secrets.token_hex(8), "device_id": secrets.token_hex(6)},
+             {"Authorization": f"Bearer {token}"}) for token in tokens]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trainees", type=int, default=1000)
+    parser.add_argument("--trainees", type=int, default=1000, help="check-ins (and bare inserts) per round")
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
@@ -198,7 +208,9 @@ def main():
     from service.app import create_app
 
     app = create_app({"MONGODB_URI": database.uri, "MONGODB_DB": DB_NAME, "SECRET_KEY": SECRET})
-    (session_id, tokens), (burst_session, burst_tokens) = seed(app, trainees=args.trainees, burst=100)
+    # Session 0 warms up; each round checks everyone in to its own session.
+    (session_ids, tokens), (burst_session, burst_tokens) = seed(
+        app, trainees=args.trainees, sessions=args.rounds + 1, burst=100)
 
     from service.attendance import tokens as codes
 
@@ -206,61 +218,58 @@ def main():
         with app.app_context():
             return codes.issue(codes.CLASS, session)[0]
 
-    print(f"{args.trainees} trainees, concurrency {args.concurrency}, gunicorn gthread "
-          f"{args.workers} workers x {args.threads} threads, embedded database (SecantusDB)")
-    results = {}
+    print(f"{args.trainees} check-ins per round, {args.rounds} rounds alternating bare / check-in, concurrency "
+          f"{args.concurrency}, gunicorn gthread {args.workers} workers x {args.threads} threads, "
+          "embedded database (SecantusDB)")
+    rounds, pids = [], lambda server: [server.process.pid, database.process.pid]
+    bare = Gunicorn("benchmarks.wsgi_apps:bare_app()", env=env, workers=args.workers, threads=args.threads)
+    ours = Gunicorn("benchmarks.wsgi_apps:service_app()", env=env, workers=args.workers, threads=args.threads)
     try:
-        bare = Gunicorn("benchmarks.wsgi_apps:bare_app()", env=env, workers=args.workers, threads=args.threads)
-        try:
-            drive(bare.port, "/bare", [({"user": f"warm-{i}", "code": "x"}, {}) for i in range(100)], args.concurrency)
+        drive(bare.port, "/bare", [({"user": f"warm-{i}", "code": "x"}, {}) for i in range(200)], args.concurrency)
+        drive(ours.port, "/api/v1/checkins", check_ins(tokens[:200], lambda: class_code(session_ids[0])),
+              args.concurrency)
+        for number, session_id in enumerate(session_ids[1:], start=1):
             code = class_code(session_id)
             wall, latencies, _, cpu, ops = drive_with_cpu(
-                (bare.port, "/bare", [({"user": str(i), "code": code}, {}) for i in range(args.trainees - 100)],
-                 args.concurrency), [bare.process.pid, database.process.pid], database.uri)
-            results["bare"] = summary("bare", wall, latencies, cpu, ops)
-        finally:
-            bare.stop()
-
-        ours = Gunicorn("benchmarks.wsgi_apps:service_app()", env=env, workers=args.workers, threads=args.threads)
-        try:
-            # Warm-up as for bare: the first 100 trainees check in; the rest are measured.
-            warm, measured = tokens[:100], tokens[100:]
-            drive(ours.port, "/api/v1/checkins", [({"code": class_code(session_id), **VENUE},
-                                                   {"Authorization": f"Bearer {t}"}) for t in warm], args.concurrency)
-            requests = []
-            for token in measured:
-                requests.append(({"code": class_code(session_id), **VENUE, "nonce": secrets.token_hex(8),
-                                  "device_id": secrets.token_hex(6)}, {"Authorization": f"Bearer {token}"}))
+                (bare.port, "/bare", [({"user": str(i), "code": code}, {}) for i in range(args.trainees)],
+                 args.concurrency), pids(bare), database.uri)
+            print(f"round {number}")
+            bare_figures = summary("bare", wall, latencies, cpu, ops)
             wall, latencies, statuses, cpu, ops = drive_with_cpu(
-                (ours.port, "/api/v1/checkins", requests, args.concurrency), [ours.process.pid, database.process.pid],
-                database.uri)
-            results["check-in"] = summary("check-in", wall, latencies, cpu, ops)
-            refused = [s for s in statuses if s[0] != 200]
-            print(f"           answers: {sum(1 for s in statuses if s == (200, 'checked_in'))} checked_in, "
-                  f"{len(refused)} refused")
+                (ours.port, "/api/v1/checkins", check_ins(tokens, lambda s=session_id: class_code(s)),
+                 args.concurrency), pids(ours), database.uri)
+            ours_figures = summary("check-in", wall, latencies, cpu, ops)
+            checked_in = sum(1 for s in statuses if s == (200, "checked_in"))
+            print(f"{'':<10} answers: {checked_in} checked_in, {sum(1 for s in statuses if s[0] != 200)} refused")
+            rounds.append((bare_figures, ours_figures))
 
-            # Burst: 100 trainees, each scanning twice at the same moment.
-            code = class_code(burst_session)
-            burst = [({"code": code, **VENUE, "nonce": secrets.token_hex(8)}, {"Authorization": f"Bearer {t}"})
-                     for t in burst_tokens for _ in range(2)]
-            wall, latencies, statuses = drive(ours.port, "/api/v1/checkins", burst, len(burst))
-            with app.app_context():
-                from service.core.db import collection
+        # Burst: 100 trainees, each scanning twice at the same moment.
+        code = class_code(burst_session)
+        burst = [({"code": code, **VENUE, "nonce": secrets.token_hex(8)}, {"Authorization": f"Bearer {t}"})
+                 for t in burst_tokens for _ in range(2)]
+        wall, latencies, statuses = drive(ours.port, "/api/v1/checkins", burst, len(burst))
+        with app.app_context():
+            from service.core.db import collection
 
-                recorded = collection("attendance").count_documents({"session_id": burst_session})
-            print(f"burst      {len(burst)} scans by 100 trainees in {wall * 1000:.0f} ms: {recorded} records "
-                  f"({sum(1 for s in statuses if s[0] == 200)} answered 200)")
-            results["burst_records"] = recorded
-        finally:
-            ours.stop()
+            recorded = collection("attendance").count_documents({"session_id": burst_session})
+        print(f"burst      {len(burst)} scans by 100 trainees in {wall * 1000:.0f} ms: {recorded} records "
+              f"({sum(1 for s in statuses if s[0] == 200)} answered 200)")
     finally:
+        bare.stop()
+        ours.stop()
         database.stop()
 
-    ratio = results["check-in"]["throughput"] / results["bare"]["throughput"]
-    p99_ratio = results["check-in"]["p99"] / results["bare"]["p99"]
-    print(f"ratio      throughput {ratio:.2f} x bare (target >= 0.6)   p99 {p99_ratio:.2f} x bare (target <= 2)   "
-          f"burst records {results['burst_records']} (target 100)")
-    print(f"           server CPU per request {results['check-in']['cpu_ms'] / results['bare']['cpu_ms']:.2f} x bare "
+    def median_of(key, side):
+        return statistics.median(r[side][key] for r in rounds)
+
+    throughput = [r[1]["throughput"] / r[0]["throughput"] for r in rounds]
+    p99 = [r[1]["p99"] / r[0]["p99"] for r in rounds]
+    print(f"median     bare {median_of('throughput', 0):.0f} req/s p99 {median_of('p99', 0):.1f} ms;  "
+          f"check-in {median_of('throughput', 1):.0f} req/s p99 {median_of('p99', 1):.1f} ms")
+    print(f"ratio      throughput {statistics.median(throughput):.2f} x bare (target >= 0.6; rounds "
+          f"{' '.join(f'{x:.2f}' for x in throughput)})   p99 {statistics.median(p99):.2f} x bare (target <= 2; "
+          f"rounds {' '.join(f'{x:.2f}' for x in p99)})   burst records {recorded} (target 100)")
+    print(f"           server CPU per request {median_of('cpu_ms', 1) / median_of('cpu_ms', 0):.2f} x bare "
           "(throughput on 2 cores follows it when other programs compete for the CPU)")
 
 

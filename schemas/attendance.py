@@ -50,10 +50,22 @@ class AttendanceRecordSchema(Schema):
     history = fields.List(fields.Nested(AttendanceHistorySchema))
 
 
+class CheckinRecordSchema(AttendanceRecordSchema):
+    """The record as a check-in answers it, without its change history (the board shows that)."""
+
+    class Meta:
+        exclude = ("history",)
+
+
 class CheckinResultSchema(Schema):
     result = fields.String(metadata={"description": "checked_in / already_checked_in"})
-    record = fields.Nested(AttendanceRecordSchema)
+    record = fields.Nested(CheckinRecordSchema)
     trainee_name = fields.String()
+
+
+class MarkResultSchema(Schema):
+    result = fields.String(metadata={"description": "marked"})
+    record = fields.Nested(AttendanceRecordSchema)
 
 
 class CodeSchema(Schema):

@@ -27,18 +27,24 @@ def _cached(kind, key, load):
     hit = _cache.get(cache_key)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    # When a class starts scanning, many threads miss at once: one loads, the others wait for it.
     with _lock:
         loading = _loading.setdefault(cache_key, threading.Lock())
-    with loading:
-        hit = _cache.get(cache_key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+    # One thread loads. The others wait for it only when there is nothing to serve yet; an
+    # expired value is served while it reloads, so a class scanning at full speed never queues
+    # behind a reload.
+    if not loading.acquire(blocking=hit is None):
+        return hit[1]
+    try:
+        fresh = _cache.get(cache_key)
+        if fresh and fresh[0] > time.monotonic():
+            return fresh[1]
         value = load()
         with _lock:
             _cache[cache_key] = (time.monotonic() + current_app.config["ROSTER_CACHE_SECONDS"], value)
             _loading.pop(cache_key, None)
-    return value
+        return value
+    finally:
+        loading.release()
 
 
 def invalidate():

@@ -7,8 +7,8 @@ from flask import Response, request
 from flask.views import MethodView
 
 from schemas.attendance import (BoardSchema, CheckinResultSchema, ClassCodeCheckinSchema, CloseResultSchema,
-                                CodeSchema, MarkSchema, MyAttendanceSchema, PersonalCodeCheckinSchema,
-                                ProjectorLinkSchema, SheetSchema)
+                                CodeSchema, MarkResultSchema, MarkSchema, MyAttendanceSchema,
+                                PersonalCodeCheckinSchema, ProjectorLinkSchema, SheetSchema)
 from service.attendance import projector, qr, reports, service
 from service.core.auth import ADMIN, SUPERVISOR, current_identity, require
 from service.core.blueprint import Blueprint
@@ -130,7 +130,7 @@ class ProjectorLink(MethodView):
 class Mark(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.arguments(MarkSchema)
-    @blp.response(200, CheckinResultSchema)
+    @blp.response(200, MarkResultSchema)
     def put(self, body, session_id, registration_id):
         """Supervisor: mark or correct a trainee's status with a reason (history kept)."""
         record = service.mark(identity=current_identity(), session_id=_sid(session_id),

@@ -93,17 +93,21 @@ def _refresh(state):
     now = time.monotonic()
     if now < state.next_read:
         return
-    with state.lock:
+    # One thread re-reads; the others go on with the set as it is, unless it was never read.
+    if not state.lock.acquire(blocking=state.read_until is None):
+        return
+    try:
         if now < state.next_read:
             return
         started = utcnow()
         since = (state.read_until - _SYNC_OVERLAP if state.read_until
                  else started - dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"]))
-        for doc in tokens.changed_since(since):
-            state.hashes[doc["_id"]] = doc["expires_at"]
-        state.hashes = {h: exp for h, exp in state.hashes.items() if exp > started}
+        changed = {doc["_id"]: doc["expires_at"] for doc in tokens.changed_since(since)}
+        state.hashes = {h: exp for h, exp in {**state.hashes, **changed}.items() if exp > started}
         state.read_until = started
         state.next_read = now + current_app.config["IDENTITY_CACHE_SECONDS"]
+    finally:
+        state.lock.release()
 
 
 def has_changed(token_hash):
