@@ -190,7 +190,7 @@ def warn_low_attendance(*, class_doc, now=None):
         return []
     minimum = rule_of(class_doc)["min_attendance_rate"]
     counts = attendance_by_trainee(class_doc["_id"], session_ids=[s["_id"] for s in held])
-    warned = []
+    warned, staff_by_region = [], {}
     already = repository.warned_user_ids(class_doc["_id"])
     for registration in _registrations(class_doc["_id"]):
         user_id = registration["user_id"]
@@ -204,13 +204,16 @@ def warn_low_attendance(*, class_doc, now=None):
                    "required": minimum, "sessions_left": len(sessions) - len(held)}
         # Queue first (the outbox dedupe keys make a repeat harmless), then record: a crash in
         # between means the next run queues again and nothing is lost.
-        _notify(class_doc, registration, figures)
+        region = registration["region_code"]
+        if region not in staff_by_region:  # one read per region, not per trainee
+            staff_by_region[region] = staff_accounts.province_staff_of(region)
+        _notify(class_doc, registration, figures, staff_by_region[region])
         if repository.claim_warning(class_id=class_doc["_id"], user_id=user_id, figures=figures):
             warned.append(user_id)
     return warned
 
 
-def _notify(class_doc, registration, figures):
+def _notify(class_doc, registration, figures, region_staff):
     class_name = class_doc["name"][:20]
     detail = f"出勤率{_percent(figures['attendance_rate_so_far'])}，结业要求{_percent(figures['required'])}"
     page = f"pages/attendance/mine?class_id={class_doc['_id']}"
@@ -219,7 +222,7 @@ def _notify(class_doc, registration, figures):
                    data={"thing1": {"value": class_name}, "thing2": {"value": detail[:20]},
                          "thing3": {"value": f"还有{figures['sessions_left']}节课，请按时参加"[:20]}},
                    dedupe_key=f"{key}:trainee")
-    for account in staff_accounts.province_staff_of(registration["region_code"]):
+    for account in region_staff:
         outbox.enqueue(user_id=account["user_id"], template="attendance_warning",
                        data={"thing1": {"value": class_name},
                              "thing2": {"value": f"{registration['snapshot']['name']}{detail}"[:20]},
