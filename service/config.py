@@ -20,7 +20,8 @@ class DefaultConfig:
     WECHAT_API_BASE = REAL_WECHAT_API_BASE
     WECHAT_TIMEOUT_SECONDS = 5
     TOKEN_TTL_HOURS = 72
-    # Resolved tokens are kept per process this long (see service/auth/identity_cache.py).
+    # Resolved tokens are kept, and changed tokens re-read, per process this often
+    # (service/core/identity_cache.py, service/auth/signed.py).
     IDENTITY_CACHE_SECONDS = 20
     BINDING_CODE_TTL_HOURS = 72
     MONGODB_SERVER_SELECTION_TIMEOUT_MS = 5000

@@ -11,6 +11,7 @@ from service.core.auth import PROVINCE_STAFF
 from service.core.db import utcnow
 from service.core.errors import Forbidden
 from service.core.excel import xlsx_response
+from service.core.shares import share
 from service.core.timeutil import BEIJING
 
 
@@ -99,7 +100,7 @@ def my_attendance(*, user_id, class_id):
     held = len(class_rules.held_sessions(class_doc, now))
     attended = sum(1 for r in records.values() if r["status"] in (PRESENT, LATE))
     return {"class_id": class_id, "sessions": sessions, "sessions_held": held, "attended": attended,
-            "attendance_rate": round(attended / held, 4) if held else None}
+            "attendance_rate": share(attended, held)}
 
 
 def sheet(*, identity, class_id):
@@ -119,7 +120,7 @@ def sheet(*, identity, class_id):
         attended = tally[PRESENT] + tally[LATE]
         rows.append({"registration_id": trainee["_id"], "name": trainee["name"], "region_code": trainee["region_code"],
                      "statuses": statuses, "present": tally[PRESENT], "late": tally[LATE], "absent": tally[ABSENT],
-                     "excused": tally[EXCUSED], "attendance_rate": round(attended / held, 4) if held else None})
+                     "excused": tally[EXCUSED], "attendance_rate": share(attended, held)})
     return {"class_id": class_id, "sessions_held": held,
             "sessions": [{"id": s["_id"], "title": s["title"], "starts_at": s["starts_at"]} for s in class_doc["sessions"]],
             "trainees": rows}

@@ -15,7 +15,6 @@ from service.attendance import repository
 from service.classes import repository as classes_repo
 from service.core.errors import NotFound
 from service.registrations import repository as registrations_repo
-from service.registrations.states import CONFIRMED
 
 _lock = threading.Lock()
 _loading = {}  # cache key -> lock held by the one thread loading it
@@ -80,11 +79,15 @@ def is_closed(session_id):
     return _cached("closed", session_id, lambda: bool((repository.session_state(session_id) or {}).get("closed_at")))
 
 
+ROSTER_FIELDS = {"user_id": 1, "region_code": 1, "snapshot.name": 1, "snapshot.mobile_enc": 1,
+                 "snapshot.mobile_masked": 1}
+
+
 def confirmed_roster(class_id):
     """user_id -> the trainee's confirmed registration (only the fields check-in needs)."""
 
     def load():
-        registrations, _ = registrations_repo.find({"class_id": class_id, "state": CONFIRMED}, sort=(("_id", 1),))
+        registrations = registrations_repo.confirmed_in_class(class_id, projection=ROSTER_FIELDS)
         return {r["user_id"]: {"_id": r["_id"], "region_code": r["region_code"], "name": r["snapshot"]["name"],
                                "mobile_enc": r["snapshot"].get("mobile_enc"),
                                "mobile_masked": r["snapshot"].get("mobile_masked")}

@@ -15,6 +15,7 @@ from service.classes import rules as class_rules
 from service.classes import service as classes
 from service.core.db import collection, utcnow
 from service.core.errors import Conflict, NotFound
+from service.core.shares import share
 from service.completion import repository
 from service.outbox import service as outbox
 from service.ratings import repository as ratings
@@ -118,7 +119,7 @@ def _assess(*, rule, counts, rated, sessions_total, hours, total_hours, held):
     return {"sessions_total": sessions_total, "sessions_held": held, "attended": attended,
             "present": counts.get("present", 0), "late": counts.get("late", 0), "absent": counts.get("absent", 0),
             "excused": counts.get("excused", 0), "attendance_rate": round(rate, 4),
-            "attendance_rate_so_far": round(attended / held, 4) if held else None,
+            "attendance_rate_so_far": share(attended, held),
             "excused_class_hours": round(excused_hours, 1), "excused_share": round(excused_share, 4),
             "class_rated": rated, "eligible": not failed, "failed": failed}
 

@@ -9,6 +9,15 @@ from openpyxl import Workbook
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def pct(value):
+    """A share (0.875) as a cell ("87.5%"); empty when there is no figure."""
+    return "" if value is None else f"{value:.1%}"
+
+
+def yes_no(flag):
+    return "是" if flag else "否"
+
+
 def workbook_bytes(sheets):
     """sheets: [(title, headers, rows)] -> xlsx bytes. Uses write-only mode for large sheets."""
     workbook = Workbook(write_only=True)

@@ -1,8 +1,8 @@
 """Per-process cache of bearer token -> identity for IDENTITY_CACHE_SECONDS.
 
-Resolving a token costs two database reads (the token, the staff accounts). At check-in a whole
-class scans within a minute and many classes start at the same hour, so every process keeps what
-it resolved for a few seconds. The trade-off, accepted on purpose: a logout or a staff-account
+Resolving a staff token costs two database reads (the token, the staff accounts); a trainee
+token is checked on its signature (service/auth/signed.py). Every process keeps what it resolved
+for a few seconds. The trade-off, accepted on purpose: a logout or a staff-account
 change made through *another* process is noticed here only after the cache delay. This process
 forgets at once: logout, binding and every staff-account write call `forget_all()`; a token's own
 expiry is checked on every hit.

@@ -17,6 +17,7 @@ from service.classes import service as classes
 from service.core import crypto
 from service.core.db import collection, utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
+from service.core.shares import share
 from service.core.timeutil import BEIJING, beijing_midnight
 from service.ratings import repository
 from service.registrations import repository as registrations
@@ -188,7 +189,7 @@ def pending(*, user_id):
 # ---- satisfaction (anonymous aggregates) ----------------------------------------------------
 
 def rate(satisfied, count):
-    return round(satisfied / count, 4) if count else None
+    return share(satisfied, count)
 
 
 def _flag(rate_value, threshold):

@@ -1,22 +1,14 @@
 """The reports as Excel workbooks with Chinese headers (same figures as the JSON)."""
 
-from service.core.excel import xlsx_response
+from service.core.excel import pct, xlsx_response, yes_no
 from service.core.timeutil import BEIJING
 
 STATUS_NAMES = {"present": "已签到", "late": "迟到", "absent": "缺勤", "excused": "请假"}
 CONDITION_NAMES = {"profile": "学员信息", "review": "资格审核记录", "attendance": "考勤记录"}
 
 
-def _pct(value):
-    return "" if value is None else f"{value:.1%}"
-
-
 def _time(value):
     return value.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if value else ""
-
-
-def _yes(flag):
-    return "是" if flag else "否"
 
 
 def class_report_xlsx(report):
@@ -26,14 +18,14 @@ def class_report_xlsx(report):
         ("培训日期", f"{klass['start_date']} 至 {klass['end_date']}"),
         ("统计范围", "全部地区" if report["region_codes"] is None else "、".join(report["region_codes"])),
         ("确认参训人数", report["enrolment"]["confirmed"]), ("已上课节数", att["sessions_held"]),
-        ("出勤率", _pct(att["attendance_rate"])), ("迟到人次", att["late"]), ("缺勤人次", att["absent"]),
+        ("出勤率", pct(att["attendance_rate"])), ("迟到人次", att["late"]), ("缺勤人次", att["absent"]),
         ("请假人次（节）", att["excused"]), ("批准请假申请数", report["leave"]["requests"]),
         ("请假学员数", report["leave"]["trainees"]),
-        ("课程评价数", sat["session_ratings"]), ("课程满意度", _pct(sat["session_satisfaction_rate"])),
-        ("班级评价数", sat["class_ratings"]), ("总体满意度", _pct(sat["overall_satisfaction_rate"])),
-        ("满意度预警线", _pct(sat["threshold"])),
+        ("课程评价数", sat["session_ratings"]), ("课程满意度", pct(sat["session_satisfaction_rate"])),
+        ("班级评价数", sat["class_ratings"]), ("总体满意度", pct(sat["overall_satisfaction_rate"])),
+        ("满意度预警线", pct(sat["threshold"])),
         ("已颁发结业证书", report["completion"]["certificates_issued"]),
-        ("结业率", _pct(report["completion"]["completion_rate"])),
+        ("结业率", pct(report["completion"]["completion_rate"])),
     ]
     sheets = [
         ("概况", ["项目", "数值"], summary),
@@ -41,17 +33,17 @@ def class_report_xlsx(report):
          [[r["region_code"], r["region_name"], r["places"], r["applied"], r["admitted"], r["confirmed"]]
           for r in report["enrolment"]["by_region"]]),
         ("考勤", ["课程", "授课教师", "上课时间", "已上课", "应到", "出勤", "迟到", "缺勤", "请假", "出勤率"],
-         [[s["title"], s["teacher"] or "", _time(s["starts_at"]), _yes(s["held"]), s["expected"], s["present"],
-           s["late"], s["absent"], s["excused"], _pct(s["attendance_rate"])] for s in att["sessions"]]),
+         [[s["title"], s["teacher"] or "", _time(s["starts_at"]), yes_no(s["held"]), s["expected"], s["present"],
+           s["late"], s["absent"], s["excused"], pct(s["attendance_rate"])] for s in att["sessions"]]),
         ("请假", ["请假类型", "批准申请数"], [[t["label"], t["requests"]] for t in report["leave"]["by_type"]]),
         ("满意度-课程", ["课程", "授课教师", "评价数", "平均星级", "满意度", "低于预警线"],
-         [[s["title"], s["teacher"] or "", s["ratings"], s["average"] or "", _pct(s["satisfaction_rate"]),
-           _yes(s["flagged"])] for s in sat["sessions"]]),
+         [[s["title"], s["teacher"] or "", s["ratings"], s["average"] or "", pct(s["satisfaction_rate"]),
+           yes_no(s["flagged"])] for s in sat["sessions"]]),
         ("满意度-教师", ["授课教师", "评价数", "平均星级", "满意度", "低于预警线"],
-         [[t["teacher"], t["ratings"], t["average"] or "", _pct(t["satisfaction_rate"]), _yes(t["flagged"])]
+         [[t["teacher"], t["ratings"], t["average"] or "", pct(t["satisfaction_rate"]), yes_no(t["flagged"])]
           for t in sat["teachers"]]),
         ("满意度-维度", ["评价维度", "评价数", "平均分", "满意度", "低于预警线"],
-         [[d["label"], d["ratings"], d["average"] or "", _pct(d["satisfaction_rate"]), _yes(d["flagged"])]
+         [[d["label"], d["ratings"], d["average"] or "", pct(d["satisfaction_rate"]), yes_no(d["flagged"])]
           for d in sat["dimensions"]]),
     ]
     if sat["comments"] is not None:
@@ -69,14 +61,14 @@ def region_kpis_xlsx(kpis):
         ["结业学员人数", kpis["trainees_completed"], "", ""],
         ["参训“小巨人”企业数", giants["trained"], "", ""],
         ["名录内“小巨人”企业数", giants["in_registry"], "", ""],
-        ["“小巨人”企业参训比例", _pct(giants["share"]), _pct(giants["threshold"]), _yes(giants["meets"])],
+        ["“小巨人”企业参训比例", pct(giants["share"]), pct(giants["threshold"]), yes_no(giants["meets"])],
         ["已审核报名数", review["reviewed"], "", ""],
         ["应审核报名数", review["to_review"], "", ""],
-        ["资格审核比例", _pct(review["share"]), "100.0%", _yes(review["share"] == 1)],
+        ["资格审核比例", pct(review["share"]), "100.0%", yes_no(review["share"] == 1)],
         ["培训档案完整人数", archives["complete"], "", ""],
-        ["培训档案完整比例", _pct(archives["share"]), "100.0%", _yes(archives["share"] == 1)],
+        ["培训档案完整比例", pct(archives["share"]), "100.0%", yes_no(archives["share"] == 1)],
         ["班级满意度评价数", sat["class_ratings"], "", ""],
-        ["服务满意度", _pct(sat["rate"]), _pct(sat["threshold"]), _yes(sat["meets"])],
+        ["服务满意度", pct(sat["rate"]), pct(sat["threshold"]), yes_no(sat["meets"])],
     ]
     incomplete = [[i["name"] or "", i["class_name"] or "", "、".join(CONDITION_NAMES[m] for m in i["missing"])]
                   for i in archives["incomplete"]]
@@ -87,7 +79,7 @@ def region_kpis_xlsx(kpis):
 
 def national_kpis_xlsx(table):
     total = table["national"]
-    giant_target, satisfaction_target = _pct(total["little_giants"]["threshold"]), _pct(total["satisfaction"]["threshold"])
+    giant_target, satisfaction_target = pct(total["little_giants"]["threshold"]), pct(total["satisfaction"]["threshold"])
     headers = ["地区代码", "地区", "举办（参训）班次数", "有学员参训的班次数", "培训学员人数", "结业学员人数",
                "参训“小巨人”企业数", "名录内“小巨人”企业数", "“小巨人”企业参训比例", f"“小巨人”比例达标（≥{giant_target}）",
                "已审核报名数", "应审核报名数", "资格审核比例", "培训档案完整人数", "培训学员档案数", "培训档案完整比例",
@@ -97,9 +89,9 @@ def national_kpis_xlsx(table):
         giants, review, archives, sat = row["little_giants"], row["review"], row["archives"], row["satisfaction"]
         return [row["region_code"] or "", row["region_name"], row["classes_held"], row["classes_with_trainees"],
                 row["trainees_trained"], row["trainees_completed"], giants["trained"], giants["in_registry"],
-                _pct(giants["share"]), _yes(giants["meets"]), review["reviewed"], review["to_review"],
-                _pct(review["share"]), archives["complete"], archives["trainees"], _pct(archives["share"]),
-                sat["class_ratings"], _pct(sat["rate"]), _yes(sat["meets"])]
+                pct(giants["share"]), yes_no(giants["meets"]), review["reviewed"], review["to_review"],
+                pct(review["share"]), archives["complete"], archives["trainees"], pct(archives["share"]),
+                sat["class_ratings"], pct(sat["rate"]), yes_no(sat["meets"])]
 
     return xlsx_response(f"{table['year']}年度各地区培训绩效指标.xlsx", [
         ("各地区绩效指标", headers, [values(row) for row in table["regions"]] + [values(total)])])
@@ -115,8 +107,8 @@ def archive_xlsx(archive):
         ("报名记录", ["班级", "年度", "培训日期", "状态", "是否结业", "出勤", "迟到", "缺勤", "请假",
                   "课程评价数", "是否评价班级"],
          [[e["class_name"] or "", e["year"] or "", f"{e['start_date']} 至 {e['end_date']}", e["state_label"],
-           _yes(e["completed"]), e["attendance"]["present"], e["attendance"]["late"], e["attendance"]["absent"],
-           e["attendance"]["excused"], e["ratings_given"]["sessions"], _yes(e["ratings_given"]["class"])]
+           yes_no(e["completed"]), e["attendance"]["present"], e["attendance"]["late"], e["attendance"]["absent"],
+           e["attendance"]["excused"], e["ratings_given"]["sessions"], yes_no(e["ratings_given"]["class"])]
           for e in entries]),
         ("状态记录", ["班级", "时间", "原状态", "新状态", "原因"],
          [[e["class_name"] or "", _time(h["at"]), h["from"] or "", h["to"] or "", h["reason"] or ""]

@@ -12,16 +12,13 @@ from service.core import regions
 from service.core.auth import ensure_region
 from service.core.db import utcnow
 from service.core.errors import NotFound
+from service.core.shares import share
 from service.leave.states import STATE_LABELS as LEAVE_STATE_LABELS
 from service.leave.states import TYPE_LABELS as LEAVE_TYPE_LABELS
 from service.ratings import service as ratings
 from service.registrations.states import LABELS as REGISTRATION_LABELS
 from service.reports import repository
 from service.reports.scope import class_scope
-
-
-def _share(part, whole):
-    return round(part / whole, 4) if whole else None
 
 
 # ---- class report ------------------------------------------------------------------------
@@ -51,16 +48,16 @@ def class_report(*, identity, class_id):
         per_session.append({"session_id": session["_id"], "title": session["title"],
                             "teacher": session.get("teacher"), "starts_at": session["starts_at"], "held": held,
                             "expected": confirmed, **row,
-                            "attendance_rate": _share(attended, confirmed) if held else None,
-                            "late_rate": _share(row["late"], confirmed) if held else None})
+                            "attendance_rate": share(attended, confirmed) if held else None,
+                            "late_rate": share(row["late"], confirmed) if held else None})
         if held:
             for key in totals:
                 totals[key] += row[key]
     expected = confirmed * len(held_ids)
     attendance = {"sessions_total": len(per_session), "sessions_held": len(held_ids), "expected": expected,
                   **totals, "attended": totals["present"] + totals["late"],
-                  "attendance_rate": _share(totals["present"] + totals["late"], expected),
-                  "late_rate": _share(totals["late"], expected), "sessions": per_session}
+                  "attendance_rate": share(totals["present"] + totals["late"], expected),
+                  "late_rate": share(totals["late"], expected), "sessions": per_session}
 
     leave_groups = repository.leave_by_type(class_id, match)
     leave = {"requests": sum(g["requests"] for g in leave_groups),
@@ -87,7 +84,7 @@ def class_report(*, identity, class_id):
                                         with_comments=scope.comments),
         "completion": {"certificates_issued": certificates.get("valid", 0),
                        "certificates_revoked": certificates.get("revoked", 0),
-                       "completion_rate": _share(certificates.get("valid", 0), confirmed)},
+                       "completion_rate": share(certificates.get("valid", 0), confirmed)},
     }
 
 
@@ -184,7 +181,7 @@ def _added(counts):
 
 def _kpi_row(region_code, region_name, counts):
     config = current_app.config
-    giant_share = _share(counts["giants_trained"], counts["giants_in_registry"])
+    giant_share = share(counts["giants_trained"], counts["giants_in_registry"])
     satisfaction_rate = ratings.rate(counts["satisfied_scores"], counts["scores"])
     to_review = counts["reviewed"] + counts["pending"]
     return {
@@ -197,9 +194,9 @@ def _kpi_row(region_code, region_name, counts):
                           "share": giant_share, "threshold": config["LITTLE_GIANT_SHARE_THRESHOLD"],
                           "meets": giant_share is not None and giant_share >= config["LITTLE_GIANT_SHARE_THRESHOLD"]},
         "review": {"reviewed": counts["reviewed"], "to_review": to_review, "pending": counts["pending"],
-                   "share": _share(counts["reviewed"], to_review)},
+                   "share": share(counts["reviewed"], to_review)},
         "archives": {"trainees": counts["confirmed"], "complete": counts["complete"],
-                     "share": _share(counts["complete"], counts["confirmed"])},
+                     "share": share(counts["complete"], counts["confirmed"])},
         "satisfaction": {"class_ratings": counts["class_ratings"], "rate": satisfaction_rate,
                          "threshold": config["SATISFACTION_THRESHOLD"],
                          "meets": satisfaction_rate is not None and satisfaction_rate >= config["SATISFACTION_THRESHOLD"]},
