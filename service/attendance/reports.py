@@ -86,7 +86,7 @@ def board(*, identity, session_id):
 
 def my_attendance(*, user_id, class_id):
     class_doc = classes.get_or_raise(class_id=class_id)
-    records = {r["session_id"]: r for r in repository.for_class(class_id, user_id)}
+    records = {r["session_id"]: r for r in repository.for_class(class_doc, user_id)}
     now = utcnow()
     sessions = []
     for session in class_doc["sessions"]:
@@ -110,7 +110,7 @@ def sheet(*, identity, class_id):
     trainees = {uid: r for uid, r in roster.confirmed_roster(class_id).items()
                 if only_regions is None or r["region_code"] in only_regions}
     by_user = defaultdict(dict)
-    for record in repository.for_class(class_id):
+    for record in repository.for_class(class_doc):
         by_user[record["user_id"]][record["session_id"]] = record["status"]
     held = len(class_rules.held_sessions(class_doc, utcnow()))
     rows = []

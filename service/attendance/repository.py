@@ -1,10 +1,17 @@
 """Collections `attendance` (one record per session and trainee) and `session_checkins`
-(per-session check-in state: closed or not)."""
+(per-session check-in state: closed or not).
+
+Attendance records are read by session: a class's records are those of its sessions, a
+trainee's those of (their classes' sessions, user), a region's those of the sessions in question
+with the region as a filter. The unique (session, trainee) index serves all of these, so it is
+the collection's only index: a whole class checks in within minutes, and every further index is
+one more write on each of those inserts.
+"""
 
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from service.core.db import collection, declare_indexes, in_chunks, utcnow
+from service.core.db import collection, declare_indexes, in_chunks, retire_indexes, utcnow
 
 ATTENDANCE = "attendance"
 SESSION_CHECKINS = "session_checkins"
@@ -13,8 +20,9 @@ declare_indexes(
     ATTENDANCE,
     # One record per (session, trainee): a second scan can never write a second record.
     IndexModel([("session_id", 1), ("user_id", 1)], unique=True, name="one_per_session_trainee"),
-    IndexModel([("class_id", 1), ("user_id", 1)], name="class_trainee"),
 )
+# Class-, trainee- and region-led indexes of earlier versions: their reads now go by session.
+retire_indexes(ATTENDANCE, "class_trainee", "report_user_class", "report_region_class")
 declare_indexes(SESSION_CHECKINS, IndexModel([("closed_at", 1)], name="closed"))
 
 
@@ -35,16 +43,22 @@ def for_session(session_id):
     return list(collection(ATTENDANCE).find({"session_id": session_id}))
 
 
-def for_class(class_id, user_id=None):
-    query = {"class_id": class_id}
+def of_classes(*class_docs):
+    """The `$match` condition for the records of these classes (documents with their `sessions`):
+    their sessions' records, read on the (session, trainee) index."""
+    return {"session_id": {"$in": [s["_id"] for c in class_docs for s in c.get("sessions") or []]}}
+
+
+def for_class(class_doc, user_id=None):
+    query = of_classes(class_doc)
     if user_id is not None:
         query["user_id"] = user_id
     return list(collection(ATTENDANCE).find(query))
 
 
-def for_trainee(user_id, *, class_ids, statuses=None):
-    """One trainee's records across several classes in one query (on the class_trainee index)."""
-    query = {"class_id": {"$in": list(class_ids)}, "user_id": user_id}
+def for_trainee(user_id, *, class_docs, statuses=None):
+    """One trainee's records across several classes in one query."""
+    query = {**of_classes(*class_docs), "user_id": user_id}
     if statuses is not None:
         query["status"] = {"$in": list(statuses)}
     return list(collection(ATTENDANCE).find(query, {"class_id": 1, "session_id": 1, "status": 1}))

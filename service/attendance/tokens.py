@@ -11,6 +11,7 @@ for its own step and `grace` steps after it, so one shown just before rotation s
 """
 
 import base64
+import functools
 import hashlib
 import hmac
 import time
@@ -31,8 +32,12 @@ class CodeError(Exception):
 
 
 def _key(kind):
-    return hmac.new(current_app.config["SECRET_KEY"].encode(), f"lingjun-checkin-{kind}".encode(),
-                    hashlib.sha256).digest()
+    return _derived_key(current_app.config["SECRET_KEY"], kind)
+
+
+@functools.lru_cache(maxsize=16)
+def _derived_key(secret_key, kind):
+    return hmac.new(secret_key.encode(), f"lingjun-checkin-{kind}".encode(), hashlib.sha256).digest()
 
 
 def _b36(number):

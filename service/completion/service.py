@@ -10,6 +10,7 @@ Defaults come from the configuration; an organizer may change them per class.
 
 from flask import current_app
 
+from service.attendance import repository as attendance_repo
 from service.classes import repository as classes_repo
 from service.classes import rules as class_rules
 from service.classes import service as classes
@@ -69,15 +70,17 @@ def _count(status):
     return {"$sum": {"$cond": [{"$eq": ["$status", status]}, 1, 0]}}
 
 
-def attendance_by_trainee(class_id, *, region_codes=None, session_ids=None, user_id=None):
-    """user_id -> {present, late, absent, excused, excused_session_ids}, counted by the database."""
-    match = {"class_id": class_id}
+def attendance_by_trainee(class_doc, *, region_codes=None, session_ids=None, user_id=None):
+    """user_id -> {present, late, absent, excused, excused_session_ids}, counted by the database
+    over the class's sessions (or only `session_ids` of them)."""
+    if session_ids is None:
+        match = attendance_repo.of_classes(class_doc)
+    else:
+        match = {"session_id": {"$in": list(session_ids)}}
     if user_id is not None:
         match["user_id"] = user_id
     if region_codes is not None:
         match["region_code"] = {"$in": sorted(region_codes)}
-    if session_ids is not None:
-        match["session_id"] = {"$in": list(session_ids)}
     pipeline = [{"$match": match},
                 {"$group": {"_id": "$user_id", "present": _count("present"), "late": _count("late"),
                             "absent": _count("absent"), "excused": _count("excused"),
@@ -141,7 +144,7 @@ def evaluate(*, class_doc, region_codes=None, now=None):
     now = now or utcnow()
     figures = _class_figures(class_doc, now)
     rule = figures["rule"]
-    counts = attendance_by_trainee(class_doc["_id"], region_codes=region_codes)
+    counts = attendance_by_trainee(class_doc, region_codes=region_codes)
     raters = ratings.class_raters(class_doc["_id"])
     certified = repository.valid_registration_ids(class_doc["_id"])
     warned = repository.warned_user_ids(class_doc["_id"])
@@ -168,7 +171,7 @@ def for_trainee(*, class_id, user_id):
         raise NotFound("REGISTRATION_NOT_FOUND", "您没有确认参训该班级")
     now = utcnow()
     figures = _class_figures(class_doc, now)
-    counts = attendance_by_trainee(class_id, user_id=user_id).get(user_id, {})
+    counts = attendance_by_trainee(class_doc, user_id=user_id).get(user_id, {})
     assessment = _assess(counts=counts, rated=ratings.has_rated_class(class_id=class_id, user_id=user_id),
                          **figures)
     return {"class_id": class_id, "rule": figures["rule"], "class_finished": is_finished(class_doc, now),
@@ -190,7 +193,7 @@ def warn_low_attendance(*, class_doc, now=None):
     if not held or len(held) == len(sessions):
         return []
     minimum = rule_of(class_doc)["min_attendance_rate"]
-    counts = attendance_by_trainee(class_doc["_id"], session_ids=[s["_id"] for s in held])
+    counts = attendance_by_trainee(class_doc, session_ids=[s["_id"] for s in held])
     warned, staff_by_region = [], {}
     already = repository.warned_user_ids(class_doc["_id"])
     for registration in _registrations(class_doc["_id"]):

@@ -6,11 +6,13 @@ import threading
 
 import pymongo
 from flask import current_app
+from pymongo.errors import OperationFailure
 from pymongo.write_concern import WriteConcern
 
 from service.core import embedded
 
 UTC = dt.timezone.utc
+INDEX_NOT_FOUND = 27  # MongoDB error code
 
 
 class Mongo:
@@ -19,6 +21,8 @@ class Mongo:
     def __init__(self):
         self._lock = threading.Lock()
         self._clients = {}  # (pid, uri) -> MongoClient
+        self._databases = {}  # (pid, uri, database name) -> Database of that client
+        self._collections = {}  # (pid, uri, database name, collection name) -> Collection
 
     def init_app(self, app):
         if not app.config.get("MONGODB_URI"):
@@ -50,10 +54,26 @@ class Mongo:
             for client in self._clients.values():
                 client.close()
             self._clients.clear()
+            self._databases.clear()
+            self._collections.clear()
 
     def db_for(self, config):
-        return self.client_for(config).get_database(
-            config["MONGODB_DB"], write_concern=WriteConcern(w="majority"))
+        # Database and collection handles are kept with the client: building them (and their
+        # write concern) on every call was a visible share of a check-in's time.
+        key = (os.getpid(), config["MONGODB_URI"], config["MONGODB_DB"])
+        database = self._databases.get(key)
+        if database is None:
+            database = self.client_for(config).get_database(
+                config["MONGODB_DB"], write_concern=WriteConcern(w="majority"))
+            self._databases[key] = database
+        return database
+
+    def collection_for(self, config, name):
+        key = (os.getpid(), config["MONGODB_URI"], config["MONGODB_DB"], name)
+        found = self._collections.get(key)
+        if found is None:
+            found = self._collections[key] = self.db_for(config)[name]
+        return found
 
 
 mongo = Mongo()
@@ -65,7 +85,7 @@ def get_db():
 
 
 def collection(name):
-    return get_db()[name]
+    return mongo.collection_for(current_app.config, name)
 
 
 def utcnow():
@@ -88,8 +108,9 @@ def in_chunks(values, size=IN_CHUNK):
 
 
 # Every repository module registers the indexes of its collections here; `ensure_indexes`
-# creates them idempotently at start-up and from `lingjun init-db`.
+# creates them idempotently at start-up and from `lingjun init-db`, and drops retired ones.
 INDEXES = []
+RETIRED_INDEXES = []
 
 
 def declare_indexes(collection_name, *models):
@@ -97,6 +118,20 @@ def declare_indexes(collection_name, *models):
     INDEXES.append((collection_name, models))
 
 
+def retire_indexes(collection_name, *index_names):
+    """Declare indexes an earlier version created and this one no longer wants (each index costs
+    every insert); `ensure_indexes` drops them where they still exist."""
+    RETIRED_INDEXES.append((collection_name, index_names))
+
+
 def ensure_indexes(db):
     for name, models in INDEXES:
         db[name].create_indexes(list(models))
+    for name, index_names in RETIRED_INDEXES:
+        existing = set(db[name].index_information())
+        for index_name in set(index_names) & existing:
+            try:
+                db[name].drop_index(index_name)
+            except OperationFailure as exc:
+                if exc.code != INDEX_NOT_FOUND:  # another process starting at the same time dropped it
+                    raise

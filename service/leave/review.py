@@ -5,7 +5,9 @@ from collections import Counter
 
 from flask import current_app
 
+from service.attendance import repository as attendance_repo
 from service.attendance import service as attendance
+from service.classes import repository as classes_repo
 from service.core.auth import PROVINCE_STAFF
 from service.core.db import collection, utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
@@ -104,8 +106,9 @@ def _trainee_figures(items):
     figures = {pair: {"attendance": Counter(), "leave_taken": 0} for pair in pairs}
     users = list({u for _, u in pairs})
     classes = list({c for c, _ in pairs})
+    class_docs = collection(classes_repo.CLASSES).find({"_id": {"$in": classes}}, {"sessions._id": 1})
     for row in collection("attendance").aggregate([
-            {"$match": {"user_id": {"$in": users}, "class_id": {"$in": classes}}},
+            {"$match": {**attendance_repo.of_classes(*class_docs), "user_id": {"$in": users}}},
             {"$group": {"_id": {"c": "$class_id", "u": "$user_id", "s": "$status"}, "n": {"$sum": 1}}}]):
         key = (row["_id"]["c"], row["_id"]["u"])
         if key in figures:

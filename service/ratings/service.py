@@ -166,7 +166,7 @@ def pending(*, user_id):
     if not open_classes:
         return {"count": 0, "items": []}
     open_ids = [c["_id"] for c in open_classes]
-    attended = {r["session_id"] for r in attendance.for_trainee(user_id, class_ids=open_ids, statuses=ATTENDED)}
+    attended = {r["session_id"] for r in attendance.for_trainee(user_id, class_docs=open_classes, statuses=ATTENDED)}
     rated = {r["target"] for r in repository.receipts_of(user_id=user_id, class_ids=open_ids)}
     items = []
     for class_doc in open_classes:

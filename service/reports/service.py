@@ -38,7 +38,7 @@ def class_report(*, identity, class_id):
     confirmed = sum(r["confirmed"] for r in by_region)
 
     held_ids = {s["_id"] for s in class_rules.held_sessions(class_doc, now)}
-    counted = repository.attendance_by_session(class_id, match)
+    counted = repository.attendance_by_session(class_doc, match)
     per_session, totals = [], {"present": 0, "late": 0, "absent": 0, "excused": 0}
     for session in class_doc.get("sessions") or []:
         group = counted.get(session["_id"], {})
@@ -115,7 +115,7 @@ def _attendance_gaps(held, region_match):
     for class_id, session_ids in held.items():
         if not set(session_ids) - closed:
             continue
-        records = repository.attendance_counts_by_registration(class_id, session_ids, region_match)
+        records = repository.attendance_counts_by_registration(session_ids, region_match)
         gaps += [row for row in repository.archive_rows(class_id, region_match)
                  if records.get(row["_id"], 0) < len(session_ids)]
     return gaps
@@ -250,7 +250,7 @@ def trainee_archive(*, identity, registration_id):
     class_ids = [r["class_id"] for r in found]
     class_docs = repository.classes_by_id(class_ids, {"name": 1, "institution": 1, "start_date": 1, "end_date": 1,
                                                       "year": 1, "sessions": 1})
-    attendance = repository.attendance_of(user_id, class_ids)
+    attendance = repository.attendance_of(user_id, class_docs.values())
     leave = repository.leave_of(user_id, class_ids)
     given = repository.ratings_given(user_id, class_ids)
     certificates = repository.certificates_of(user_id, class_ids)

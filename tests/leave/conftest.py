@@ -34,8 +34,9 @@ def leave_class(app, db, make_checkin_class, set_class):
     """Sessions: 0 = yesterday 09:00–11:30, 1 = today in 3 h for 2 h, 2 = tomorrow 09:00–11:30."""
     klass = make_checkin_class()
     today = dt.datetime.now(BEIJING).date()
+    # Ends the day after tomorrow: "today in 3 h" is tomorrow when a test runs late in the evening.
     set_class(klass.id, start_date=(today - dt.timedelta(days=1)).isoformat(),
-              end_date=(today + dt.timedelta(days=1)).isoformat())
+              end_date=(today + dt.timedelta(days=2)).isoformat())
     later = (dt.datetime.now(BEIJING) + dt.timedelta(hours=3)).replace(second=0, microsecond=0)
     times = [(beijing(-1, 9), beijing(-1, 11, 30)), (later, later + dt.timedelta(hours=2)),
              (beijing(1, 9), beijing(1, 11, 30))]
