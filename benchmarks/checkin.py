@@ -1,9 +1,10 @@
 """Check-in throughput and latency: our check-in endpoint vs a bare Flask insert_one endpoint.
 
-Both run under gunicorn (same workers and threads) at the same time, against the same embedded
-database server. Each round the bare endpoint takes N inserts, then N trainees check in once each to
-that round's session over HTTP, `concurrency` at a time; rounds alternate so that both see the same
-machine and database, and the medians are compared. Server CPU per request (gunicorn workers and
+Both run under gunicorn (same workers, threads and hooks) at the same time, against the same
+embedded database server. Each server gets `concurrency` keep-alive connections for the whole run,
+warmed with one full round. Each round the bare endpoint takes N inserts, then N trainees check in
+once each to that round's session over HTTP, `concurrency` at a time; rounds alternate so that
+both see the same machine and database, and the medians are compared. Server CPU per request (gunicorn workers and
 database, from /proc) and database operations per request are printed too: unlike throughput, they
 do not move when other programs share the machine. Finally a burst of 100 trainees (each scanning
 twice at the same moment) must leave exactly 100 records.
@@ -19,6 +20,7 @@ import http.client
 import json
 import os
 import pathlib
+import queue
 import secrets
 import socket
 import statistics
@@ -90,7 +92,9 @@ class Gunicorn:
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
-             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", app_spec],
+             "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "-c", "python:service.gunicorn_conf",
+             # Idle connections stay open while the other server takes its round.
+             "--keep-alive", "60", app_spec],
             cwd=ROOT, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -106,28 +110,42 @@ class Gunicorn:
         self.process.wait(10)
 
 
-def drive(port, path, bodies_and_headers, concurrency):
-    """POST every (body, headers) with `concurrency` clients; returns (wall seconds, latencies, statuses)."""
-    local = threading.local()
+class Clients:
+    """`concurrency` keep-alive connections to one server, kept for the whole run: opening 32 new
+    connections at the start of every round put a connection storm into each round's slowest
+    requests, and left which worker got the warm-up to chance."""
+
+    def __init__(self, port, concurrency):
+        self.port, self.concurrency = port, concurrency
+        self.idle = queue.SimpleQueue()
+        for _ in range(concurrency):
+            self.idle.put(http.client.HTTPConnection("127.0.0.1", port, timeout=30))
+
+
+def drive(clients, path, bodies_and_headers):
+    """POST every (body, headers) over the clients' connections, all at once; returns
+    (wall seconds, latencies, statuses)."""
     latencies, statuses = [], []
     lock = threading.Lock()
 
     def post(item):
         body, headers = item
-        if not hasattr(local, "conn"):
-            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        payload = json.dumps(body).encode()
-        started = time.perf_counter()
-        local.conn.request("POST", path, body=payload, headers={"Content-Type": "application/json", **headers})
-        response = local.conn.getresponse()
-        data = response.read()
-        elapsed = time.perf_counter() - started
+        conn = clients.idle.get()
+        try:
+            payload = json.dumps(body).encode()
+            started = time.perf_counter()
+            conn.request("POST", path, body=payload, headers={"Content-Type": "application/json", **headers})
+            response = conn.getresponse()
+            data = response.read()
+            elapsed = time.perf_counter() - started
+        finally:
+            clients.idle.put(conn)
         with lock:
             latencies.append(elapsed)
             statuses.append((response.status, json.loads(data).get("result")))
 
     started = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
+    with ThreadPoolExecutor(clients.concurrency) as pool:
         list(pool.map(post, bodies_and_headers))
     return time.perf_counter() - started, latencies, statuses
 
@@ -225,19 +243,19 @@ def main():
     bare = Gunicorn("benchmarks.wsgi_apps:bare_app()", env=env, workers=args.workers, threads=args.threads)
     ours = Gunicorn("benchmarks.wsgi_apps:service_app()", env=env, workers=args.workers, threads=args.threads)
     try:
-        drive(bare.port, "/bare", [({"user": f"warm-{i}", "code": "x"}, {}) for i in range(200)], args.concurrency)
-        drive(ours.port, "/api/v1/checkins", check_ins(tokens[:200], lambda: class_code(session_ids[0])),
-              args.concurrency)
+        bare_clients, our_clients = Clients(bare.port, args.concurrency), Clients(ours.port, args.concurrency)
+        drive(bare_clients, "/bare", [({"user": f"warm-{i}", "code": "x"}, {}) for i in range(args.trainees)])
+        drive(our_clients, "/api/v1/checkins", check_ins(tokens, lambda: class_code(session_ids[0])))
         for number, session_id in enumerate(session_ids[1:], start=1):
             code = class_code(session_id)
             wall, latencies, _, cpu, ops = drive_with_cpu(
-                (bare.port, "/bare", [({"user": str(i), "code": code}, {}) for i in range(args.trainees)],
-                 args.concurrency), pids(bare), database.uri)
+                (bare_clients, "/bare", [({"user": str(i), "code": code}, {}) for i in range(args.trainees)]),
+                pids(bare), database.uri)
             print(f"round {number}")
             bare_figures = summary("bare", wall, latencies, cpu, ops)
             wall, latencies, statuses, cpu, ops = drive_with_cpu(
-                (ours.port, "/api/v1/checkins", check_ins(tokens, lambda s=session_id: class_code(s)),
-                 args.concurrency), pids(ours), database.uri)
+                (our_clients, "/api/v1/checkins", check_ins(tokens, lambda s=session_id: class_code(s))),
+                pids(ours), database.uri)
             ours_figures = summary("check-in", wall, latencies, cpu, ops)
             checked_in = sum(1 for s in statuses if s == (200, "checked_in"))
             print(f"{'':<10} answers: {checked_in} checked_in, {sum(1 for s in statuses if s[0] != 200)} refused")
@@ -247,7 +265,7 @@ def main():
         code = class_code(burst_session)
         burst = [({"code": code, **VENUE, "nonce": secrets.token_hex(8)}, {"Authorization": f"Bearer {t}"})
                  for t in burst_tokens for _ in range(2)]
-        wall, latencies, statuses = drive(ours.port, "/api/v1/checkins", burst, len(burst))
+        wall, latencies, statuses = drive(Clients(ours.port, len(burst)), "/api/v1/checkins", burst)
         with app.app_context():
             from service.core.db import collection
 

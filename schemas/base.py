@@ -67,15 +67,20 @@ class ObjectIdField(fields.Field):
             raise self.make_error("invalid") from None
 
 
+def beijing_isoformat(value):
+    """A stored time (UTC; naive means UTC) as shown on the wire: ISO 8601 in Beijing time."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(BEIJING).isoformat()
+
+
 class BeijingDateTime(fields.DateTime):
     """Aware datetimes: input without an offset means Beijing time; stored UTC; shown +08:00."""
 
     def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(BEIJING).isoformat()
+        return beijing_isoformat(value)
 
     def _deserialize(self, value, attr, data, **kwargs):
         parsed = super()._deserialize(value, attr, data, **kwargs)

@@ -3,6 +3,7 @@
 import logging
 
 from flask import Flask
+from flask.sessions import SessionInterface
 from flask_smorest import Api
 
 from schemas.base import ErrorSchema, ObjectIdField
@@ -41,6 +42,18 @@ class LingjunApi(Api):
         pass
 
 
+class NoCookieSession(SessionInterface):
+    """No Flask cookie session: the API authenticates with bearer tokens and the console pages
+    with signed links. Opening (verifying) a cookie session on every request was a twentieth of
+    a check-in's time; `flask.session` is now a null session that refuses writes."""
+
+    def open_session(self, app, request):
+        return None
+
+    def save_session(self, app, session, response):
+        pass
+
+
 def create_app(config=None):
     """Build the Flask app; `config` overrides defaults and the environment (tests)."""
     settings = config_module.load(config)
@@ -65,6 +78,7 @@ def create_app(config=None):
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
+    app.session_interface = NoCookieSession()
     requestlog.configure_logging(app.config["LOG_LEVEL"])
     requestlog.init_app(app)
     mongo.init_app(app)

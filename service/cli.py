@@ -62,6 +62,8 @@ def serve(host, port, workers, threads, demo, no_worker):
 
     from gunicorn.app.base import BaseApplication
 
+    from service import gunicorn_conf
+
     class _Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
@@ -71,6 +73,7 @@ def serve(host, port, workers, threads, demo, no_worker):
             self.cfg.set("accesslog", None)
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("post_worker_init", gunicorn_conf.post_worker_init)
 
         def load(self):
             return app
@@ -85,9 +88,9 @@ def serve(host, port, workers, threads, demo, no_worker):
 
 @main.command("init-db")
 def init_db():
-    """Create every collection's indexes (idempotent)."""
+    """Create every collection's indexes and drop retired ones (idempotent)."""
     _make_app()
-    click.echo("indexes created")
+    click.echo("indexes created, retired indexes dropped")
 
 
 @main.group()

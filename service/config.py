@@ -59,7 +59,7 @@ class DefaultConfig:
     PERSONAL_CODE_SECONDS = 45
     PROJECTOR_LINK_HOURS = 12
     # Per-process caches on the check-in hot path (seconds).
-    ROSTER_CACHE_SECONDS = 10
+    ROSTER_CACHE_SECONDS = 60
     PAGE_SIZE_DEFAULT = 20
     PAGE_SIZE_MAX = 100
     LOG_LEVEL = "INFO"

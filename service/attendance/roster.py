@@ -1,9 +1,11 @@
-"""What the check-in hot path needs, cached per process for a few seconds.
+"""What the check-in hot path needs, cached per process.
 
 A whole class scans within minutes; re-reading the class document and the class's confirmed
 registrations for every scan would multiply the database round trips. Both change rarely
-during check-in, so each process keeps them for ROSTER_CACHE_SECONDS (confirmations and
-timetable edits show up within that delay).
+during check-in (confirmation closes before the class starts), so each process keeps them for
+ROSTER_CACHE_SECONDS: timetable edits, withdrawals and a closing made by another process show up
+within that delay. A trainee (or registration) missing from the cached roster is looked up
+directly, so one confirmed after the roster was read can check in at once.
 """
 
 import threading
@@ -83,20 +85,37 @@ ROSTER_FIELDS = {"user_id": 1, "region_code": 1, "snapshot.name": 1, "snapshot.m
                  "snapshot.mobile_masked": 1}
 
 
+def _entry(registration):
+    return {"_id": registration["_id"], "region_code": registration["region_code"],
+            "name": registration["snapshot"]["name"], "mobile_enc": registration["snapshot"].get("mobile_enc"),
+            "mobile_masked": registration["snapshot"].get("mobile_masked")}
+
+
 def confirmed_roster(class_id):
     """user_id -> the trainee's confirmed registration (only the fields check-in needs)."""
 
     def load():
         registrations = registrations_repo.confirmed_in_class(class_id, projection=ROSTER_FIELDS)
-        return {r["user_id"]: {"_id": r["_id"], "region_code": r["region_code"], "name": r["snapshot"]["name"],
-                               "mobile_enc": r["snapshot"].get("mobile_enc"),
-                               "mobile_masked": r["snapshot"].get("mobile_masked")}
-                for r in registrations}
+        return {r["user_id"]: _entry(r) for r in registrations}
 
     return _cached("roster", class_id, load)
 
 
+def confirmed_entry(class_id, user_id):
+    """The trainee's roster entry in the class, or None if not confirmed."""
+    entry = confirmed_roster(class_id).get(user_id)
+    if entry is None:  # confirmed since the roster was read?
+        found = registrations_repo.confirmed_for(class_id=class_id, user_id=user_id, projection=ROSTER_FIELDS)
+        entry = found and _entry(found)
+    return entry
+
+
 def confirmed_by_registration(class_id, registration_id):
     """(user_id, roster entry) of a confirmed registration of the class, or None."""
-    return next(((user_id, entry) for user_id, entry in confirmed_roster(class_id).items()
-                 if entry["_id"] == registration_id), None)
+    found = next(((user_id, entry) for user_id, entry in confirmed_roster(class_id).items()
+                  if entry["_id"] == registration_id), None)
+    if found is None:  # confirmed since the roster was read?
+        registration = registrations_repo.confirmed_by_id(class_id=class_id, registration_id=registration_id,
+                                                          projection=ROSTER_FIELDS)
+        found = registration and (registration["user_id"], _entry(registration))
+    return found

@@ -3,12 +3,12 @@
 import datetime as dt
 import time
 
-from flask import Response, request
+from flask import Response, jsonify, request
 from flask.views import MethodView
 
 from schemas.attendance import (BoardSchema, CheckinResultSchema, ClassCodeCheckinSchema, CloseResultSchema,
                                 CodeSchema, MarkResultSchema, MarkSchema, MyAttendanceSchema,
-                                PersonalCodeCheckinSchema, ProjectorLinkSchema, SheetSchema)
+                                PersonalCodeCheckinSchema, ProjectorLinkSchema, SheetSchema, checkin_answer)
 from service.attendance import projector, qr, reports, service
 from service.core.auth import ADMIN, SUPERVISOR, current_identity, require
 from service.core.blueprint import Blueprint
@@ -37,6 +37,11 @@ def _qr_image(session_id, render, mimetype):
     return Response(render(info["code"]), mimetype=mimetype, headers={"Cache-Control": "no-store"})
 
 
+def _answer(result):
+    # The shape CheckinResultSchema documents, without the generic dump (see checkin_answer).
+    return jsonify(checkin_answer(result))
+
+
 def _client_ip():
     return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
 
@@ -48,7 +53,7 @@ class Checkins(MethodView):
     @blp.response(200, CheckinResultSchema)
     def post(self, body):
         """Trainee: check in with the scanned class code (the session comes from the code)."""
-        return service.check_in_with_class_code(user_id=current_identity().user_id, ip=_client_ip(), **body)
+        return _answer(service.check_in_with_class_code(user_id=current_identity().user_id, ip=_client_ip(), **body))
 
 
 @blp.route("/sessions/<session_id>/checkins")
@@ -58,8 +63,8 @@ class SessionCheckins(MethodView):
     @blp.response(200, CheckinResultSchema)
     def post(self, body, session_id):
         """Trainee: check in to this session with its class code."""
-        return service.check_in_with_class_code(user_id=current_identity().user_id, session_id=_sid(session_id),
-                                                ip=_client_ip(), **body)
+        return _answer(service.check_in_with_class_code(user_id=current_identity().user_id,
+                                                        session_id=_sid(session_id), ip=_client_ip(), **body))
 
 
 @blp.route("/sessions/<session_id>/checkins/personal")
@@ -69,8 +74,8 @@ class PersonalCheckins(MethodView):
     @blp.response(200, CheckinResultSchema)
     def post(self, body, session_id):
         """Supervisor: check a trainee in by scanning their personal code."""
-        return service.check_in_with_personal_code(identity=current_identity(), session_id=_sid(session_id),
-                                                   ip=_client_ip(), **body)
+        return _answer(service.check_in_with_personal_code(identity=current_identity(), session_id=_sid(session_id),
+                                                           ip=_client_ip(), **body))
 
 
 @blp.route("/sessions/<session_id>/checkin-code")

@@ -81,7 +81,7 @@ def check_in_with_class_code(*, user_id, code, session_id=None, latitude=None, l
     if session_id is not None and coded_session != session_id:
         raise RuleViolation("CODE_OTHER_SESSION", "这是其他课程的签到码，请扫描本节课的签到码")
     class_doc, session = roster.session_context(coded_session)
-    registration = roster.confirmed_roster(class_doc["_id"]).get(user_id)
+    registration = roster.confirmed_entry(class_doc["_id"], user_id)
     if registration is None:
         raise Forbidden("NOT_ENROLLED", "您不是本班已确认参训的学员，无法签到")
     now = utcnow()

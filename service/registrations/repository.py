@@ -43,6 +43,12 @@ def confirmed_for(*, class_id, user_id, projection=None):
                                               projection)
 
 
+def confirmed_by_id(*, class_id, registration_id, projection=None):
+    """The registration if it is a confirmed one of the class, else None."""
+    return collection(REGISTRATIONS).find_one({"_id": registration_id, "class_id": class_id, "state": CONFIRMED},
+                                              projection)
+
+
 def confirmed_of_user(user_id, *, projection=None):
     """Every class the trainee confirmed (one query, on the `user` index)."""
     return list(collection(REGISTRATIONS).find({"user_id": user_id, "state": CONFIRMED}, projection))

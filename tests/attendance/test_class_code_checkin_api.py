@@ -152,6 +152,24 @@ def test_withdrawn_trainee_cannot_check_in(app, db, checkin_class, class_code, s
     assert scan(trainee.token, class_code(checkin_class)).json["code"] == "NOT_ENROLLED"
 
 
+def test_trainee_confirmed_after_the_roster_was_cached_checks_in_at_once(app, db, checkin_class, class_code, scan):
+    late = checkin_class.trainees[2]
+    registration = {"_id": ObjectId(late.registration_id)}
+    db["registrations"].update_one(registration, {"$set": {"state": "admitted"}})
+    with app.app_context():
+        from service.attendance import roster
+
+        roster.invalidate()
+    assert scan(checkin_class.trainees[0].token, class_code(checkin_class)).status_code == 200  # roster cached
+    assert scan(late.token, class_code(checkin_class)).json["code"] == "NOT_ENROLLED"
+    db["registrations"].update_one(registration, {"$set": {"state": "confirmed"}})  # no cache reset
+
+    response = scan(late.token, class_code(checkin_class))
+
+    assert response.status_code == 200 and response.json["result"] == "checked_in"
+    assert response.json["record"]["registration_id"] == late.registration_id
+
+
 def test_before_the_window_opens(db, checkin_class, class_code, scan):
     response = scan(checkin_class.trainees[0].token, class_code(checkin_class, session_index=1))
     assert response.status_code == 422 and response.json["code"] == "CHECKIN_NOT_OPEN"

@@ -42,6 +42,26 @@ def test_supervisor_scans_personal_code(client, db, checkin_class):
     assert db[ATTENDANCE].count_documents({}) == 1
 
 
+def test_personal_code_of_a_trainee_confirmed_after_the_roster_was_cached(app, client, db, checkin_class):
+    late = checkin_class.trainees[2]
+    registration = {"_id": ObjectId(late.registration_id)}
+    db["registrations"].update_one(registration, {"$set": {"state": "admitted"}})
+    with app.app_context():
+        from service.attendance import roster
+
+        roster.invalidate()
+    first = _scan_personal(client, checkin_class, checkin_class.supervisor,
+                           _personal_code(client, checkin_class.trainees[0])["code"])
+    assert first.status_code == 200  # roster cached without the late trainee
+    db["registrations"].update_one(registration, {"$set": {"state": "confirmed"}})  # no cache reset
+
+    response = _scan_personal(client, checkin_class, checkin_class.supervisor, _personal_code(client, late)["code"])
+
+    assert response.status_code == 200, response.json
+    assert response.json["result"] == "checked_in" and response.json["trainee_name"] == late.name
+    assert _status_of(db, checkin_class, late) == "present"
+
+
 def test_personal_code_of_another_class_is_refused(client, db, checkin_class, make_checkin_class):
     other = make_checkin_class(trainees=1, name="第二期")
     code = _personal_code(client, other.trainees[0])["code"]
