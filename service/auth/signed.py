@@ -34,7 +34,6 @@ _SYNC_OVERLAP = dt.timedelta(minutes=2)
 
 
 @functools.lru_cache(maxsize=4)
-@functools.lru_cache(maxsize=8)
 def _key(secret_key):
     return hmac.new(secret_key.encode(), b"lingjun-bearer-token", hashlib.sha256).digest()
 

@@ -33,6 +33,11 @@ def get(class_id, projection=None):
     return collection(CLASSES).find_one({"_id": class_id}, projection)
 
 
+def by_ids(class_ids, projection=None):
+    """The classes with these ids, in one query."""
+    return list(collection(CLASSES).find({"_id": {"$in": list(class_ids)}}, projection))
+
+
 def find(query, *, skip, limit, projection=None):
     cursor = collection(CLASSES).find(query, projection).sort([("start_date", 1), ("_id", 1)])
     return list(cursor.skip(skip).limit(limit)), collection(CLASSES).count_documents(query)

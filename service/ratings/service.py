@@ -15,7 +15,7 @@ from service.attendance import repository as attendance
 from service.classes import repository as classes_repo
 from service.classes import service as classes
 from service.core import crypto
-from service.core.db import collection, utcnow
+from service.core.db import utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from service.core.shares import share
 from service.core.timeutil import BEIJING, beijing_midnight
@@ -160,8 +160,7 @@ def pending(*, user_id):
     # Four queries whatever the number of classes: registrations, classes, attendance, receipts.
     now = utcnow()
     class_ids = [r["class_id"] for r in registrations.confirmed_of_user(user_id, projection={"class_id": 1})]
-    open_classes = [c for c in collection(classes_repo.CLASSES).find({"_id": {"$in": class_ids}},
-                                                                     {"name": 1, "end_date": 1, "sessions": 1})
+    open_classes = [c for c in classes_repo.by_ids(class_ids, {"name": 1, "end_date": 1, "sessions": 1})
                     if now < closes_at(c)]
     if not open_classes:
         return {"count": 0, "items": []}

@@ -8,6 +8,7 @@ declared here, beside the pipelines that use them, so their reason stays visible
 from pymongo import IndexModel
 
 from service.attendance import repository as attendance_repository
+from service.classes import repository as classes_repo
 from service.core.db import collection, declare_indexes
 from service.registrations import states
 from service.registrations.checks import LITTLE_GIANT
@@ -189,7 +190,7 @@ def valid_certificates_by_region(year, region_match):
 
 
 def classes_by_id(class_ids, projection):
-    return {c["_id"]: c for c in collection("classes").find({"_id": {"$in": list(class_ids)}}, projection)}
+    return {c["_id"]: c for c in classes_repo.by_ids(class_ids, projection)}
 
 
 # ---- trainee archive ----------------------------------------------------------------------
