@@ -1,10 +1,9 @@
 """Trainee profile (学员信息表, 附1-3 of notice 243) and attachment shapes."""
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
-from stdnum.cn import ric, uscc
-from stdnum.exceptions import InvalidChecksum, InvalidComponent, ValidationError as StdnumError
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField
+from schemas.identifiers import CreditCode, IdNumber
 from service.core import reference, regions
 
 ENTERPRISE_TITLES = ("小巨人", "单项冠军", "高新技术企业", "技术创新示范企业", "绿色工厂", "质量标杆",
@@ -15,28 +14,6 @@ DEGREES = ("博士", "硕士", "学士", "大专", "中专", "高中", "其他")
 ATTACHMENT_KINDS = ("business_licence", "id_card", "photo", "leave_proof")
 YEAR_MONTH = validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="请按 YYYY-MM 填写")
 MOBILE = validate.Regexp(r"^1[3-9]\d{9}$", error="请填写11位手机号码")
-
-
-def check_id_number(value):
-    """National ID (居民身份证号码): checksum and birth date, via python-stdnum."""
-    try:
-        return ric.validate(value)
-    except InvalidChecksum:
-        raise ValidationError("身份证号码校验位不正确") from None
-    except InvalidComponent:
-        raise ValidationError("身份证号码中的出生日期或地区不正确") from None
-    except StdnumError:
-        raise ValidationError("身份证号码应为18位") from None
-
-
-def check_credit_code(value):
-    """Unified social credit code (统一社会信用代码, GB 32100), via python-stdnum."""
-    try:
-        return uscc.validate(value)
-    except InvalidChecksum:
-        raise ValidationError("统一社会信用代码校验位不正确") from None
-    except StdnumError:
-        raise ValidationError("统一社会信用代码应为18位") from None
 
 
 class EducationSchema(BaseSchema):
@@ -59,16 +36,12 @@ class IpoPlanSchema(BaseSchema):
 
 class EnterpriseSchema(BaseSchema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=100))
-    credit_code = fields.String(required=True)
+    credit_code = CreditCode(required=True, metadata={"description": "统一社会信用代码, 18 characters"})
     region_code = fields.String(required=True)
     website = fields.URL(load_default=None, allow_none=True)
     listed = fields.Boolean(load_default=False)
     ipo_plan = fields.Nested(IpoPlanSchema, load_default=None, allow_none=True)
     titles = fields.List(fields.String(validate=validate.OneOf(ENTERPRISE_TITLES)), load_default=list)
-
-    @validates("credit_code")
-    def valid_credit_code(self, value, **kwargs):
-        check_credit_code(value)
 
     @validates("region_code")
     def known_region(self, value, **kwargs):
@@ -80,7 +53,8 @@ class ProfileInputSchema(BaseSchema):
     name = fields.String(required=True, validate=validate.Length(min=2, max=30))
     gender = fields.String(required=True, validate=validate.OneOf(("male", "female")),
                            metadata={"description": "male 男 / female 女"})
-    id_number = fields.String(required=True, metadata={"description": "居民身份证号码 (18 digits)"})
+    id_number = IdNumber(required=True, metadata={
+        "description": "居民身份证 / 港澳台居民居住证 / 外国人永久居留身份证 number, 18 characters"})
     mobile = fields.String(load_default=None, allow_none=True, validate=MOBILE,
                            metadata={"description": "omit to keep the number from WeChat"})
     email = fields.Email(load_default=None, allow_none=True)
@@ -97,10 +71,6 @@ class ProfileInputSchema(BaseSchema):
                           validate=validate.Length(max=20))
     enterprise = fields.Nested(EnterpriseSchema, required=True)
 
-    @validates("id_number")
-    def valid_id_number(self, value, **kwargs):
-        check_id_number(value)
-
     @validates("political_status")
     def known_political_status(self, value, **kwargs):
         if value not in reference.political_statuses():
@@ -114,7 +84,7 @@ class ProfileInputSchema(BaseSchema):
     @validates_schema(skip_on_field_errors=True)
     def gender_matches_id(self, data, **kwargs):
         # The 17th digit of the ID number is odd for men and even for women.
-        male = int(ric.compact(data["id_number"])[16]) % 2 == 1
+        male = int(data["id_number"][16]) % 2 == 1
         if male != (data["gender"] == "male"):
             raise ValidationError("性别与身份证号码不一致", "gender")
 
@@ -140,6 +110,9 @@ class ProfileSchema(Schema):
     name = fields.String()
     gender = fields.String()
     id_number = fields.String(attribute="id_number_masked", metadata={"description": "masked"})
+    id_card_kind = fields.String(allow_none=True, metadata={
+        "description": "resident_id 居民身份证 / residence_permit 港澳台居民居住证 / "
+                       "foreign_permanent_resident 外国人永久居留身份证"})
     birth_date = fields.String()
     mobile = fields.String(attribute="mobile_masked", allow_none=True, metadata={"description": "masked"})
     mobile_source = fields.String(allow_none=True, metadata={"description": "manual or wechat"})

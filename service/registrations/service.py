@@ -14,7 +14,7 @@ from service.trainees import service as trainee_profiles
 
 # Profile fields copied into the registration when it is submitted: later edits of the
 # profile do not change what the province reviewed.
-SNAPSHOT_FIELDS = ("name", "gender", "birth_date", "id_number_masked", "id_number_enc", "mobile_masked",
+SNAPSHOT_FIELDS = ("name", "gender", "birth_date", "id_card_kind", "id_number_masked", "id_number_enc", "mobile_masked",
                    "mobile_enc", "email", "political_status", "ethnicity", "position", "management_years",
                    "address", "education", "social_positions", "honours", "enterprise")
 

@@ -14,10 +14,9 @@ import zipfile
 
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
-from stdnum import exceptions as stdnum_errors
-from stdnum.cn import uscc
 
 from service.core import regions
+from service.core.identifiers import InvalidIdentifier, parse_credit_code
 from service.core.errors import RuleViolation
 
 # The titles (称号) the registry records; one list for the importer, the API and the guide.
@@ -213,13 +212,9 @@ def _credit_code(value):
     if not text:
         return None, "统一社会信用代码为空"
     try:
-        return uscc.validate(text), None
-    except stdnum_errors.InvalidLength:
-        return None, f"统一社会信用代码“{text}”应为 18 位"
-    except stdnum_errors.InvalidChecksum:
-        return None, f"统一社会信用代码“{text}”校验位不正确"
-    except stdnum_errors.ValidationError:
-        return None, f"统一社会信用代码“{text}”含有无效字符"
+        return parse_credit_code(text), None
+    except InvalidIdentifier as exc:
+        return None, f"“{text}”：{exc.reason}"
 
 
 def _region_index():

@@ -3,9 +3,8 @@
 import datetime as dt
 
 from flask import current_app
-from stdnum.cn import ric, uscc
-
 from service.core import crypto, regions
+from service.core.identifiers import parse_id_number
 from service.core.db import utcnow
 from service.core.errors import Conflict, NotFound, RuleViolation, ServiceUnavailable
 from service.core.timeutil import BEIJING
@@ -41,13 +40,13 @@ def view(profile):
 
 def save(*, user_id, id_number, mobile, enterprise, **fields):
     """Fill in or replace the trainee form (附1-3)."""
-    id_number = ric.compact(id_number)
-    enterprise = {**enterprise, "credit_code": uscc.compact(enterprise["credit_code"])}
+    card = parse_id_number(id_number)
     document = {
         **fields,
         "enterprise": enterprise,
-        "birth_date": ric.get_birth_date(id_number).isoformat(),
-        **crypto.protect("id_number", id_number, crypto.mask_id_number),
+        "birth_date": card.birth_date.isoformat(),
+        "id_card_kind": card.kind,
+        **crypto.protect("id_number", card.number, crypto.mask_id_number),
     }
     if mobile:
         document.update(crypto.protect("mobile", mobile, crypto.mask_mobile), mobile_source="manual")
