@@ -131,8 +131,9 @@ class CountsSchema(Schema):
 
 
 class FlagSchema(Schema):
-    kind = fields.String(metadata={"description": "shared_device / out_of_range"})
-    device_id = fields.String()
+    kind = fields.String(metadata={"description": "shared_device / out_of_range / no_location / offline: "
+                                                  "every flag a check-in carries"})
+    device_id = fields.String(allow_none=True)
     names = fields.List(fields.String())
     distance_m = fields.Integer(allow_none=True)
 
@@ -153,6 +154,7 @@ class BoardSchema(Schema):
     late_after = BeijingDateTime()
     checkin_closes_at = BeijingDateTime()
     closed = fields.Boolean()
+    cancelled = fields.Boolean(metadata={"description": "an organizer cancelled the session"})
     counts = fields.Nested(CountsSchema)
     missing = fields.List(fields.Nested(MissingSchema))
     leaves = fields.List(fields.Nested(BoardLeaveSchema), metadata={"description": "approved leave for this session"})
@@ -164,7 +166,9 @@ class MySessionSchema(Schema):
     title = fields.String()
     starts_at = BeijingDateTime()
     ends_at = BeijingDateTime()
-    status = fields.String(metadata={"description": "present / late / absent / excused / open / not_started / not_recorded"})
+    status = fields.String(metadata={"description": "present / late / absent / excused / on_leave / cancelled / open / "
+                                                    "not_started / not_recorded"})
+    held = fields.Boolean(metadata={"description": "counted in sessions_held (check-in window over, not cancelled)"})
     checked_in_at = BeijingDateTime(allow_none=True)
 
 
@@ -180,13 +184,17 @@ class SheetSessionSchema(Schema):
     id = ObjectIdField()
     title = fields.String()
     starts_at = BeijingDateTime()
+    held = fields.Boolean(metadata={"description": "counted in sessions_held"})
+    cancelled = fields.Boolean()
 
 
 class SheetRowSchema(Schema):
     registration_id = ObjectIdField()
     name = fields.String()
     region_code = fields.String()
-    statuses = fields.List(fields.String(allow_none=True))
+    statuses = fields.List(fields.String(allow_none=True),
+                           metadata={"description": "per session: present / late / absent / excused / cancelled / null"})
+    attended = fields.Integer(metadata={"description": "present + late over the sessions held so far"})
     present = fields.Integer()
     late = fields.Integer()
     absent = fields.Integer()

@@ -41,8 +41,10 @@ class CompletionFiguresSchema(Schema):
     late = fields.Integer()
     absent = fields.Integer()
     excused = fields.Integer()
-    attendance_rate = fields.Float(metadata={"description": "(present + late) / sessions of the class"})
-    attendance_rate_so_far = fields.Float(allow_none=True, metadata={"description": "over sessions held"})
+    attendance_rate = fields.Float(metadata={"description": "(present + late) / scheduled sessions of the class"})
+    attended_so_far = fields.Integer(metadata={"description": "present + late over the sessions held so far"})
+    attendance_rate_so_far = fields.Float(allow_none=True,
+                                          metadata={"description": "attended_so_far / sessions_held; null before any"})
     excused_class_hours = fields.Float()
     excused_share = fields.Float()
     class_rated = fields.Boolean()

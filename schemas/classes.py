@@ -88,6 +88,17 @@ class ClassStatusSchema(BaseSchema):
     reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
 
 
+class SessionCancelSchema(BaseSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=2, max=200),
+                           metadata={"description": "why the session will not take place, e.g. 授课老师生病"})
+
+
+class SessionCancelledSchema(Schema):
+    at = BeijingDateTime()
+    by = ObjectIdField(allow_none=True)
+    reason = fields.String()
+
+
 class QuotaSetSchema(BaseSchema):
     places = fields.Integer(required=True, validate=validate.Range(min=0, max=10000))
 
@@ -182,6 +193,9 @@ class SessionSchema(Schema):
     checkin_opens_at = BeijingDateTime()
     late_after = BeijingDateTime()
     checkin_closes_at = BeijingDateTime()
+    status = fields.String(metadata={"description": "scheduled / cancelled (a cancelled session counts nowhere)"})
+    cancelled = fields.Nested(SessionCancelledSchema, allow_none=True,
+                              metadata={"description": "who cancelled it, when and why; null unless cancelled"})
 
 
 class SupervisorSchema(Schema):

@@ -39,6 +39,7 @@ class SessionAttendanceSchema(Schema):
     teacher = fields.String(allow_none=True)
     starts_at = BeijingDateTime()
     held = fields.Boolean()
+    cancelled = fields.Boolean(metadata={"description": "cancelled by an organizer: counts nowhere"})
     expected = fields.Integer()
     present = fields.Integer()
     late = fields.Integer()

@@ -2,17 +2,21 @@
 
 from collections import Counter, defaultdict
 
-from service.attendance import repository, roster
-from service.attendance.service import ABSENT, EXCUSED, LATE, PRESENT, STATUS_NAMES, leaves_covering
+from service.attendance import rates, repository, roster
+from service.attendance.service import (ABSENT, EXCUSED, LATE, PRESENT, STATUS_NAMES, leave_session_ids,
+                                        leaves_covering)
 from service.classes import rules as class_rules
 from service.classes import service as classes
 from service.core import crypto, regions
 from service.core.auth import PROVINCE_STAFF
 from service.core.db import utcnow
 from service.core.errors import Forbidden
-from service.core.excel import xlsx_response
-from service.core.shares import share
+from service.core.excel import pct, xlsx_response
 from service.core.timeutil import BEIJING
+
+
+CANCELLED, ON_LEAVE = "cancelled", "on_leave"
+SHEET_CELLS = {**STATUS_NAMES, CANCELLED: "已取消"}
 
 
 def _reader_scope(identity, class_id):
@@ -72,39 +76,59 @@ def board(*, identity, session_id):
         "session_id": session_id, "class_id": class_doc["_id"], "title": session["title"],
         "starts_at": session["starts_at"], "late_after": window["late_after"],
         "checkin_closes_at": window["checkin_closes_at"], "closed": roster.is_closed(session_id),
+        "cancelled": class_rules.is_cancelled(session),
         "counts": session_counts,
         "missing": sorted(missing, key=lambda m: (m["region_code"], m["name"])),
         "leaves": [{"leave_request_id": leave["_id"], "registration_id": trainees[leave["user_id"]]["_id"],
                     "name": trainees[leave["user_id"]]["name"], "type": leave["type"],
                     "acknowledged": bool(leave.get("acknowledgements"))} for leave in leaves],
-        "flags": [{"kind": "shared_device", "device_id": device, "names": names}
+        "flags": [{"kind": "shared_device", "device_id": device, "names": names, "distance_m": None}
                   for device, names in devices.items() if len(names) > 1]
-                 + [{"kind": "out_of_range", "names": [trainees[r["user_id"]]["name"]], "distance_m": r.get("distance_m")}
-                    for r in records.values() if "out_of_range" in (r.get("flags") or [])],
+                 # Every flag a check-in carries (no_location, out_of_range, offline, ...) reaches the board.
+                 + [{"kind": flag, "device_id": r.get("device_id"), "names": [trainees[r["user_id"]]["name"]],
+                     "distance_m": r.get("distance_m")}
+                    for r in sorted(records.values(), key=lambda r: r.get("checked_in_at") or r["created_at"])
+                    for flag in r.get("flags") or []],
     }
+
+
+def _my_status(record, session, window, on_leave, now):
+    """What the trainee's page shows for one session."""
+    if class_rules.is_cancelled(session):
+        return CANCELLED
+    if record:
+        return record["status"]
+    if session["_id"] in on_leave:
+        return ON_LEAVE  # approved leave: the page must not say "check in now"
+    if now < window["checkin_opens_at"]:
+        return "not_started"
+    return "open" if now <= window["checkin_closes_at"] else "not_recorded"
 
 
 def my_attendance(*, user_id, class_id):
     class_doc = classes.get_or_raise(class_id=class_id)
     records = {r["session_id"]: r for r in repository.for_class(class_doc, user_id)}
-    now = utcnow()
+    return my_attendance_view(class_doc, records, leave_session_ids(class_id, user_id), utcnow())
+
+
+def my_attendance_view(class_doc, records, on_leave, now):
+    """records: {session_id: record} of the trainee; on_leave: session ids their approved leave covers."""
+    held = set(rates.held_ids(class_doc, now))
     sessions = []
     for session in class_doc["sessions"]:
         record = records.get(session["_id"])
         window = class_rules.effective_checkin(class_doc, session)
-        status = record["status"] if record else ("open" if window["checkin_opens_at"] <= now <= window[
-            "checkin_closes_at"] else ("not_started" if now < window["checkin_opens_at"] else "not_recorded"))
         sessions.append({"session_id": session["_id"], "title": session["title"], "starts_at": session["starts_at"],
-                         "ends_at": session["ends_at"], "status": status,
+                         "ends_at": session["ends_at"], "status": _my_status(record, session, window, on_leave, now),
+                         "held": session["_id"] in held,
                          "checked_in_at": record.get("checked_in_at") if record else None})
-    held = len(class_rules.held_sessions(class_doc, now))
-    attended = sum(1 for r in records.values() if r["status"] in (PRESENT, LATE))
-    return {"class_id": class_id, "sessions": sessions, "sessions_held": held, "attended": attended,
-            "attendance_rate": share(attended, held)}
+    figures = rates.trainee_so_far({sid: r["status"] for sid, r in records.items()}, class_doc, now)
+    return {"class_id": class_doc["_id"], "sessions": sessions, "sessions_held": figures["sessions_held"],
+            "attended": figures["attended"], "attendance_rate": figures["attendance_rate"]}
 
 
 def sheet(*, identity, class_id):
-    """Trainee × session matrix with statuses and rates."""
+    """Trainee × session matrix with statuses; counts and rates over the sessions held so far."""
     class_doc = classes.get_or_raise(class_id=class_id)
     _, only_regions = _reader_scope(identity, class_id)
     trainees = {uid: r for uid, r in roster.confirmed_roster(class_id).items()
@@ -112,26 +136,40 @@ def sheet(*, identity, class_id):
     by_user = defaultdict(dict)
     for record in repository.for_class(class_doc):
         by_user[record["user_id"]][record["session_id"]] = record["status"]
-    held = len(class_rules.held_sessions(class_doc, utcnow()))
+    return sheet_view(class_doc, trainees, by_user, utcnow())
+
+
+def sheet_view(class_doc, trainees, by_user, now):
+    """trainees: {user_id: roster entry}; by_user: {user_id: {session_id: status}}."""
+    held = set(rates.held_ids(class_doc, now))
     rows = []
     for user_id, trainee in sorted(trainees.items(), key=lambda kv: (kv[1]["region_code"], kv[1]["name"])):
-        statuses = [by_user[user_id].get(s["_id"]) for s in class_doc["sessions"]]
-        tally = Counter(statuses)
-        attended = tally[PRESENT] + tally[LATE]
+        statuses = by_user.get(user_id) or {}
+        figures = rates.trainee_so_far(statuses, class_doc, now)
         rows.append({"registration_id": trainee["_id"], "name": trainee["name"], "region_code": trainee["region_code"],
-                     "statuses": statuses, "present": tally[PRESENT], "late": tally[LATE], "absent": tally[ABSENT],
-                     "excused": tally[EXCUSED], "attendance_rate": share(attended, held)})
-    return {"class_id": class_id, "sessions_held": held,
-            "sessions": [{"id": s["_id"], "title": s["title"], "starts_at": s["starts_at"]} for s in class_doc["sessions"]],
+                     "statuses": [CANCELLED if class_rules.is_cancelled(s) else statuses.get(s["_id"])
+                                  for s in class_doc["sessions"]],
+                     "attended": figures["attended"], "present": figures["present"], "late": figures["late"],
+                     "absent": figures["absent"], "excused": figures["excused"],
+                     "attendance_rate": figures["attendance_rate"]})
+    return {"class_id": class_doc["_id"], "sessions_held": len(held),
+            "sessions": [{"id": s["_id"], "title": s["title"], "starts_at": s["starts_at"], "held": s["_id"] in held,
+                          "cancelled": class_rules.is_cancelled(s)} for s in class_doc["sessions"]],
             "trainees": rows}
 
 
 def sheet_xlsx(*, identity, class_id):
     data = sheet(identity=identity, class_id=class_id)
-    headers = ["姓名", "地区"] + [f"{s['starts_at'].astimezone(BEIJING):%m-%d %H:%M} {s['title']}" for s in data["sessions"]] \
-        + ["出勤", "迟到", "缺勤", "请假", "出勤率"]
-    rows = [[r["name"], regions.name_of(r["region_code"])] + [STATUS_NAMES.get(s, "") for s in r["statuses"]]
-            + [r["present"], r["late"], r["absent"], r["excused"],
-               f"{r['attendance_rate']:.0%}" if r["attendance_rate"] is not None else ""] for r in data["trainees"]]
     class_name = classes.get_or_raise(class_id=class_id)["name"]
-    return xlsx_response(f"{class_name}-考勤表.xlsx", [("考勤表", headers, rows)])
+    return xlsx_response(f"{class_name}-考勤表.xlsx", [sheet_table(data)])
+
+
+def sheet_table(data):
+    """(title, headers, rows) of the Excel sheet: the JSON sheet's cells and figures."""
+    headers = ["姓名", "地区"] + [f"{s['starts_at'].astimezone(BEIJING):%m-%d %H:%M} {s['title']}"
+                                  + ("（已取消）" if s["cancelled"] else "") for s in data["sessions"]] \
+        + [f"已上课节数（共{data['sessions_held']}节）", "出勤", "按时签到", "迟到", "缺勤", "请假", "出勤率"]
+    rows = [[r["name"], regions.name_of(r["region_code"])] + [SHEET_CELLS.get(s, "") for s in r["statuses"]]
+            + [data["sessions_held"], r["attended"], r["present"], r["late"], r["absent"], r["excused"],
+               pct(r["attendance_rate"])] for r in data["trainees"]]
+    return "考勤表", headers, rows

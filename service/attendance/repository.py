@@ -45,8 +45,10 @@ def for_session(session_id):
 
 def of_classes(*class_docs):
     """The `$match` condition for the records of these classes (documents with their `sessions`):
-    their sessions' records, read on the (session, trainee) index."""
-    return {"session_id": {"$in": [s["_id"] for c in class_docs for s in c.get("sessions") or []]}}
+    their sessions' records, read on the (session, trainee) index. A cancelled session's records
+    (check-ins made before it was cancelled) count nowhere."""
+    return {"session_id": {"$in": [s["_id"] for c in class_docs for s in c.get("sessions") or []
+                                   if not s.get("cancelled")]}}
 
 
 def for_class(class_doc, user_id=None):

@@ -24,6 +24,8 @@ def distance_m(lat1, lng1, lat2, lng2):
 
 
 def _check_window(class_doc, session, now):
+    if class_rules.is_cancelled(session):
+        raise RuleViolation("SESSION_CANCELLED", "本节课已取消，无需签到")
     window = class_rules.effective_checkin(class_doc, session)
     if now < window["checkin_opens_at"]:
         raise RuleViolation("CHECKIN_NOT_OPEN", "签到尚未开始，请在开课前30分钟内签到",
@@ -177,6 +179,13 @@ def leaves_covering(class_id, session_id):
         {"user_id": 1, "type": 1, "acknowledgements": 1}))
 
 
+def leave_session_ids(class_id, user_id):
+    """Sessions of the class the trainee's approved leave covers."""
+    return {sid for leave in collection("leave_requests").find(
+        {"class_id": class_id, "user_id": user_id, "state": {"$in": ["approved", "returned_early"]}},
+        {"claimed_session_ids": 1}) for sid in leave.get("claimed_session_ids") or []}
+
+
 def excused_user_ids(class_id, session_id):
     return {d["user_id"] for d in leaves_covering(class_id, session_id)}
 
@@ -212,6 +221,12 @@ def close(*, session_id, by, identity=None):
     class_doc, session = roster.session_context(session_id)
     if identity is not None:
         ensure_class(identity, class_doc["_id"])
+    if class_rules.is_cancelled(session):
+        raise RuleViolation("SESSION_CANCELLED", "本节课已取消，无需关闭签到")
+    if utcnow() < session["starts_at"]:
+        # Closing marks everyone without a record absent: before the start nobody could be late yet.
+        raise RuleViolation("SESSION_NOT_STARTED", "课程尚未开始，不能结束签到；如课程不再举行，请由管理员取消该课程",
+                            extra={"starts_at": session["starts_at"].astimezone(BEIJING).isoformat()})
     if repository.mark_closed(session_id=session_id, class_id=class_doc["_id"], by=by) is None:
         raise RuleViolation("SESSION_ALREADY_CLOSED", "本节课签到已结束", status=409)
     # Fresh roster for the marking; this process refuses further scans at once.

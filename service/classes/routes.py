@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from schemas.classes import (ChangeSchema, ClassCreateSchema, ClassDetailSchema, ClassListArgs,
                              ClassPageSchema, ClassStatusSchema, ClassUpdateSchema, QuotaSetSchema,
-                             QuotaTableSchema, RegionArgs, SessionInputSchema, SessionSchema,
+                             QuotaTableSchema, RegionArgs, SessionCancelSchema, SessionInputSchema, SessionSchema,
                              SessionUpdateSchema, SupervisorsSetSchema, TimetableSchema)
 from service.classes import access, exports, service, views
 from service.core.auth import ADMIN, current_identity, require
@@ -129,6 +129,20 @@ class SessionItem(MethodView):
         service.delete_session(class_id=parse_object_id(class_id, "CLASS_NOT_FOUND"),
                                session_id=parse_object_id(session_id, "SESSION_NOT_FOUND"),
                                changed_by=current_identity().user_id)
+
+
+@blp.route("/<class_id>/sessions/<session_id>/cancel")
+class SessionCancel(MethodView):
+    @require(ADMIN)
+    @blp.arguments(SessionCancelSchema)
+    @blp.response(200, SessionSchema)
+    def post(self, body, class_id, session_id):
+        """Cancel a session that will not take place, with a reason (it then counts nowhere)."""
+        session_id = parse_object_id(session_id, "SESSION_NOT_FOUND")
+        class_doc = service.cancel_session(class_id=parse_object_id(class_id, "CLASS_NOT_FOUND"),
+                                           session_id=session_id, reason=body["reason"],
+                                           changed_by=current_identity().user_id)
+        return views.session_view(class_doc, next(s for s in class_doc["sessions"] if s["_id"] == session_id))
 
 
 @blp.route("/<class_id>/quotas")

@@ -79,7 +79,8 @@ def check_sessions(*, sessions, start_date, end_date):
             raise RuleViolation("SESSION_OUTSIDE_CLASS_DATES",
                                 f"课程“{session['title']}”不在班级日期 {start_date} 至 {end_date} 之内",
                                 errors={"starts_at": ["课程时间须在班级日期之内"]})
-    ordered = sorted(sessions, key=lambda s: s["starts_at"])
+    # A cancelled session leaves its slot free for a replacement.
+    ordered = sorted((s for s in sessions if not is_cancelled(s)), key=lambda s: s["starts_at"])
     for earlier, later in zip(ordered, ordered[1:]):
         if later["starts_at"] < earlier["ends_at"]:
             raise RuleViolation("SESSION_OVERLAP",
@@ -112,10 +113,24 @@ def effective_checkin(class_doc, session):
     }
 
 
+def is_cancelled(session):
+    """A session an organizer cancelled (teacher ill, ...): it takes no check-in and counts nowhere."""
+    return bool(session.get("cancelled"))
+
+
+def scheduled_sessions(class_doc):
+    """The class's sessions that take place (not cancelled), in timetable order."""
+    return [s for s in class_doc.get("sessions") or [] if not is_cancelled(s)]
+
+
 def held_sessions(class_doc, now):
-    """Sessions already held at `now`: their check-in window has closed. Attendance, completion,
-    leave and the reports all count "sessions held" with this one rule."""
-    return [s for s in class_doc.get("sessions") or []
+    """Sessions held so far at `now`: not cancelled, and their check-in window has closed.
+
+    The one definition of "held so far": my-attendance, the attendance sheet, the board,
+    completion, the low-attendance warning and the reports all count with it, and every
+    attendance rate divides the check-ins of these sessions by their number
+    (service.attendance.rates)."""
+    return [s for s in scheduled_sessions(class_doc)
             if effective_checkin(class_doc, s)["checkin_closes_at"] <= now]
 
 
@@ -133,9 +148,9 @@ def session_hours(session, minutes_per_class_hour):
 
 
 def hours_by_session(class_doc):
-    """{session id: class hours (学时)} of every session of the class."""
+    """{session id: class hours (学时)} of every session of the class that takes place."""
     per_hour = minutes_per_class_hour(class_doc)
-    return {s["_id"]: session_hours(s, per_hour) for s in class_doc.get("sessions") or []}
+    return {s["_id"]: session_hours(s, per_hour) for s in scheduled_sessions(class_doc)}
 
 
 def class_hours(class_doc):

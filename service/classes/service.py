@@ -4,6 +4,7 @@ import datetime as dt
 
 from bson import ObjectId
 
+from service.attendance import roster
 from service.classes import repository, rules
 from service.core.auth import PROVINCE_STAFF, SUPERVISOR
 from service.core.db import utcnow
@@ -238,6 +239,28 @@ def delete_session(*, class_id, session_id, changed_by):
     sessions = [s for s in class_doc["sessions"] if s["_id"] != session_id]
     return _save_sessions(class_doc, sessions, changed_by=changed_by,
                           what={"session_removed": {"id": session_id, "title": current["title"]}})
+
+
+def cancel_session(*, class_id, session_id, reason, changed_by):
+    """An organizer cancels a session that will not take place (teacher ill, ...), with a reason.
+
+    The session stays in the timetable marked cancelled; it takes no check-in, cannot be closed,
+    and leaves every count and rate (service.classes.rules.scheduled_sessions). A session that has
+    already ended took place and cannot be cancelled."""
+    class_doc = get_or_raise(class_id=class_id)
+    _editable_timetable(class_doc)
+    current = _find_session(class_doc, session_id)
+    if rules.is_cancelled(current):
+        raise Conflict("SESSION_ALREADY_CANCELLED", "该课程已取消")
+    now = utcnow()
+    if current["ends_at"] <= now:
+        raise RuleViolation("SESSION_ALREADY_HELD", "课程已经结束，不能取消")
+    cancelled = {"at": now, "by": changed_by, "reason": reason}
+    sessions = [{**s, "cancelled": cancelled} if s["_id"] == session_id else s for s in class_doc["sessions"]]
+    saved = _save(class_doc, changed_by=changed_by, always_record=True, set_fields={"sessions": sessions},
+                  what={"session_cancelled": {"id": session_id, "title": current["title"], "reason": reason}})
+    roster.forget("session", session_id)  # check-in caches the session: this process forgets it at once
+    return saved
 
 
 def set_quota(*, class_id, region_code, places, changed_by):

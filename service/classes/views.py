@@ -21,6 +21,8 @@ def places_left(class_doc, region_code):
 
 def session_view(class_doc, session):
     return {**session, **rules.effective_checkin(class_doc, session),
+            "status": "cancelled" if rules.is_cancelled(session) else "scheduled",
+            "cancelled": session.get("cancelled"),
             "date": beijing_date(session["starts_at"]).isoformat(),
             "class_hours": rules.session_hours(session, rules.minutes_per_class_hour(class_doc))}
 
@@ -33,7 +35,7 @@ def timetable(class_doc):
 def summary(class_doc, *, region_code=None):
     return {**class_doc, "regions": sorted(class_doc.get("quotas", {})),
             "places_left": places_left(class_doc, region_code),
-            "class_hours": rules.class_hours(class_doc), "session_count": len(class_doc.get("sessions", []))}
+            "class_hours": rules.class_hours(class_doc), "session_count": len(rules.scheduled_sessions(class_doc))}
 
 
 def detail(class_doc, *, region_code=None, supervisors=()):

@@ -1,7 +1,8 @@
 """Completion rule (结业条件) per class, who meets it and why not, low-attendance warnings.
 
 A trainee completes when
-  - attendance rate = (present + late) / sessions of the class >= min_attendance_rate,
+  - attendance rate = (present + late) / scheduled sessions of the class >= min_attendance_rate
+    (service.attendance.rates; cancelled sessions count nowhere),
   - class hours excused on leave / class hours <= max_excused_share (the leave preview warns
     against the same figure, so it is counted in class hours like there),
   - and, when required, the class rating was submitted.
@@ -10,13 +11,13 @@ Defaults come from the configuration; an organizer may change them per class.
 
 from flask import current_app
 
+from service.attendance import rates
 from service.attendance import repository as attendance_repo
 from service.classes import repository as classes_repo
 from service.classes import rules as class_rules
 from service.classes import service as classes
 from service.core.db import collection, utcnow
 from service.core.errors import Conflict, NotFound
-from service.core.shares import share
 from service.completion import repository
 from service.outbox import service as outbox
 from service.ratings import repository as ratings
@@ -66,29 +67,18 @@ def set_rule(*, class_id, changes, changed_by):
 
 # ---- evaluation ------------------------------------------------------------------------
 
-def _count(status):
-    return {"$sum": {"$cond": [{"$eq": ["$status", status]}, 1, 0]}}
-
-
-def attendance_by_trainee(class_doc, *, region_codes=None, session_ids=None, user_id=None):
-    """user_id -> {present, late, absent, excused, excused_session_ids}, counted by the database
-    over the class's sessions (or only `session_ids` of them)."""
-    if session_ids is None:
-        match = attendance_repo.of_classes(class_doc)
-    else:
-        match = {"session_id": {"$in": list(session_ids)}}
+def statuses_by_trainee(class_doc, *, region_codes=None, user_id=None):
+    """user_id -> {session_id: status} over the class's (scheduled) sessions, in one query; the
+    figures are then computed by service.attendance.rates like everywhere else."""
+    match = attendance_repo.of_classes(class_doc)
     if user_id is not None:
         match["user_id"] = user_id
     if region_codes is not None:
         match["region_code"] = {"$in": sorted(region_codes)}
-    pipeline = [{"$match": match},
-                {"$group": {"_id": "$user_id", "present": _count("present"), "late": _count("late"),
-                            "absent": _count("absent"), "excused": _count("excused"),
-                            "excused_session_ids": {"$push": {"$cond": [{"$eq": ["$status", "excused"]},
-                                                                        "$session_id", None]}}}}]
-    rows = collection("attendance").aggregate(pipeline)
-    return {r["_id"]: {**r, "excused_session_ids": [s for s in r["excused_session_ids"] if s is not None]}
-            for r in rows}
+    statuses = {}
+    for record in collection("attendance").find(match, {"user_id": 1, "session_id": 1, "status": 1}):
+        statuses.setdefault(record["user_id"], {})[record["session_id"]] = record["status"]
+    return statuses
 
 
 def is_finished(class_doc, now):
@@ -100,14 +90,15 @@ def _percent(value):
     return f"{value * 100:.1f}".rstrip("0").rstrip(".") + "%"
 
 
-def _assess(*, rule, counts, rated, sessions_total, hours, total_hours, held):
-    attended = counts.get("present", 0) + counts.get("late", 0)
-    rate = attended / sessions_total if sessions_total else 0.0
-    excused_hours = sum(hours.get(s, 0) for s in counts.get("excused_session_ids", []))
+def _assess(*, rule, statuses, rated, class_doc, now, hours, total_hours):
+    final = rates.trainee_final(statuses, class_doc)
+    so_far = rates.trainee_so_far(statuses, class_doc, now)
+    rate, attended, sessions_total = final["attendance_rate"], final["attended"], final["sessions_total"]
+    excused_hours = sum(hours.get(s, 0) for s, status in statuses.items() if status == rates.EXCUSED)
     excused_share = excused_hours / total_hours if total_hours else 0.0
     failed = []
     if rate < rule["min_attendance_rate"]:
-        failed.append({"condition": "attendance_rate", "actual": round(rate, 4),
+        failed.append({"condition": "attendance_rate", "actual": rate,
                        "required": rule["min_attendance_rate"],
                        "message": f"出勤率 {_percent(rate)}（{attended}/{sessions_total} 节），"
                                   f"低于要求的 {_percent(rule['min_attendance_rate'])}"})
@@ -119,10 +110,13 @@ def _assess(*, rule, counts, rated, sessions_total, hours, total_hours, held):
     if rule["require_class_rating"] and not rated:
         failed.append({"condition": "class_rating", "actual": 0, "required": 1,
                        "message": "尚未提交班级满意度评价"})
-    return {"sessions_total": sessions_total, "sessions_held": held, "attended": attended,
-            "present": counts.get("present", 0), "late": counts.get("late", 0), "absent": counts.get("absent", 0),
-            "excused": counts.get("excused", 0), "attendance_rate": round(rate, 4),
-            "attendance_rate_so_far": share(attended, held),
+    # present / late / absent / excused over every scheduled session, like `attendance_rate`;
+    # `attendance_rate_so_far` over the sessions held so far (service.attendance.rates).
+    everything = rates.tally(statuses, rates.scheduled_ids(class_doc))
+    return {"sessions_total": sessions_total, "sessions_held": so_far["sessions_held"], "attended": attended,
+            "present": everything["present"], "late": everything["late"], "absent": everything["absent"],
+            "excused": everything["excused"], "attendance_rate": rate,
+            "attended_so_far": so_far["attended"], "attendance_rate_so_far": so_far["attendance_rate"],
             "excused_class_hours": round(excused_hours, 1), "excused_share": round(excused_share, 4),
             "class_rated": rated, "eligible": not failed, "failed": failed}
 
@@ -133,10 +127,10 @@ def _registrations(class_id, region_codes=None):
 
 
 def _class_figures(class_doc, now):
-    """What every trainee of the class is measured against: the rule, class hours, sessions held."""
+    """What every trainee of the class is measured against: the rule, class hours, the clock."""
     hours = class_rules.hours_by_session(class_doc)
     return {"rule": rule_of(class_doc), "hours": hours, "total_hours": sum(hours.values()),
-            "sessions_total": len(hours), "held": len(class_rules.held_sessions(class_doc, now))}
+            "class_doc": class_doc, "now": now}
 
 
 def evaluate(*, class_doc, region_codes=None, now=None):
@@ -144,14 +138,14 @@ def evaluate(*, class_doc, region_codes=None, now=None):
     now = now or utcnow()
     figures = _class_figures(class_doc, now)
     rule = figures["rule"]
-    counts = attendance_by_trainee(class_doc, region_codes=region_codes)
+    statuses = statuses_by_trainee(class_doc, region_codes=region_codes)
     raters = ratings.class_raters(class_doc["_id"])
     certified = repository.valid_registration_ids(class_doc["_id"])
     warned = repository.warned_user_ids(class_doc["_id"])
     rows = []
     for registration in _registrations(class_doc["_id"], region_codes):
         user_id = registration["user_id"]
-        assessment = _assess(counts=counts.get(user_id, {}), rated=user_id in raters, **figures)
+        assessment = _assess(statuses=statuses.get(user_id, {}), rated=user_id in raters, **figures)
         rows.append({"registration_id": registration["_id"], "user_id": user_id,
                      "name": registration["snapshot"]["name"], "region_code": registration["region_code"],
                      **assessment, "certificate_issued": registration["_id"] in certified,
@@ -171,8 +165,8 @@ def for_trainee(*, class_id, user_id):
         raise NotFound("REGISTRATION_NOT_FOUND", "您没有确认参训该班级")
     now = utcnow()
     figures = _class_figures(class_doc, now)
-    counts = attendance_by_trainee(class_doc, user_id=user_id).get(user_id, {})
-    assessment = _assess(counts=counts, rated=ratings.has_rated_class(class_id=class_id, user_id=user_id),
+    statuses = statuses_by_trainee(class_doc, user_id=user_id).get(user_id, {})
+    assessment = _assess(statuses=statuses, rated=ratings.has_rated_class(class_id=class_id, user_id=user_id),
                          **figures)
     return {"class_id": class_id, "rule": figures["rule"], "class_finished": is_finished(class_doc, now),
             "registration_id": registration["_id"], **assessment,
@@ -188,23 +182,22 @@ def warn_low_attendance(*, class_doc, now=None):
     Returns the user ids warned by this call.
     """
     now = now or utcnow()
-    sessions = class_doc.get("sessions") or []
+    sessions = class_rules.scheduled_sessions(class_doc)
     held = class_rules.held_sessions(class_doc, now)
     if not held or len(held) == len(sessions):
         return []
     minimum = rule_of(class_doc)["min_attendance_rate"]
-    counts = attendance_by_trainee(class_doc, session_ids=[s["_id"] for s in held])
+    statuses = statuses_by_trainee(class_doc)
     warned, staff_by_region = [], {}
     already = repository.warned_user_ids(class_doc["_id"])
     for registration in _registrations(class_doc["_id"]):
         user_id = registration["user_id"]
         if user_id in already:
             continue
-        tally = counts.get(user_id, {})
-        rate = (tally.get("present", 0) + tally.get("late", 0)) / len(held)
-        if rate >= minimum:
+        so_far = rates.trainee_so_far(statuses.get(user_id, {}), class_doc, now)
+        if so_far["attendance_rate"] >= minimum:
             continue
-        figures = {"attendance_rate_so_far": round(rate, 4), "sessions_held": len(held),
+        figures = {"attendance_rate_so_far": so_far["attendance_rate"], "sessions_held": so_far["sessions_held"],
                    "required": minimum, "sessions_left": len(sessions) - len(held)}
         # Queue first (the outbox dedupe keys make a repeat harmless), then record: a crash in
         # between means the next run queues again and nothing is lost.

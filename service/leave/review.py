@@ -106,7 +106,7 @@ def _trainee_figures(items):
     figures = {pair: {"attendance": Counter(), "leave_taken": 0} for pair in pairs}
     users = list({u for _, u in pairs})
     classes = list({c for c, _ in pairs})
-    class_docs = classes_repo.by_ids(classes, {"sessions._id": 1})
+    class_docs = classes_repo.by_ids(classes, {"sessions._id": 1, "sessions.cancelled": 1})
     for row in collection("attendance").aggregate([
             {"$match": {**attendance_repo.of_classes(*class_docs), "user_id": {"$in": users}}},
             {"$group": {"_id": {"c": "$class_id", "u": "$user_id", "s": "$status"}, "n": {"$sum": 1}}}]):

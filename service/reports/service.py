@@ -5,6 +5,7 @@ from collections import Counter
 
 from flask import current_app
 
+from service.attendance import rates
 from service.attendance import repository as attendance_repository
 from service.classes import rules as class_rules
 from service.classes import service as classes
@@ -37,32 +38,12 @@ def class_report(*, identity, class_id):
                   "admitted": g["admitted"], "confirmed": g["confirmed"]} for g in enrolment]
     confirmed = sum(r["confirmed"] for r in by_region)
 
-    held_ids = {s["_id"] for s in class_rules.held_sessions(class_doc, now)}
-    counted = repository.attendance_by_session(class_doc, match)
-    per_session, totals = [], {"present": 0, "late": 0, "absent": 0, "excused": 0}
-    for session in class_doc.get("sessions") or []:
-        group = counted.get(session["_id"], {})
-        row = {k: group.get(k, 0) for k in totals}
-        held = session["_id"] in held_ids
-        attended = row["present"] + row["late"]
-        per_session.append({"session_id": session["_id"], "title": session["title"],
-                            "teacher": session.get("teacher"), "starts_at": session["starts_at"], "held": held,
-                            "expected": confirmed, **row,
-                            "attendance_rate": share(attended, confirmed) if held else None,
-                            "late_rate": share(row["late"], confirmed) if held else None})
-        if held:
-            for key in totals:
-                totals[key] += row[key]
-    expected = confirmed * len(held_ids)
-    attendance = {"sessions_total": len(per_session), "sessions_held": len(held_ids), "expected": expected,
-                  **totals, "attended": totals["present"] + totals["late"],
-                  "attendance_rate": share(totals["present"] + totals["late"], expected),
-                  "late_rate": share(totals["late"], expected), "sessions": per_session}
+    attendance = attendance_summary(class_doc, repository.attendance_by_session(class_doc, match), confirmed, now)
 
     leave_groups = repository.leave_by_type(class_id, match)
     leave = {"requests": sum(g["requests"] for g in leave_groups),
              "trainees": len({u for g in leave_groups for u in g["users"]}),
-             "excused_records": totals["excused"],
+             "excused_records": attendance["excused"],
              "by_type": [{"type": g["_id"], "label": LEAVE_TYPE_LABELS.get(g["_id"], g["_id"]),
                           "requests": g["requests"]} for g in sorted(leave_groups, key=lambda g: g["_id"] or "")]}
 
@@ -88,6 +69,26 @@ def class_report(*, identity, class_id):
     }
 
 
+def attendance_summary(class_doc, counted, confirmed, now):
+    """The class report's attendance: counted is {session_id: {status: count}} of the trainees in
+    scope, confirmed their number; rates over the sessions held so far (service.attendance.rates)."""
+    held_ids = set(rates.held_ids(class_doc, now))
+    per_session = []
+    for session in class_doc.get("sessions") or []:
+        cancelled = class_rules.is_cancelled(session)
+        group = {} if cancelled else counted.get(session["_id"], {})
+        row = {k: group.get(k, 0) for k in ("present", "late", "absent", "excused")}
+        held = session["_id"] in held_ids
+        per_session.append({"session_id": session["_id"], "title": session["title"],
+                            "teacher": session.get("teacher"), "starts_at": session["starts_at"], "held": held,
+                            "cancelled": cancelled, "expected": 0 if cancelled else confirmed, **row,
+                            "attendance_rate": rates.session_rate(row["present"] + row["late"], confirmed)
+                            if held else None,
+                            "late_rate": rates.session_rate(row["late"], confirmed) if held else None})
+    return {"sessions_total": len(rates.scheduled_ids(class_doc)),
+            **rates.class_so_far(counted, class_doc, now, confirmed), "sessions": per_session}
+
+
 # ---- region-year KPIs ------------------------------------------------------------------------
 
 def _check_region(identity, region_code):
@@ -99,7 +100,7 @@ def _check_region(identity, region_code):
 
 # The classes' fields the KPIs read: status and what decides which sessions were held.
 KPI_CLASS_FIELDS = {"name": 1, "status": 1, "sessions._id": 1, "sessions.starts_at": 1, "sessions.ends_at": 1,
-                    "sessions.checkin": 1, "checkin_settings": 1}
+                    "sessions.checkin": 1, "sessions.cancelled": 1, "checkin_settings": 1}
 
 
 def _attendance_gaps(held, region_match):

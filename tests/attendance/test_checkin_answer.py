@@ -9,12 +9,13 @@ from tests.conftest import bearer
 from tests.fixtures.checkin import FAR_AWAY
 
 
-def _records_of_every_kind(client, db, klass, class_code, scan, mark, set_class):
+def _records_of_every_kind(client, db, klass, class_code, scan, mark, set_class, move_session):
     """Stored records made by a scan, a flagged far-away scan, a supervisor's mark and closing."""
     set_class(klass.id, **{"checkin_settings.out_of_range": "flag"})
     assert scan(klass.trainees[0].token, class_code(klass), nonce="answer-01").status_code == 200
     assert scan(klass.trainees[1].token, class_code(klass), **FAR_AWAY).status_code == 200
     mark(klass, 2, 0, "late")
+    move_session(klass.session_ids[1], -1)  # begun: closing a session before its start is refused
     closed = client.post(f"/api/v1/sessions/{klass.session_ids[1]}/close", headers=bearer(klass.supervisor))
     assert closed.status_code == 200, closed.json
     records = list(db[ATTENDANCE].find({"session_id": {"$in": [ObjectId(s) for s in klass.session_ids[:2]]}}))
@@ -24,8 +25,9 @@ def _records_of_every_kind(client, db, klass, class_code, scan, mark, set_class)
     return records
 
 
-def test_written_out_answer_equals_the_schema_dump(client, db, checkin_class, class_code, scan, mark, set_class):
-    records = _records_of_every_kind(client, db, checkin_class, class_code, scan, mark, set_class)
+def test_written_out_answer_equals_the_schema_dump(client, db, checkin_class, class_code, scan, mark, set_class,
+                                                   move_session):
+    records = _records_of_every_kind(client, db, checkin_class, class_code, scan, mark, set_class, move_session)
     schema = CheckinResultSchema()
     for record in records:
         for result in ({"result": "checked_in", "record": record},
