@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, beijing_isoformat
+from schemas.text import Text
 
 STATUSES = ("present", "late", "absent", "excused")
 
@@ -24,7 +25,7 @@ class PersonalCodeCheckinSchema(BaseSchema):
 
 class MarkSchema(BaseSchema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
-    reason = fields.String(required=True, validate=validate.Length(min=2, max=200),
+    reason = Text(max_length=200, min_length=2, multiline=True, required=True,
                            metadata={"description": "e.g. 手机无法扫码，现场核实"})
 
 

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField
+from schemas.text import Text
 
 SHARE = validate.Range(min=0, max=1)
 
@@ -83,7 +84,7 @@ class IssueSchema(BaseSchema):
 
 
 class RevokeSchema(BaseSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+    reason = Text(max_length=500, min_length=2, multiline=True, required=True)
 
 
 class CertificateSchema(Schema):

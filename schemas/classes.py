@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.text import Text
 
 CONTENT_AREAS = ("科学理论", "形势政策", "经营管理", "专精特新发展")
 SESSION_KINDS = ("lecture", "site_visit", "discussion")
@@ -11,8 +12,8 @@ REGION_CODE = validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字")
 
 
 class VenueSchema(BaseSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    address = fields.String(load_default="", validate=validate.Length(max=200))
+    name = Text(max_length=100, min_length=1, required=True)
+    address = Text(max_length=200, load_default="")
     latitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
     checkin_radius_m = fields.Integer(load_default=500, validate=validate.Range(min=20, max=20000))
@@ -43,8 +44,8 @@ class QuotaInputSchema(BaseSchema):
 
 class ClassCreateSchema(BaseSchema):
     programme_id = ObjectIdField(required=True)
-    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
-    institution = fields.String(required=True, validate=validate.Length(min=2, max=100),
+    name = Text(max_length=100, min_length=2, required=True)
+    institution = Text(max_length=100, min_length=2, required=True,
                                 metadata={"description": "培训承担机构"})
     content_areas = fields.List(fields.String(validate=validate.OneOf(CONTENT_AREAS)), required=True,
                                 validate=validate.Length(min=1))
@@ -64,8 +65,8 @@ class ClassCreateSchema(BaseSchema):
 
 
 class ClassUpdateSchema(BaseSchema):
-    name = fields.String(validate=validate.Length(min=2, max=100))
-    institution = fields.String(validate=validate.Length(min=2, max=100))
+    name = Text(max_length=100, min_length=2)
+    institution = Text(max_length=100, min_length=2)
     content_areas = fields.List(fields.String(validate=validate.OneOf(CONTENT_AREAS)),
                                 validate=validate.Length(min=1))
     start_date = fields.Date()
@@ -85,7 +86,7 @@ class ClassUpdateSchema(BaseSchema):
 
 class ClassStatusSchema(BaseSchema):
     status = fields.String(required=True, validate=validate.OneOf(CLASS_STATUSES[1:]))
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    reason = Text(max_length=500, multiline=True, load_default=None, allow_none=True)
 
 
 class SessionCancelSchema(BaseSchema):
@@ -109,12 +110,12 @@ class SupervisorsSetSchema(BaseSchema):
 
 
 class SessionInputSchema(BaseSchema):
-    title = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    teacher = fields.String(load_default="", validate=validate.Length(max=100))
+    title = Text(max_length=100, min_length=1, required=True)
+    teacher = Text(max_length=100, load_default="")
     content_area = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(CONTENT_AREAS))
     kind = fields.String(load_default="lecture", validate=validate.OneOf(SESSION_KINDS),
                          metadata={"description": "lecture 讲座 / site_visit 现场教学 / discussion 研讨"})
-    location = fields.String(load_default="", validate=validate.Length(max=200))
+    location = Text(max_length=200, load_default="")
     starts_at = BeijingDateTime(required=True)
     ends_at = BeijingDateTime(required=True)
     checkin = fields.Nested(CheckinSettingsSchema, load_default=dict,
@@ -122,11 +123,11 @@ class SessionInputSchema(BaseSchema):
 
 
 class SessionUpdateSchema(BaseSchema):
-    title = fields.String(validate=validate.Length(min=1, max=100))
-    teacher = fields.String(validate=validate.Length(max=100))
+    title = Text(max_length=100, min_length=1)
+    teacher = Text(max_length=100)
     content_area = fields.String(allow_none=True, validate=validate.OneOf(CONTENT_AREAS))
     kind = fields.String(validate=validate.OneOf(SESSION_KINDS))
-    location = fields.String(validate=validate.Length(max=200))
+    location = Text(max_length=200)
     starts_at = BeijingDateTime()
     ends_at = BeijingDateTime()
     checkin = fields.Nested(CheckinSettingsSchema)

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.text import Text
 
 from service.leave.states import STATE_LABELS, STATES as LEAVE_STATES, TYPE_LABELS, TYPES as LEAVE_TYPES
 
@@ -16,23 +17,23 @@ class LeaveRangeSchema(BaseSchema):
 class LeaveCreateSchema(LeaveRangeSchema):
     type = fields.String(required=True, validate=validate.OneOf(LEAVE_TYPES),
                          metadata={"description": "sick 病假 / personal 事假 / official 公务 / other 其他"})
-    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+    reason = Text(max_length=500, min_length=2, multiline=True, required=True)
     proof_attachment_id = ObjectIdField(load_default=None, allow_none=True,
                                         metadata={"description": "an attachment of kind leave_proof"})
 
 
 class LeaveCommentSchema(BaseSchema):
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    comment = Text(max_length=200, multiline=True, load_default=None, allow_none=True)
 
 
 class LeaveDecisionSchema(BaseSchema):
     action = fields.String(required=True, validate=validate.OneOf(("approve", "reject")))
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200),
+    comment = Text(max_length=200, multiline=True, load_default=None, allow_none=True,
                             metadata={"description": "required to reject"})
 
 
 class LeaveAcknowledgementSchema(BaseSchema):
-    note = fields.String(load_default="已知悉", validate=validate.Length(min=1, max=200))
+    note = Text(max_length=200, min_length=1, multiline=True, load_default="已知悉")
 
 
 class LeaveListArgs(PaginationArgs):

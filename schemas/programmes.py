@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.text import Text
 
 PROGRAMME_KINDS = ("national", "regional", "topical", "little_giant")
 PROGRAMME_STATUSES = ("draft", "published", "cancelled")
@@ -10,10 +11,10 @@ PROGRAMME_STATUSES = ("draft", "published", "cancelled")
 
 class ProgrammeCreateSchema(BaseSchema):
     year = fields.Integer(required=True, validate=validate.Range(min=2015, max=2100))
-    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    name = Text(max_length=100, min_length=2, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(PROGRAMME_KINDS),
                          metadata={"description": "national / regional / topical (专精特新 etc.) / little_giant (小巨人)"})
-    topic = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=50),
+    topic = Text(max_length=50, load_default=None, allow_none=True,
                           metadata={"example": "专精特新"})
     require_little_giant = fields.Boolean(load_default=False)
     exclude_prior_trainees = fields.Boolean(load_default=False)
@@ -21,9 +22,9 @@ class ProgrammeCreateSchema(BaseSchema):
 
 
 class ProgrammeUpdateSchema(BaseSchema):
-    name = fields.String(validate=validate.Length(min=2, max=100))
+    name = Text(max_length=100, min_length=2)
     kind = fields.String(validate=validate.OneOf(PROGRAMME_KINDS))
-    topic = fields.String(allow_none=True, validate=validate.Length(max=50))
+    topic = Text(max_length=50, allow_none=True)
     require_little_giant = fields.Boolean()
     exclude_prior_trainees = fields.Boolean()
     one_enterprise_per_year = fields.Boolean()
@@ -31,7 +32,7 @@ class ProgrammeUpdateSchema(BaseSchema):
 
 class ProgrammeStatusSchema(BaseSchema):
     status = fields.String(required=True, validate=validate.OneOf(("published", "cancelled")))
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    reason = Text(max_length=500, multiline=True, load_default=None, allow_none=True)
 
 
 class ProgrammeListArgs(PaginationArgs):

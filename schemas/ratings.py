@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField
+from schemas.text import Text
 
 STARS = validate.Range(min=1, max=5)
 
@@ -13,7 +14,7 @@ def _score(label):
 
 class SessionRatingInputSchema(BaseSchema):
     stars = fields.Integer(required=True, validate=STARS, metadata={"description": "1–5 stars"})
-    comment = fields.String(load_default="", validate=validate.Length(max=500))
+    comment = Text(max_length=500, multiline=True, load_default="")
 
 
 class ClassRatingInputSchema(BaseSchema):
@@ -21,7 +22,7 @@ class ClassRatingInputSchema(BaseSchema):
     faculty = _score("师资力量")
     organisation = _score("组织管理")
     effect = _score("实际效果")
-    suggestions = fields.String(load_default="", validate=validate.Length(max=1000),
+    suggestions = Text(max_length=1000, multiline=True, load_default="",
                                 metadata={"description": "意见建议"})
 
 

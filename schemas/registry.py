@@ -4,6 +4,7 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.text import Text
 from service.registry.importer import TITLES
 
 
@@ -49,7 +50,7 @@ class RegistryEnterpriseListArgs(PaginationArgs):
     region_code = fields.String(validate=validate.Regexp(r"^\d{6}$"))
     title = fields.String(validate=validate.OneOf(TITLES))
     credit_code = fields.String(validate=validate.Length(max=18))
-    q = fields.String(validate=validate.Length(min=1, max=50), metadata={"description": "part of the name"})
+    q = Text(max_length=50, min_length=1, metadata={"description": "part of the name"})
     valid_on = fields.Date(metadata={"description": "only entries valid on this day"})
 
 

@@ -3,12 +3,13 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.text import Text
 
 STAFF_ROLES = ("supervisor", "province_staff", "admin")
 
 
 class StaffCreateSchema(BaseSchema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=50))
+    name = Text(max_length=50, min_length=1, required=True)
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
     region_code = fields.String(load_default=None, allow_none=True,
                                 validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))
@@ -16,7 +17,7 @@ class StaffCreateSchema(BaseSchema):
 
 
 class StaffUpdateSchema(BaseSchema):
-    name = fields.String(validate=validate.Length(min=1, max=50))
+    name = Text(max_length=50, min_length=1)
     region_code = fields.String(allow_none=True,
                                 validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))
     class_ids = fields.List(ObjectIdField())

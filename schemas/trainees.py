@@ -3,6 +3,7 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField
+from schemas.text import PersonName, Text
 from schemas.identifiers import CreditCode, IdNumber
 from service.core import reference, regions
 
@@ -17,10 +18,10 @@ MOBILE = validate.Regexp(r"^1[3-9]\d{9}$", error="请填写11位手机号码")
 
 
 class EducationSchema(BaseSchema):
-    school = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    school = Text(max_length=100, min_length=1, required=True)
     start = fields.String(required=True, validate=YEAR_MONTH)
     end = fields.String(load_default=None, allow_none=True, validate=YEAR_MONTH)
-    major = fields.String(load_default="", validate=validate.Length(max=100))
+    major = Text(max_length=100, load_default="")
     degree = fields.String(required=True, validate=validate.OneOf(DEGREES))
 
     @validates_schema
@@ -35,7 +36,7 @@ class IpoPlanSchema(BaseSchema):
 
 
 class EnterpriseSchema(BaseSchema):
-    name = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    name = Text(max_length=100, min_length=2, required=True)
     credit_code = CreditCode(required=True, metadata={"description": "统一社会信用代码, 18 characters"})
     region_code = fields.String(required=True)
     website = fields.URL(load_default=None, allow_none=True)
@@ -50,7 +51,7 @@ class EnterpriseSchema(BaseSchema):
 
 
 class ProfileInputSchema(BaseSchema):
-    name = fields.String(required=True, validate=validate.Length(min=2, max=30))
+    name = PersonName(max_length=30, min_length=2, required=True)
     gender = fields.String(required=True, validate=validate.OneOf(("male", "female")),
                            metadata={"description": "male 男 / female 女"})
     id_number = IdNumber(required=True, metadata={
@@ -60,14 +61,14 @@ class ProfileInputSchema(BaseSchema):
     email = fields.Email(load_default=None, allow_none=True)
     political_status = fields.String(required=True)
     ethnicity = fields.String(required=True)
-    position = fields.String(required=True, validate=validate.Length(min=1, max=50),
+    position = Text(max_length=50, min_length=1, required=True,
                              metadata={"example": "董事长"})
     management_years = fields.Integer(required=True, validate=validate.Range(min=0, max=70))
-    address = fields.String(load_default="", validate=validate.Length(max=200))
+    address = Text(max_length=200, load_default="")
     education = fields.List(fields.Nested(EducationSchema), load_default=list, validate=validate.Length(max=10))
-    social_positions = fields.List(fields.String(validate=validate.Length(max=100)), load_default=list,
+    social_positions = fields.List(Text(max_length=100, min_length=1), load_default=list,
                                    validate=validate.Length(max=20))
-    honours = fields.List(fields.String(validate=validate.Length(max=100)), load_default=list,
+    honours = fields.List(Text(max_length=100, min_length=1), load_default=list,
                           validate=validate.Length(max=20))
     enterprise = fields.Nested(EnterpriseSchema, required=True)
 

@@ -1,0 +1,116 @@
+"""The one string field for text people type (names, comments, reasons, addresses...).
+
+Every request schema uses `Text` (or `PersonName`) for such text, so a fault is fixed here once:
+- lone surrogates (JSON "\\ud800") are refused: MongoDB cannot store them (they were a 500);
+- Unicode NFC, so the same name typed on two phones is the same string;
+- trimmed (spaces, full-width spaces, zero-width characters and BOMs at either end: Word paste);
+- control characters refused; a line break only in multi-line fields (comments, suggestions, notes,
+  reasons), where CR LF / CR / U+2028 / U+2029 become "\\n";
+- bidirectional overrides (U+202A-U+202E, U+2066-U+2069) refused: they make text read differently
+  from what it is (CVE-2021-42574 "Trojan Source");
+- text with nothing visible (only spaces or zero-width characters) refused;
+- a maximum length per field, counted in characters (code points, so a rare character outside the
+  BMP such as 𠇔 counts as one).
+
+Field errors are Chinese sentences, as everywhere in the API.
+"""
+
+import re
+import unicodedata
+
+from marshmallow import ValidationError, fields
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAKS = re.compile("\r\n|\r|\u2028|\u2029")
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Default-ignorable or blank-looking characters that Unicode files under letters or symbols.
+_BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e\u034f")
+_EDGE = "".join(chr(c) for c in range(0x10000) if chr(c).isspace()) + "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+
+# Middle dots people type in minority names (阿依古丽·买买提) with different input methods:
+# • U+2022, ・ U+30FB, ． U+FF0E, ‧ U+2027, ･ U+FF65, ∙ U+2219, ⋅ U+22C5 -> · U+00B7 (GB 18030 "间隔号").
+NAME_DOT = "\u00b7"
+_NAME_DOTS = re.compile("[\u2022\u30fb\uff0e\u2027\uff65\u2219\u22c5]")
+
+
+def _visible(char):
+    category = unicodedata.category(char)
+    return category[0] not in "ZC" and category not in ("Mn", "Me") and char not in _BLANK_LOOKING
+
+
+class Text(fields.String):
+    """Text typed by a person. `max_length` (characters) is required: every field documents its limit.
+
+    multiline: a line break is allowed (comments, suggestions, notes, reasons).
+    min_length: at least this many characters after trimming (1 for a required field that may not be empty).
+    """
+
+    def __init__(self, *, max_length, min_length=0, multiline=False, **kwargs):
+        metadata = {**kwargs.pop("metadata", {}), "maxLength": max_length}
+        if min_length:
+            metadata["minLength"] = min_length
+        super().__init__(metadata=metadata, **kwargs)
+        self.max_length = max_length
+        self.min_length = min_length
+        self.multiline = multiline
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return self.clean(text)
+
+    def clean(self, text):
+        if _LONE_SURROGATE.search(text):
+            raise ValidationError("含有无法识别的字符（不成对的代理项），请删除后重新输入")
+        text = unicodedata.normalize("NFC", text)
+        if self.multiline:
+            text = _LINE_BREAKS.sub("\n", text)
+        typed, text = text, text.strip(_EDGE)
+        if not text and typed.strip():
+            raise ValidationError("不能只包含空格或不可见字符")
+        if self.multiline:
+            # Trailing spaces on each line are paste noise; blank lines in the middle are kept.
+            text = "\n".join(line.rstrip(_EDGE) for line in text.split("\n"))
+        for char in text:
+            if char == "\n" and self.multiline:
+                continue
+            if char in "\n\u2028\u2029" or (char == "\r"):
+                raise ValidationError("此项不能换行，请写在一行内")
+            if unicodedata.category(char) == "Cc":
+                raise ValidationError(f"含有不可见的控制字符（U+{ord(char):04X}），请删除后重新输入")
+        if _BIDI_CONTROLS.search(text):
+            raise ValidationError("含有改变文字方向的控制字符，请删除后重新输入")
+        if text and not any(_visible(char) for char in text):
+            raise ValidationError("不能只包含空格或不可见字符")
+        if len(text) > self.max_length:
+            raise ValidationError(f"不能超过 {self.max_length} 个字（现为 {len(text)} 个）")
+        if len(text) < self.min_length:
+            raise ValidationError("此项不能为空" if self.min_length == 1 else f"至少填写 {self.min_length} 个字")
+        return text
+
+
+class PersonName(Text):
+    """A person's name as written on an identity card: letters of any script (rare characters outside
+    the BMP such as 𠇔 included), the middle dot of minority and foreign names (•・．‧ read as ·),
+    and for foreign names spaces, hyphens and apostrophes. ASCII digits are let through after the first
+    letter: rosters use placeholder names such as 学员001. No emoji or other symbols."""
+
+    def __init__(self, *, max_length=30, min_length=2, **kwargs):
+        super().__init__(max_length=max_length, min_length=min_length, multiline=False, **kwargs)
+
+    def clean(self, text):
+        text = super().clean(_NAME_DOTS.sub(NAME_DOT, text) if isinstance(text, str) else text)
+        if not text:
+            return text
+        text = re.sub(r"\s*·\s*", NAME_DOT, re.sub(r"\s+", " ", text))
+        for char in text:
+            if unicodedata.category(char)[0] not in "LM" and char not in " ·-'" and not "0" <= char <= "9":
+                raise ValidationError("姓名只能包含文字，少数民族姓名可用间隔号“·”")
+        if not (unicodedata.category(text[0])[0] == "L" and (
+                unicodedata.category(text[-1])[0] in "LM" or text[-1].isdigit())):
+            raise ValidationError("姓名应以文字开头和结尾")
+        if re.search(r"[·\-' ]{2}", text):
+            raise ValidationError("姓名中的间隔号或空格不能连续")
+        return text
+
+
+__all__ = ["Text", "PersonName", "NAME_DOT"]
