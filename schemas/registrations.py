@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.text import Text
 
 STATES = ("draft", "submitted", "returned", "recommended", "rejected", "admitted", "waitlisted", "confirmed",
           "withdrawn", "cancelled")
@@ -12,26 +13,26 @@ ACTIONS = ("recommend", "return", "reject", "admit", "waitlist", "cancel", "appr
 class RegistrationCreateSchema(BaseSchema):
     class_id = ObjectIdField(required=True)
     attachment_ids = fields.List(ObjectIdField(), load_default=list, validate=validate.Length(max=10))
-    note = fields.String(load_default="", validate=validate.Length(max=500),
+    note = Text(max_length=500, multiline=True, load_default="",
                          metadata={"description": "参训需求 / 备注"})
 
 
 class RegistrationEditSchema(BaseSchema):
     attachment_ids = fields.List(ObjectIdField(), validate=validate.Length(max=10))
-    note = fields.String(validate=validate.Length(max=500))
+    note = Text(max_length=500, multiline=True)
 
 
 class ReasonSchema(BaseSchema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    reason = Text(max_length=500, multiline=True, load_default=None, allow_none=True)
 
 
 class RequiredReasonSchema(BaseSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=2, max=500))
+    reason = Text(max_length=500, min_length=2, multiline=True, required=True)
 
 
 class DecisionSchema(BaseSchema):
     action = fields.String(required=True, validate=validate.OneOf(ACTIONS))
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+    reason = Text(max_length=500, multiline=True, load_default=None, allow_none=True)
 
 
 class BulkDecisionSchema(DecisionSchema):
@@ -61,7 +62,10 @@ class HistorySchema(Schema):
 class SnapshotSchema(Schema):
     name = fields.String()
     gender = fields.String()
-    birth_date = fields.String()
+    birth_date = fields.String(allow_none=True, metadata={
+        "description": "the trainee's own and organizers' views only; null for province staff and supervisors"})
+    id_card_kind = fields.String(allow_none=True, metadata={
+        "description": "resident_id / residence_permit / foreign_permanent_resident"})
     id_number = fields.String(attribute="id_number_masked")
     mobile = fields.String(attribute="mobile_masked")
     email = fields.String(allow_none=True)

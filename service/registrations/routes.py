@@ -21,7 +21,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _view(registration):
-    return {**registration, "state_label": LABELS[registration["state"]]}
+    return {**service.shown_to(registration, current_identity()), "state_label": LABELS[registration["state"]]}
 
 
 def _rid(registration_id):

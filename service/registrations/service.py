@@ -14,9 +14,24 @@ from service.trainees import service as trainee_profiles
 
 # Profile fields copied into the registration when it is submitted: later edits of the
 # profile do not change what the province reviewed.
-SNAPSHOT_FIELDS = ("name", "gender", "birth_date", "id_card_kind", "id_number_masked", "id_number_enc", "mobile_masked",
-                   "mobile_enc", "email", "political_status", "ethnicity", "position", "management_years",
+SNAPSHOT_FIELDS = ("name", "gender", "birth_date", "id_card_kind", "id_number_masked", "id_number_enc",
+                   "mobile_masked", "mobile_enc", "email", "political_status", "ethnicity", "position", "management_years",
                    "address", "education", "social_positions", "honours", "enterprise")
+
+
+def shown_to(registration, identity):
+    """The registration as `identity` may read it.
+
+    The masked ID number (110105********1234) hides exactly the 8 birth-date digits, so whoever reads
+    it beside the birth date has the whole number back. Only the trainee (it is theirs) and organizers
+    (who may export full numbers for certificates) see the birth date; province staff and class
+    supervisors see the masked number alone, and no age either (an age that ticks over tells the
+    birthday). The table is in miniprogram-api.md, "Who sees which personal data".
+    """
+    snapshot = registration.get("snapshot")
+    if not snapshot or identity.is_admin or registration.get("user_id") == identity.user_id:
+        return registration
+    return {**registration, "snapshot": {**snapshot, "birth_date": None}}
 
 
 def history_entry(*, by, from_state, to_state, reason=None):
