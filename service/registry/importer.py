@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import io
 import re
+import time
 import zipfile
 
 from openpyxl import load_workbook
@@ -39,6 +40,13 @@ MAX_XLSX_UNPACKED_BYTES = 400 * 1024 * 1024
 HEADER_SEARCH_ROWS = 10
 # Reported problems kept in one import report (a MongoDB document is at most 16 MB).
 MAX_REPORTED_PROBLEMS = 10_000
+# Memory stays bounded whatever the file declares: cells right of this column are never read before
+# the header is found, and right of the header's last column after it.
+MAX_COLUMNS = 64
+# This many blank rows in a row end the sheet (formatted empty rows down to row 1,048,576).
+MAX_BLANK_RUN = 5_000
+# Reading one file stops after this many seconds (a worker is not held by a pathological file).
+READ_TIME_BUDGET_SECONDS = 60
 
 # field -> Chinese column name (the template's header, in this order).
 COLUMNS = {
@@ -70,6 +78,8 @@ _REGION_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", 
 class Sheet:
     kind: str  # "xlsx" or "csv"
     rows: list  # [(row_number, (cell, ...))], row numbers as the spreadsheet shows them
+    # Row number after which a long run of blank rows ended the sheet (reported), or None.
+    ended_after_blank_run_at: int | None = None
 
 
 def _problem(row, column, reason):
@@ -84,12 +94,13 @@ def read_rows(data):
         raise RuleViolation("REGISTRY_FILE_TOO_LARGE", "文件不能超过 20 MB，请分成几个文件导入", status=413)
     if not data.strip():
         raise RuleViolation("REGISTRY_FILE_EMPTY", "文件是空的", errors={"file": ["请选择文件"]})
+    deadline = time.monotonic() + READ_TIME_BUDGET_SECONDS
     if data.startswith(b"PK\x03\x04"):
-        return Sheet("xlsx", _xlsx_rows(data))
+        return _xlsx_sheet(data, deadline)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise RuleViolation("REGISTRY_FILE_TYPE_INVALID", "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后上传",
                             errors={"file": ["文件格式不支持"]})
-    return Sheet("csv", _csv_rows(data))
+    return _csv_sheet(data, deadline)
 
 
 def _not_a_spreadsheet():
@@ -97,7 +108,7 @@ def _not_a_spreadsheet():
                          errors={"file": ["文件格式不支持"]})
 
 
-def _xlsx_rows(data):
+def _xlsx_sheet(data, deadline):
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             unpacked = sum(info.file_size for info in archive.infolist())
@@ -112,46 +123,85 @@ def _xlsx_rows(data):
     try:
         if not workbook.worksheets:
             raise _not_a_spreadsheet()
-        rows = []
-        for number, cells in enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1):
-            if _blank(cells):
-                continue
-            rows.append((number, cells))
-            _check_row_count(rows)
-        return rows
+        sheet = workbook.worksheets[0]
+        # Read-only mode trusts the sheet's <dimension>: WPS writes "A1" (every row but the first
+        # vanishes), stale files say "A1:G2" (later rows vanish) and others "A1:XFD5000" (every row
+        # padded to 16,384 cells: hundreds of MB). Forget it and read the rows that are there, no
+        # further right than MAX_COLUMNS.
+        sheet.reset_dimensions()
+        rows = enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1)
+        return _collect("xlsx", rows, deadline)
     finally:
         workbook.close()
 
 
-def _csv_rows(data):
-    if b"\x00" in data:  # text files have no NUL bytes; images, PDFs and archives do
+def _decode(data):
+    # Excel's "Unicode text" is UTF-16 with a byte-order mark (and tab-separated).
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise _encoding_unknown() from None
+    if b"\x00" in data:  # other text files have no NUL bytes; images, PDFs and archives do
         raise _not_a_spreadsheet()
     for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK unless told UTF-8
         try:
-            text = data.decode(encoding)
-            break
+            return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    else:
-        raise RuleViolation("REGISTRY_FILE_ENCODING", "CSV 文件编码无法识别，请保存为 UTF-8 或 GBK 编码",
-                            errors={"file": ["文件编码无法识别"]})
+    raise _encoding_unknown()
+
+
+def _encoding_unknown():
+    return RuleViolation("REGISTRY_FILE_ENCODING", "CSV 文件编码无法识别，请保存为 UTF-8、GBK 或 UTF-16 编码",
+                         errors={"file": ["文件编码无法识别"]})
+
+
+def _csv_sheet(data, deadline):
+    text = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-    rows = []
+    rows = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
     try:
-        for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
-            if _blank(cells):
-                continue
-            rows.append((number, tuple(cells)))
-            _check_row_count(rows)
+        return _collect("csv", rows, deadline)
     except csv.Error:
         raise RuleViolation("REGISTRY_FILE_TYPE_INVALID", "CSV 文件格式有误（引号不配对等），无法读取",
                             errors={"file": ["文件格式有误"]}) from None
-    return rows
+
+
+def _collect(kind, numbered_rows, deadline):
+    """Keep the non-blank rows, each cut to the columns that matter, within the time budget."""
+    rows, blank_run, width = [], 0, MAX_COLUMNS
+    for number, cells in numbered_rows:
+        if time.monotonic() > deadline:
+            raise RuleViolation("REGISTRY_FILE_TOO_SLOW",
+                                f"文件在 {READ_TIME_BUDGET_SECONDS} 秒内未能读完，请删除多余的空行空列或分成几个文件导入",
+                                status=413, errors={"file": ["文件读取超时"]})
+        cells = tuple(cells[:width])
+        if _blank(cells):
+            blank_run += 1
+            if blank_run >= MAX_BLANK_RUN and rows:
+                return Sheet(kind, rows, ended_after_blank_run_at=number - blank_run)
+            continue
+        blank_run = 0
+        end = len(cells)
+        while end and _empty(cells[end - 1]):
+            end -= 1
+        rows.append((number, cells[:end]))
+        if width == MAX_COLUMNS and len(rows) <= HEADER_SEARCH_ROWS:
+            columns = _header_columns(cells)
+            if all(field in columns for field in REQUIRED):
+                width = max(columns.values()) + 1  # columns past the header's are never kept
+        _check_row_count(rows)
+    return Sheet(kind, rows)
+
+
+def _empty(cell):
+    return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
 def _blank(cells):
-    return all(cell is None or (isinstance(cell, str) and not cell.strip()) for cell in cells)
+    return all(_empty(cell) for cell in cells)
 
 
 def _check_row_count(rows):
@@ -171,15 +221,21 @@ def _header_key(cell):
     return HEADER_ALIASES.get(text) or HEADER_ALIASES.get(text.lower())
 
 
+def _header_columns(cells):
+    """{field: column index} of the known column names in one row."""
+    columns = {}
+    for position, cell in enumerate(cells):
+        field = _header_key(cell)
+        if field and field not in columns:
+            columns[field] = position
+    return columns
+
+
 def find_header(rows):
     """(index of the header row in `rows`, {field: column index}); RuleViolation when none."""
     best_missing = None
     for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        columns = {}
-        for position, cell in enumerate(cells):
-            field = _header_key(cell)
-            if field and field not in columns:
-                columns[field] = position
+        columns = _header_columns(cells)
         missing = [COLUMNS[f] for f in REQUIRED if f not in columns]
         if not missing:
             return index, columns
@@ -339,6 +395,10 @@ def validate_rows(sheet):
                         "batch": batch, "valid_from": valid_from.isoformat(),
                         "valid_until": valid_until.isoformat()})
     total = len(sheet.rows) - header_index - 1
+    if sheet.ended_after_blank_run_at is not None:
+        first_blank = sheet.ended_after_blank_run_at + 1
+        problems.append(_problem(first_blank, "", f"从第 {first_blank} 行起连续 {MAX_BLANK_RUN} 行为空，视为表格结束；"
+                                                  "如下面还有企业，请删除空行后重新导入"))
     truncated = len(problems) > MAX_REPORTED_PROBLEMS
     return entries, problems[:MAX_REPORTED_PROBLEMS], total, rejected, truncated
 
