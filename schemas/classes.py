@@ -90,7 +90,7 @@ class ClassStatusSchema(BaseSchema):
 
 
 class SessionCancelSchema(BaseSchema):
-    reason = fields.String(required=True, validate=validate.Length(min=2, max=200),
+    reason = Text(max_length=200, min_length=2, multiline=True, required=True,
                            metadata={"description": "why the session will not take place, e.g. 授课老师生病"})
 
 
