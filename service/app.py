@@ -25,11 +25,12 @@ from service.leave.routes import blp as leave_blp
 from service.ratings.routes import blp as ratings_blp
 from service.completion.routes import blp as completion_blp
 from service.reports.routes import blp as reports_blp
+from service.evaluation.routes import blp as evaluation_blp
 from service.console.routes import bp as console_bp
 
 BLUEPRINTS = [health_blp, auth_blp, staff_blp, programmes_blp, classes_blp, registry_blp, trainees_blp,
               registrations_blp, attendance_blp, leave_blp, ratings_blp,
-              completion_blp, reports_blp]
+              completion_blp, reports_blp, evaluation_blp]
 
 log = logging.getLogger(__name__)
 

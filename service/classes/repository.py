@@ -73,3 +73,16 @@ def has_registrations(class_id):
 
 def find_by_session(session_id):
     return collection(CLASSES).find_one({"sessions._id": session_id}, {"changes": 0})
+
+
+# Statuses of a class that belongs to a year's plan (drafts are not announced, cancelled ones not held).
+PLANNED_STATUSES = ("published", "in_progress", "finished", "archived")
+
+
+def planned_in_year(year, *, region_code=None, projection=None):
+    """The year's announced classes (optionally only those where `region_code` has places), by start date
+    (the `year_status_start` index)."""
+    query = {"year": year, "status": {"$in": list(PLANNED_STATUSES)}}
+    if region_code is not None:
+        query[f"quotas.{region_code}.places"] = {"$gt": 0}
+    return list(collection(CLASSES).find(query, projection).sort([("start_date", 1), ("_id", 1)]))

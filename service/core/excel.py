@@ -14,9 +14,12 @@ written and is safe to open:
 - sheet names are legal (1-31 characters, none of []:*?/\\, unique);
 - the download name travels RFC 6266 / RFC 5987 encoded with an ASCII fallback, built by Werkzeug's
   send_file (no hand-made header: `quote()` keeps "/" which strict parsers cut at);
-- workbooks are written in openpyxl's write-only mode (rows streamed, memory flat for large exports).
+- list workbooks are written in openpyxl's write-only mode (rows streamed, memory flat for large
+  exports); laid-out forms (FormSheet: merged cells, borders, pictures; one small sheet per person)
+  need a normal workbook and go through the same cell rules.
 """
 
+import dataclasses
 import datetime as dt
 import io
 import re
@@ -24,6 +27,9 @@ import re
 from flask import send_file
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.drawing.image import Image as SheetImage
+from openpyxl.styles import Alignment, Border, Font, Side
+from openpyxl.utils import get_column_letter, range_boundaries
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -110,9 +116,9 @@ def download_name(filename):
     return name if name.lower().endswith(".xlsx") else f"{name}.xlsx"
 
 
-def xlsx_response(filename, sheets):
-    """A download response; the Chinese file name travels in RFC 5987 `filename*` (ASCII `filename` too)."""
-    response = send_file(io.BytesIO(workbook_bytes(sheets)), mimetype=XLSX_MIMETYPE, as_attachment=True,
+def download(data, filename):
+    """An .xlsx download response; the Chinese file name travels in RFC 5987 `filename*` (ASCII `filename` too)."""
+    response = send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True,
                          download_name=download_name(filename), conditional=False, etag=False,
                          max_age=0)
     # Exports carry personal data: never kept by a shared cache.
@@ -120,5 +126,98 @@ def xlsx_response(filename, sheets):
     return response
 
 
+def xlsx_response(filename, sheets):
+    """A download response of list sheets [(title, headers, rows)]."""
+    return download(workbook_bytes(sheets), filename)
+
+
+# ---- laid-out sheets (official forms: merged cells, borders, pictures) ---------------------------
+
+_THIN = Side(style="thin")
+_GRID = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+
+
+@dataclasses.dataclass
+class FormSheet:
+    """A sheet laid out cell by cell. Rows and columns count from 1."""
+
+    title: str
+    cells: dict = dataclasses.field(default_factory=dict)  # (row, column) -> value
+    styles: dict = dataclasses.field(default_factory=dict)  # (row, column) -> {"bold", "size", "align"}
+    merged: list = dataclasses.field(default_factory=list)  # "A1:G1"
+    bordered: list = dataclasses.field(default_factory=list)  # ranges drawn as a grid
+    images: list = dataclasses.field(default_factory=list)  # (anchor cell "G3", bytes, width px, height px)
+    column_widths: dict = dataclasses.field(default_factory=dict)  # column number -> width (characters)
+    row_heights: dict = dataclasses.field(default_factory=dict)  # row number -> height (points)
+
+    def put(self, row, column, value, *, to=None, bold=False, size=None, align="center"):
+        """Write `value` at (row, column); `to=(row, column)` merges up to that cell."""
+        self.cells[(row, column)] = value
+        self.styles[(row, column)] = {"bold": bold, "size": size, "align": align}
+        if to is not None and to != (row, column):
+            self.merged.append(f"{get_column_letter(column)}{row}:{get_column_letter(to[1])}{to[0]}")
+
+    def picture(self, row, column, data, *, width, height):
+        """Place a picture (PNG/JPEG bytes) with its top-left corner in (row, column), shown width x height px."""
+        self.images.append((f"{get_column_letter(column)}{row}", data, width, height))
+
+
+def _form_cell(sheet, row, column, value):
+    """One cell of a form, by the same rules as `_cell`: strings always text, formula-like ones quote-prefixed."""
+    if isinstance(value, str):
+        cell = sheet.cell(row=row, column=column, value=clean_text(value))
+        cell.data_type = "s"
+        if is_formula_like(cell.value):
+            cell.quotePrefix = True
+        return cell
+    if value is None or isinstance(value, (bool, int, float, dt.date, dt.datetime, dt.time)):
+        return sheet.cell(row=row, column=column, value=value)
+    return _form_cell(sheet, row, column, str(value))
+
+
+def _write_form(workbook, form, taken):
+    sheet = workbook.create_sheet(title=sheet_title(form.title, taken))
+    for (row, column), value in form.cells.items():
+        cell = _form_cell(sheet, row, column, value)
+        style = form.styles.get((row, column)) or {}
+        cell.alignment = Alignment(horizontal=style.get("align", "center"), vertical="center", wrap_text=True)
+        if style.get("bold") or style.get("size"):
+            cell.font = Font(bold=style.get("bold", False), size=style.get("size") or 11)
+    for area in form.bordered:
+        min_col, min_row, max_col, max_row = range_boundaries(area)
+        for row in range(min_row, max_row + 1):
+            for column in range(min_col, max_col + 1):
+                sheet.cell(row=row, column=column).border = _GRID
+    for area in form.merged:
+        sheet.merge_cells(area)
+    for column, width in form.column_widths.items():
+        sheet.column_dimensions[get_column_letter(column)].width = width
+    for row, height in form.row_heights.items():
+        sheet.row_dimensions[row].height = height
+    for anchor, data, width, height in form.images:
+        image = SheetImage(io.BytesIO(data))
+        image.width, image.height = width, height
+        sheet.add_image(image, anchor)
+    return sheet.title
+
+
+def form_workbook_bytes(forms):
+    """[FormSheet] -> xlsx bytes, sheets in order, names made legal and unique."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    taken = []
+    for form in forms:
+        taken.append(_write_form(workbook, form, taken))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def form_xlsx_response(filename, forms):
+    """A download response of laid-out sheets."""
+    return download(form_workbook_bytes(forms), filename)
+
+
 __all__ = ["XLSX_MIMETYPE", "workbook_bytes", "xlsx_response", "clean_text", "sheet_title",
-           "download_name", "pct", "yes_no", "FORMULA_TRIGGERS"]
+           "download_name", "pct", "yes_no", "FORMULA_TRIGGERS", "FormSheet", "form_workbook_bytes",
+           "form_xlsx_response", "download"]

@@ -61,3 +61,20 @@ class Page:
         buffer = io.BytesIO()
         self.image.save(buffer, format="PNG", optimize=True)
         return buffer.getvalue()
+
+
+def fitted_jpeg(data, *, width, height):
+    """An uploaded picture (JPEG/PNG) turned upright by its EXIF orientation, scaled to fit
+    width x height pixels and re-encoded as a plain JPEG (no metadata travels on); None when
+    Pillow cannot read it."""
+    from PIL import ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as picture:
+            picture = ImageOps.exif_transpose(picture).convert("RGB")
+            picture.thumbnail((width, height))
+            out = io.BytesIO()
+            picture.save(out, format="JPEG", quality=88)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None

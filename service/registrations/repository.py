@@ -10,7 +10,7 @@ The database settles the races:
 from pymongo import IndexModel, ReturnDocument
 
 from service.core.db import collection, declare_indexes
-from service.registrations.states import ACTIVE, CONFIRMED, OPEN
+from service.registrations.states import ACTIVE, CONFIRMED, OPEN, SUBMITTED
 
 REGISTRATIONS = "registrations"
 
@@ -84,3 +84,19 @@ def first_waitlisted(*, class_id, region_code):
         {"class_id": class_id, "region_code": region_code, "state": "waitlisted"}).sort(
         [("recommended_at", 1), ("_id", 1)]).limit(1)
     return next(iter(cursor), None)
+
+
+def awaiting_review(*, year, region_code, projection=None):
+    """The region's registrations of the year still waiting for the province's review (资格审核), oldest first."""
+    return list(collection(REGISTRATIONS).find({"year": year, "region_code": region_code, "state": SUBMITTED},
+                                               projection).sort([("submitted_at", 1), ("_id", 1)]))
+
+
+def confirmed_counts(class_ids, *, region_code=None):
+    """{(class_id, region_code): confirmed trainees} for these classes (optionally one region)."""
+    match = {"class_id": {"$in": list(class_ids)}, "state": CONFIRMED}
+    if region_code is not None:
+        match["region_code"] = region_code
+    return {(g["_id"]["class_id"], g["_id"]["region_code"]): g["n"] for g in collection(REGISTRATIONS).aggregate([
+        {"$match": match},
+        {"$group": {"_id": {"class_id": "$class_id", "region_code": "$region_code"}, "n": {"$sum": 1}}}])}

@@ -198,7 +198,9 @@ def _kpi_row(region_code, region_name, counts):
                    "share": share(counts["reviewed"], to_review)},
         "archives": {"trainees": counts["confirmed"], "complete": counts["complete"],
                      "share": share(counts["complete"], counts["confirmed"])},
+        # The counts behind the rate travel too: the 附件5 scoring compares them exactly (service.evaluation).
         "satisfaction": {"class_ratings": counts["class_ratings"], "rate": satisfaction_rate,
+                         "satisfied_scores": counts["satisfied_scores"], "scores": counts["scores"],
                          "threshold": config["SATISFACTION_THRESHOLD"],
                          "meets": satisfaction_rate is not None and satisfaction_rate >= config["SATISFACTION_THRESHOLD"]},
     }

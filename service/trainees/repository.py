@@ -74,3 +74,9 @@ def read_attachment(attachment_id):
 
 def delete_attachment(attachment_id):
     bucket().delete(attachment_id)
+
+
+def photos_of(owner_id):
+    """The trainee's uploaded 1-inch photos (照片), newest first (the `owner` index)."""
+    return list(collection(f"{ATTACHMENTS_BUCKET}.files").find({"metadata.owner_id": owner_id,
+                                                                 "metadata.kind": "photo"}).sort("uploadDate", -1))

@@ -117,3 +117,14 @@ def attachment_info_or_raise(attachment_id):
     if info is None:
         raise NotFound("ATTACHMENT_NOT_FOUND", "文件不存在")
     return info
+
+
+def photo(*, user_id, attachment_ids=()):
+    """The trainee's photo as (bytes, content type) for the trainee form (附1-3): the photo attached to the
+    registration if there is one, else the newest uploaded; None without a photo."""
+    photos = repository.photos_of(user_id)
+    attached = [p for p in photos if p["_id"] in set(attachment_ids)]
+    chosen = (attached or photos or [None])[0]
+    if chosen is None:
+        return None
+    return repository.read_attachment(chosen["_id"]), chosen["metadata"]["content_type"]
