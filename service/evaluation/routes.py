@@ -18,7 +18,9 @@ blp = Blueprint("evaluation", __name__, url_prefix="/api/v1",
                 description="The ministries' tables: performance targets and 附件5 self-evaluation, "
                             "附1-2 class plan, 附1-3 trainee forms (绩效自评与报表)")
 
-REGION_YEAR = "/regions/<region_code>/years/<int:year>"
+# Years beyond these bounds are no programme year (and would not fit a BSON integer): 404 from the router.
+YEAR = "<int(min=2000, max=2999):year>"
+REGION_YEAR = f"/regions/<region_code>/years/{YEAR}"
 
 
 @blp.route(f"{REGION_YEAR}/targets")
@@ -56,7 +58,7 @@ class EvaluationExcel(MethodView):
                                                                  region_code=region_code, year=year))
 
 
-@blp.route("/years/<int:year>/evaluation")
+@blp.route(f"/years/{YEAR}/evaluation")
 class NationalEvaluation(MethodView):
     @require(ADMIN)
     @blp.response(200, NationalEvaluationSchema)
@@ -65,7 +67,7 @@ class NationalEvaluation(MethodView):
         return service.national_evaluation(year=year)
 
 
-@blp.route("/years/<int:year>/evaluation.xlsx")
+@blp.route(f"/years/{YEAR}/evaluation.xlsx")
 class NationalEvaluationExcel(MethodView):
     @require(ADMIN)
     @blp.response(200, description="Excel", content_type=XLSX_MIMETYPE)
@@ -93,7 +95,7 @@ class ClassPlanExcel(MethodView):
                                                           region_code=region_code))
 
 
-@blp.route("/years/<int:year>/class-plan")
+@blp.route(f"/years/{YEAR}/class-plan")
 class NationalClassPlan(MethodView):
     @require(ADMIN)
     @blp.response(200, ClassPlanSchema)
@@ -102,7 +104,7 @@ class NationalClassPlan(MethodView):
         return service.class_plan(identity=current_identity(), year=year)
 
 
-@blp.route("/years/<int:year>/class-plan.xlsx")
+@blp.route(f"/years/{YEAR}/class-plan.xlsx")
 class NationalClassPlanExcel(MethodView):
     @require(ADMIN)
     @blp.response(200, description="Excel", content_type=XLSX_MIMETYPE)

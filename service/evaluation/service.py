@@ -8,7 +8,7 @@ scoring and the lists of what is missing.
 from service.classes import repository as classes_repo
 from service.classes import service as classes
 from service.core import crypto, regions
-from service.core.auth import PROVINCE_STAFF, ensure_region
+from service.core.auth import ensure_region
 from service.core.db import utcnow
 from service.core.errors import Conflict, Forbidden, NotFound
 from service.evaluation import repository, scoring
@@ -160,16 +160,19 @@ def _period(start_date, end_date):
 
 # ---- trainee forms (附1-3) ----------------------------------------------------------------------
 
-def sees_full_identity(identity, region_code):
-    """Full ID number and mobile on the form: organizers, and the trainee's own region's staff, who
-    recommend the trainee and file this form; everyone else (supervisors) the masked form."""
-    return identity.is_admin or (PROVINCE_STAFF in identity.roles and region_code in identity.region_codes)
+def sees_full_identity(identity):
+    """Full ID number and mobile on the form: organizers only, as everywhere else (the roster's
+    certificate export); province staff and supervisors get the masked forms, which is also what the
+    per-role masking of the real-data issue (#13) decided for them."""
+    return identity.is_admin
 
 
 def trainee_forms(*, identity, class_id, region_code=None):
     """The class's confirmed trainees (of the caller's regions, or of `region_code`) as the form's
     fields, with their photos. 403 OUT_OF_SCOPE for a class or region outside the caller's scope."""
     class_doc = classes.get_or_raise(class_id=class_id)
+    if region_code is not None and not regions.is_valid(region_code):
+        raise NotFound("REGION_NOT_FOUND", "地区不存在")
     scope = class_scope(identity, class_doc)
     region_codes = scope.region_codes
     if region_code is not None:
@@ -180,7 +183,7 @@ def trainee_forms(*, identity, class_id, region_code=None):
     forms = []
     for registration in registrations:
         person = registration.get("snapshot") or {}
-        full = sees_full_identity(identity, registration["region_code"])
+        full = sees_full_identity(identity)
         forms.append({
             "registration_id": registration["_id"], "region_code": registration["region_code"],
             "region_name": regions.name_of(registration["region_code"]),

@@ -142,3 +142,10 @@ def test_excel_in_the_tables_layout(client, make_staff, admin_token, world):
     assert [(r[0], r[1], r[2]) for r in missing[1:]] == [("课程内容", "第二期 数字化专题班", None),
                                                         ("报名未审核", "第一期 综合班", "王强"),
                                                         ("培训档案不完整", "第二期 数字化专题班", "李娜")]
+
+
+def test_a_year_out_of_range_is_not_found(client, admin_token):
+    for path in ("/api/v1/regions/110000/years/99999999999999999999/evaluation",
+                 "/api/v1/regions/110000/years/1999/targets", "/api/v1/years/3000/class-plan"):
+        response = client.get(path, headers=bearer(admin_token))
+        assert response.status_code == 404 and response.json["code"] == "NOT_FOUND", path

@@ -61,3 +61,40 @@ def test_scope(client, make_staff, db):
     unknown = client.get(f"/api/v1/regions/999999/years/{YEAR}/targets", headers=bearer(make_staff("admin")))
     assert unknown.status_code == 404 and unknown.json["code"] == "REGION_NOT_FOUND"
     assert db.performance_targets.count_documents({}) == 0
+
+
+def _run_together(functions):
+    import threading
+
+    barrier = threading.Barrier(len(functions))
+    results = [None] * len(functions)
+
+    def run(index, fn):
+        barrier.wait()
+        results[index] = fn()
+
+    threads = [threading.Thread(target=run, args=(i, fn)) for i, fn in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_concurrent_writers_of_one_version_one_wins(app, client, admin_token, db):
+    """Eight writers set the targets from version 0, then eight more from version 1: the unique index and
+    the version in the filter let exactly one of each round through, and history has one entry per win."""
+
+    def put(version, classes):
+        def call():
+            with app.test_client() as c:
+                return c.put(URL, json={**BODY, "classes": classes, "version": version},
+                             headers=bearer(admin_token)).status_code
+        return call
+
+    for version in (0, 1):
+        statuses = _run_together([put(version, n) for n in range(8)])
+        assert sorted(statuses) == [200] + [409] * 7
+    doc = db.performance_targets.find_one()
+    assert doc["version"] == 2 and [h["version"] for h in doc["history"]] == [1, 2]
+    assert doc["classes"] == doc["history"][-1]["classes"]

@@ -108,11 +108,13 @@ def test_organizer_gets_every_confirmed_trainee_with_full_numbers(client, admin_
     assert no_photo._images == [] and no_photo["G3"].value == "照片" and no_photo["E3"].value == "女"
 
 
-def test_province_staff_get_their_region_in_full(client, forms_world):
+def test_province_staff_get_their_region_masked(client, forms_world):
     klass, staff, _ = forms_world
     workbook = workbook_of(forms(client, staff["110000"], klass["id"]))
     assert workbook.sheetnames == ["目录", "01-张伟", "02-阿依古丽·买买提"]
-    assert workbook["01-张伟"]["B5"].value == id_number(sequence=1)
+    full = id_number(sequence=1)
+    assert workbook["01-张伟"]["B5"].value == full[:6] + "********" + full[-4:]
+    assert workbook["01-张伟"]["B6"].value == "139****0001"
     guangdong = workbook_of(forms(client, staff["440000"], klass["id"], region_code="440000"))
     assert guangdong.sheetnames == ["目录", "01-李娜"] and len(guangdong["01-李娜"]._images) == 1
 
@@ -143,3 +145,9 @@ def test_scope(client, make_staff, forms_world):
     assert forms(client, trainee, klass["id"]).json["code"] == "ROLE_REQUIRED"
     missing = forms(client, staff["110000"], "0" * 24)
     assert missing.status_code == 404 and missing.json["code"] == "CLASS_NOT_FOUND"
+
+
+def test_unknown_region_is_not_found(client, admin_token, forms_world):
+    klass, _, _ = forms_world
+    unknown = forms(client, admin_token, klass["id"], region_code="999999")
+    assert unknown.status_code == 404 and unknown.json["code"] == "REGION_NOT_FOUND"
