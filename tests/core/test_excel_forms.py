@@ -24,6 +24,7 @@ def test_text_is_never_a_formula_and_illegal_characters_are_dropped():
     workbook = openpyxl.load_workbook(io.BytesIO(form_workbook_bytes([form])))
     sheet = workbook["表"]
     assert sheet["A1"].data_type == "s" and sheet["A1"].value == '=HYPERLINK("http://x.invalid","点击")'
+    assert sheet["A1"].quotePrefix  # shown as typed, never run, even after editing
     assert sheet["A2"].value == "钱多多" and sheet["A3"].value == 42
     assert [str(r) for r in sheet.merged_cells.ranges] == ["A1:C1"]
 
