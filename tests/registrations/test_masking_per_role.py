@@ -38,6 +38,7 @@ def _readable(client, token, klass, trainee, region_code=None):
             f"/api/v1/classes/{cid}/attendance-sheet", f"/api/v1/classes/{cid}/attendance-sheet.xlsx",
             f"/api/v1/reports/classes/{cid}", f"/api/v1/reports/classes/{cid}.xlsx",
             f"/api/v1/reports/archives/{rid}", f"/api/v1/reports/archives/{rid}.xlsx",
+            f"/api/v1/classes/{cid}/trainee-forms.xlsx",
             "/api/v1/trainee/profile", "/api/v1/registrations/mine"]
     texts = {}
     for url in urls:
