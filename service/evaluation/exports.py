@@ -31,8 +31,11 @@ def evaluation_xlsx(evaluation):
     form = FormSheet(title="绩效自评")
     width = len(HEADERS)
     form.put(1, 1, "赋能工作绩效目标考核表（企业培训）", to=(1, width), bold=True, size=14)
+    targets = evaluation["targets"]
+    version = (f"绩效目标第{targets['version']}版（{_time(targets['updated_at'])}设定）" if targets["version"]
+               else "绩效目标未设定")
     form.put(2, 1, f"地区：{evaluation['region_name']}（{evaluation['region_code']}）　年度：{evaluation['year']}"
-                   f"　生成时间：{_time(evaluation['generated_at'])}", to=(2, width), align="left")
+                   f"　{version}　生成时间：{_time(evaluation['generated_at'])}", to=(2, width), align="left")
     for column, header in enumerate(HEADERS, start=1):
         form.put(3, column, header, bold=True)
     total = evaluation["total"]

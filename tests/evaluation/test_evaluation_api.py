@@ -123,6 +123,7 @@ def test_excel_in_the_tables_layout(client, make_staff, admin_token, world):
     assert workbook.sheetnames == ["绩效自评", "待完善事项"]
     sheet = workbook["绩效自评"]
     assert sheet["A1"].value == "赋能工作绩效目标考核表（企业培训）"
+    assert sheet["A2"].value.startswith(f"地区：北京市（110000）　年度：{YEAR}　绩效目标第1版（")
     assert [c.value for c in sheet[3]] == ["评价内容", "评价指标", "基准分值", "绩效目标", "实际完成值", "评分标准",
                                            "得分", "得分说明"]
     assert (sheet["B4"].value, sheet["C4"].value, sheet["G4"].value) == ("合计（企业培训）", 30, 13)
