@@ -38,3 +38,19 @@ def test_picture_is_anchored_where_placed():
     assert sheet.sheetnames == ["照片", "照片(2)"]
     image = sheet["照片"]._images[0]
     assert (image.anchor._from.row, image.anchor._from.col) == (2, 6)
+
+
+def test_fitted_picture_is_upright_scaled_and_plain():
+    from service.core.images import fitted_jpeg
+
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: the camera was turned; shown rotated 90° clockwise
+    Image.new("RGBA", (400, 300), (0, 0, 255, 128)).convert("RGB").save(buffer, format="JPEG", exif=exif)
+    fitted = Image.open(io.BytesIO(fitted_jpeg(buffer.getvalue(), width=240, height=330)))
+    assert fitted.format == "JPEG" and fitted.size == (240, 320)  # upright 300 x 400, scaled into the box
+    assert not fitted.getexif()
+    transparent = io.BytesIO()
+    Image.new("RGBA", (50, 70), (255, 0, 0, 0)).save(transparent, format="PNG")
+    assert Image.open(io.BytesIO(fitted_jpeg(transparent.getvalue(), width=240, height=330))).size == (50, 70)
+    assert fitted_jpeg(b"\x89PNG\r\n\x1a\nnot really", width=240, height=330) is None

@@ -27,17 +27,21 @@ def forms_world(client, login, admin_token, make_staff):
     staff = {"110000": make_staff("province_staff", region_code="110000"),
              "440000": make_staff("province_staff", region_code="440000")}
 
-    def trainee(serial, name, region, male=True, photo=False, confirm=True):
+    def upload(token, color):
+        uploaded = client.post("/api/v1/trainee/attachments", headers=bearer(token), content_type="multipart/form-data",
+                               data={"kind": "photo", "file": (io.BytesIO(photo_bytes(color)), "me.jpg")})
+        assert uploaded.status_code == 201, uploaded.json
+        return uploaded.json["id"]
+
+    def trainee(serial, name, region, male=True, photo=False, attach=True, confirm=True):
         token = login(f"forms-trainee-{serial}")
         body = profile_body(serial=serial, region_code=region, male=male, name=name)
         assert client.put("/api/v1/trainee/profile", json=body, headers=bearer(token)).status_code == 200
         attachment_ids = []
         if photo:
-            uploaded = client.post("/api/v1/trainee/attachments", headers=bearer(token),
-                                   content_type="multipart/form-data",
-                                   data={"kind": "photo", "file": (io.BytesIO(photo_bytes()), "me.jpg")})
-            assert uploaded.status_code == 201, uploaded.json
-            attachment_ids.append(uploaded.json["id"])
+            photo_id = upload(token, "navy")
+            if attach:
+                attachment_ids.append(photo_id)
         created = client.post("/api/v1/registrations", json={"class_id": klass["id"], "attachment_ids": attachment_ids},
                               headers=bearer(token))
         assert created.status_code == 201, created.json
@@ -50,12 +54,14 @@ def forms_world(client, login, admin_token, make_staff):
                 assert decided.status_code == 200, decided.json
             confirmed = client.post(f"/api/v1/registrations/{rid}/confirm", headers=bearer(token))
             assert confirmed.status_code == 200, confirmed.json
+        body["token"] = token
         return body
 
     people = {"张伟": trainee(1, "张伟", "110000", photo=True),
               "阿依古丽·买买提": trainee(2, "阿依古丽·买买提", "110000", male=False),
-              "李娜": trainee(3, "李娜", "440000", male=False, photo=True),
+              "李娜": trainee(3, "李娜", "440000", male=False, photo=True, attach=False),
               "王强": trainee(4, "王强", "110000", confirm=False)}
+    upload(people["张伟"]["token"], "red")  # newer, but not the one attached to the registration
     return klass, staff, people
 
 
@@ -96,6 +102,10 @@ def test_organizer_gets_every_confirmed_trainee_with_full_numbers(client, admin_
     # shown inside the 1-inch box (96 x 132 px at 96 dpi; 9525 EMU a pixel), proportions of 300 x 420 kept
     extent = sheet._images[0].anchor.ext
     assert (round(extent.width / 9525), round(extent.height / 9525)) == (94, 132)
+    # the photo attached to the registration (navy), not the newer upload (red)
+    shown = Image.open(io.BytesIO(sheet._images[0]._data()))
+    red, green, blue = shown.convert("RGB").getpixel((shown.width // 2, shown.height // 2))
+    assert blue > 100 and red < 60, (red, green, blue)
     values = [c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)]
     assert "清华大学" in values and "1988-09—1992-07" in values and "机械工程" in values and "学士" in values
     assert "市工商联常委" in values and "优秀企业家" in values
@@ -116,6 +126,7 @@ def test_province_staff_get_their_region_masked(client, forms_world):
     assert workbook["01-张伟"]["B5"].value == full[:6] + "********" + full[-4:]
     assert workbook["01-张伟"]["B6"].value == "139****0001"
     guangdong = workbook_of(forms(client, staff["440000"], klass["id"], region_code="440000"))
+    # 李娜 attached no photo to the registration: her newest uploaded photo is used
     assert guangdong.sheetnames == ["目录", "01-李娜"] and len(guangdong["01-李娜"]._images) == 1
 
 
