@@ -43,6 +43,7 @@ class TargetsVersionSchema(Schema):
     classes = _out(fields.Integer)
     satisfaction = _out(fields.Float)
     by = _out(ObjectIdField, metadata={"description": "user id of who set this version"})
+    by_name = _out(fields.String, allow_none=True, metadata={"description": "their staff account's name"})
     at = _out(BeijingDateTime)
 
 
@@ -56,6 +57,7 @@ class TargetsSchema(Schema):
     satisfaction = _out(fields.Float, allow_none=True)
     version = _out(fields.Integer, metadata={"description": "0 until targets are first set"})
     updated_by = _out(ObjectIdField, allow_none=True)
+    updated_by_name = _out(fields.String, allow_none=True)
     updated_at = _out(BeijingDateTime, allow_none=True)
     history = _out(fields.List, fields.Nested(TargetsVersionSchema),
                    metadata={"description": "every version, oldest first (the last is the current one)"})

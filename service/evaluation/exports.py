@@ -32,7 +32,8 @@ def evaluation_xlsx(evaluation):
     width = len(HEADERS)
     form.put(1, 1, "赋能工作绩效目标考核表（企业培训）", to=(1, width), bold=True, size=14)
     targets = evaluation["targets"]
-    version = (f"绩效目标第{targets['version']}版（{_time(targets['updated_at'])}设定）" if targets["version"]
+    version = (f"绩效目标第{targets['version']}版（{targets['updated_by_name'] or ''}"
+               f"{_time(targets['updated_at'])}设定）" if targets["version"]
                else "绩效目标未设定")
     form.put(2, 1, f"地区：{evaluation['region_name']}（{evaluation['region_code']}）　年度：{evaluation['year']}"
                    f"　{version}　生成时间：{_time(evaluation['generated_at'])}", to=(2, width), align="left")

@@ -15,6 +15,7 @@ from service.evaluation import repository, scoring
 from service.registrations import repository as registrations_repo
 from service.reports import service as reports
 from service.reports.scope import class_scope
+from service.staff import repository as staff_repo
 from service.trainees import service as trainees
 
 TARGET_FIELDS = ("little_giant_share", "little_giants", "classes", "satisfaction")
@@ -32,7 +33,8 @@ def _targets_view(region_code, year, doc):
     doc = doc or {}
     return {"region_code": region_code, "region_name": regions.name_of(region_code), "year": year,
             **{field: doc.get(field) for field in TARGET_FIELDS},
-            "version": doc.get("version", 0), "updated_by": doc.get("updated_by"), "updated_at": doc.get("updated_at"),
+            "version": doc.get("version", 0), "updated_by": doc.get("updated_by"),
+            "updated_by_name": doc.get("updated_by_name"), "updated_at": doc.get("updated_at"),
             "history": doc.get("history", [])}
 
 
@@ -49,17 +51,20 @@ def set_targets(*, identity, region_code, year, version, **values):
     _check_region(identity, region_code)
     now = utcnow()
     values = {field: values[field] for field in TARGET_FIELDS}
-    entry = {**values, "version": version + 1, "by": identity.user_id, "at": now}
+    by_name = staff_repo.name_of_user(identity.user_id)
+    entry = {**values, "version": version + 1, "by": identity.user_id, "by_name": by_name, "at": now}
     if version == 0:
         try:
             doc = repository.insert({"region_code": region_code, "year": year, **values, "version": 1,
                                      "created_by": identity.user_id, "created_at": now,
-                                     "updated_by": identity.user_id, "updated_at": now, "history": [entry]})
+                                     "updated_by": identity.user_id, "updated_by_name": by_name,
+                                     "updated_at": now, "history": [entry]})
         except repository.AlreadyExists:
             doc = None
     else:
-        doc = repository.replace_values(region_code=region_code, year=year, version=version, values=values,
-                                        history_entry=entry, updated_by=identity.user_id, updated_at=now)
+        doc = repository.replace_values(region_code=region_code, year=year, version=version,
+                                        values={**values, "updated_by_name": by_name}, history_entry=entry,
+                                        updated_by=identity.user_id, updated_at=now)
     if doc is None:
         raise Conflict("TARGETS_CHANGED", "绩效目标已被他人修改，请刷新后重试")
     return _targets_view(region_code, year, doc)

@@ -47,6 +47,12 @@ def active_for_user(user_id):
                                        {"role": 1, "region_code": 1, "class_ids": 1}))
 
 
+def name_of_user(user_id):
+    """The name on one of the user's active staff accounts (to say who did something), or None."""
+    account = collection(STAFF).find_one({"user_id": user_id, "active": True}, {"name": 1})
+    return account.get("name") if account else None
+
+
 def list_accounts(*, role=None, region_code=None, skip=0, limit=20):
     query = {}
     if role:

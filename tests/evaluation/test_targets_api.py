@@ -11,22 +11,25 @@ def test_unset_targets_read_as_nulls(client, admin_token):
     data = client.get(URL, headers=bearer(admin_token)).json
     assert data == {"region_code": "110000", "region_name": "北京市", "year": YEAR, "little_giant_share": None,
                     "little_giants": None, "classes": None, "satisfaction": None, "version": 0,
-                    "updated_by": None, "updated_at": None, "history": []}
+                    "updated_by": None, "updated_by_name": None, "updated_at": None, "history": []}
 
 
 def test_set_then_change_keeps_history(client, make_staff, admin_token, db):
-    staff = make_staff("province_staff", region_code="110000")
+    staff = make_staff("province_staff", region_code="110000", person="北京市工信厅-王芳")
     first = client.put(URL, json={**BODY, "version": 0}, headers=bearer(staff))
     assert first.status_code == 200, first.json
     assert (first.json["version"], first.json["little_giants"], first.json["satisfaction"]) == (1, 3, 0.9)
     staff_id = client.get("/api/v1/me", headers=bearer(staff)).json["id"]
     assert first.json["updated_by"] == staff_id and first.json["updated_at"].endswith("+08:00")
+    assert first.json["updated_by_name"] == "北京市工信厅-王芳"
     second = client.put(URL, json={**BODY, "classes": 4, "version": 1}, headers=bearer(admin_token))
     assert second.status_code == 200, second.json
     data = client.get(URL, headers=bearer(staff)).json
     assert (data["version"], data["classes"]) == (2, 4)
-    assert [(h["version"], h["classes"], h["by"]) for h in data["history"]] == [
-        (1, 1, staff_id), (2, 4, client.get("/api/v1/me", headers=bearer(admin_token)).json["id"])]
+    assert [(h["version"], h["classes"], h["by"], h["by_name"]) for h in data["history"]] == [
+        (1, 1, staff_id, "北京市工信厅-王芳"),
+        (2, 4, client.get("/api/v1/me", headers=bearer(admin_token)).json["id"], data["updated_by_name"])]
+    assert data["updated_by_name"] != "北京市工信厅-王芳"
     assert db.performance_targets.count_documents({}) == 1
 
 
