@@ -23,6 +23,21 @@ class PersonalCodeCheckinSchema(BaseSchema):
     device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
+class OfflineScanSchema(BaseSchema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=64),
+                         metadata={"description": "the trainee's personal code as scanned"})
+    scanned_at = BeijingDateTime(required=True, metadata={"description": "when the device scanned it"})
+    nonce = fields.String(required=True, validate=validate.Length(min=8, max=64),
+                          metadata={"description": "random per scan, made on the device; an upload repeated "
+                                                   "with the same nonce is answered the same"})
+    device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class OfflineUploadSchema(BaseSchema):
+    items = fields.List(fields.Nested(OfflineScanSchema), required=True, validate=validate.Length(min=1, max=500))
+    device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
 class MarkSchema(BaseSchema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     reason = Text(max_length=200, min_length=2, multiline=True, required=True,
@@ -87,6 +102,20 @@ def checkin_answer(result):
     if "trainee_name" in result:
         answer["trainee_name"] = _text(result["trainee_name"])
     return answer
+
+
+class OfflineItemResultSchema(Schema):
+    nonce = fields.String()
+    result = fields.String(metadata={"description": "checked_in / already_checked_in / refused"})
+    code = fields.String(allow_none=True, metadata={"description": "why refused; null otherwise"})
+    message = fields.String(allow_none=True)
+    trainee_name = fields.String(allow_none=True)
+    record = fields.Nested(CheckinRecordSchema, allow_none=True)
+
+
+class OfflineUploadResultSchema(Schema):
+    session_id = ObjectIdField()
+    results = fields.List(fields.Nested(OfflineItemResultSchema), metadata={"description": "one per item, in order"})
 
 
 class MarkResultSchema(Schema):

@@ -57,6 +57,13 @@ class DefaultConfig:
     CHECKIN_CODE_SECONDS = 15
     CHECKIN_CODE_GRACE_STEPS = 1
     PERSONAL_CODE_SECONDS = 45
+    # A check-in retried after a network timeout (same nonce and code) is answered for this long
+    # after its class code expired; a supervisor's offline scans are accepted this long after the scan.
+    CHECKIN_RETRY_SECONDS = 120
+    OFFLINE_UPLOAD_HOURS = 24
+    # The class code on the projector is a URL under this prefix (扫普通链接二维码打开小程序: the
+    # prefix is registered in the mini-program's admin); WeChat opens the mini-program with it.
+    CHECKIN_URL_PREFIX = "https://lingjun.example.cn/q/checkin/"
     PROJECTOR_LINK_HOURS = 12
     # Per-process caches on the check-in hot path (seconds).
     ROSTER_CACHE_SECONDS = 60
@@ -85,6 +92,9 @@ ENV_SETTINGS = {
     "CHECKIN_CODE_SECONDS": int,
     "CHECKIN_CODE_GRACE_STEPS": int,
     "PERSONAL_CODE_SECONDS": int,
+    "CHECKIN_RETRY_SECONDS": int,
+    "OFFLINE_UPLOAD_HOURS": int,
+    "CHECKIN_URL_PREFIX": str,
     "PROJECTOR_LINK_HOURS": int,
     "ROSTER_CACHE_SECONDS": int,
     "RATING_CLOSE_DAYS": int,

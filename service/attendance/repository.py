@@ -76,11 +76,15 @@ def insert_missing(docs):
         return exc.details.get("nInserted", 0)
 
 
-def set_status(*, session_id, user_id, new_fields, history_entry, expected_status=None, upsert_doc=None):
-    """Change a record's status with its history entry (optionally only from `expected_status`)."""
+def set_status(*, session_id, user_id, new_fields, history_entry, expected_status=None, expected_method=None,
+               upsert_doc=None):
+    """Change a record's status with its history entry (optionally only from `expected_status`
+    set by `expected_method`)."""
     query = {"session_id": session_id, "user_id": user_id}
     if expected_status is not None:
         query["status"] = expected_status
+    if expected_method is not None:
+        query["method"] = expected_method
     update = {"$set": {**new_fields, "updated_at": utcnow()}, "$push": {"history": history_entry}}
     if upsert_doc:
         update["$setOnInsert"] = upsert_doc

@@ -8,8 +8,9 @@ from flask.views import MethodView
 
 from schemas.attendance import (BoardSchema, CheckinResultSchema, ClassCodeCheckinSchema, CloseResultSchema,
                                 CodeSchema, MarkResultSchema, MarkSchema, MyAttendanceSchema,
+                                OfflineUploadResultSchema, OfflineUploadSchema,
                                 PersonalCodeCheckinSchema, ProjectorLinkSchema, SheetSchema, checkin_answer)
-from service.attendance import projector, qr, reports, service
+from service.attendance import offline, projector, qr, reports, service
 from service.core.auth import ADMIN, SUPERVISOR, current_identity, require
 from service.core.blueprint import Blueprint
 from service.core.errors import ServiceUnavailable
@@ -76,6 +77,16 @@ class PersonalCheckins(MethodView):
         """Supervisor: check a trainee in by scanning their personal code."""
         return _answer(service.check_in_with_personal_code(identity=current_identity(), session_id=_sid(session_id),
                                                            ip=_client_ip(), **body))
+
+
+@blp.route("/sessions/<session_id>/checkins/offline")
+class OfflineCheckins(MethodView):
+    @require(SUPERVISOR, ADMIN)
+    @blp.arguments(OfflineUploadSchema)
+    @blp.response(200, OfflineUploadResultSchema)
+    def post(self, body, session_id):
+        """Supervisor: upload personal-code scans made offline (each with scanned_at and a nonce)."""
+        return offline.upload(identity=current_identity(), session_id=_sid(session_id), **body)
 
 
 @blp.route("/sessions/<session_id>/checkin-code")

@@ -1,6 +1,9 @@
 """Check-in rules: enrolment, window, lateness, location, one record per session and trainee."""
 
 import math
+import time
+
+from flask import current_app
 
 from service.attendance import repository, roster, tokens
 from service.classes import rules as class_rules
@@ -79,7 +82,10 @@ def check_in_with_class_code(*, user_id, code, session_id=None, latitude=None, l
     try:
         coded_session = tokens.verify(tokens.CLASS, code)
     except tokens.CodeError as exc:
-        raise _code_error(exc) from None
+        retried = _retried_check_in(exc, user_id=user_id, session_id=session_id, nonce=nonce)
+        if retried is None:
+            raise _code_error(exc) from None
+        return retried
     if session_id is not None and coded_session != session_id:
         raise RuleViolation("CODE_OTHER_SESSION", "这是其他课程的签到码，请扫描本节课的签到码")
     class_doc, session = roster.session_context(coded_session)
@@ -103,6 +109,25 @@ def check_in_with_class_code(*, user_id, code, session_id=None, latitude=None, l
         extra={"nonce": nonce, "device_id": device_id, "ip": ip, "distance_m": distance, "flags": flags,
                "location": {"latitude": latitude, "longitude": longitude} if latitude is not None else None}))
     return _answer(record, created, nonce)
+
+
+def _retried_check_in(exc, *, user_id, session_id, nonce):
+    """A check-in retried after a network timeout carries the code and nonce of its first attempt.
+    If that attempt reached us and was recorded, the retry is answered as the first attempt was,
+    for CHECKIN_RETRY_SECONDS after the code expired. Anything else with an expired code — a new
+    nonce, or a first attempt that never arrived (nothing shows it was scanned in time) — stays
+    CODE_EXPIRED. Only expired codes come here, so the check-in hot path is unchanged."""
+    if exc.reason != "expired" or not nonce or (session_id is not None and exc.object_id != session_id):
+        return None
+    if time.time() - exc.expired_at > current_app.config["CHECKIN_RETRY_SECONDS"]:
+        return None
+    class_doc, _ = roster.session_context(exc.object_id)
+    if roster.confirmed_entry(class_doc["_id"], user_id) is None:
+        return None
+    record = repository.find_one(session_id=exc.object_id, user_id=user_id)
+    if record is None or record.get("nonce") != nonce:
+        return None
+    return _answer(record, False, nonce)
 
 
 def _code_error(exc):

@@ -24,11 +24,12 @@ _STEP_WIDTH = 6
 
 
 class CodeError(Exception):
-    """reason: 'invalid' (malformed or forged) or 'expired'."""
+    """reason: 'invalid' (malformed or forged) or 'expired'. An expired code was genuine:
+    `object_id` is what it was issued for and `expired_at` (unix time) when it stopped being accepted."""
 
-    def __init__(self, reason):
+    def __init__(self, reason, object_id=None, expired_at=None):
         super().__init__(reason)
-        self.reason = reason
+        self.reason, self.object_id, self.expired_at = reason, object_id, expired_at
 
 
 def _key(kind):
@@ -87,5 +88,5 @@ def verify(kind, code, now=None):
         raise CodeError("invalid")
     grace = current_app.config["CHECKIN_CODE_GRACE_STEPS"] if kind == CLASS else 1
     if current - step > grace:
-        raise CodeError("expired")
+        raise CodeError("expired", object_id, (step + 1 + grace) * _period(kind))
     return object_id
