@@ -9,8 +9,10 @@ STATUSES = ("present", "late", "absent", "excused")
 
 
 class ClassCodeCheckinSchema(BaseSchema):
-    code = fields.String(required=True, validate=validate.Length(min=1, max=64),
-                         metadata={"description": "the scanned class code (or the mini-program code's scene)"})
+    code = fields.String(required=True, validate=validate.Length(min=1, max=256),
+                         metadata={"description": "what was scanned: the class code URL (also still percent-encoded "
+                                                  "as WeChat passes it in `q`), the bare code, or the mini-program "
+                                                  "code's scene"})
     latitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
     nonce = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=8, max=64),
@@ -125,6 +127,8 @@ class MarkResultSchema(Schema):
 
 class CodeSchema(Schema):
     code = fields.String()
+    url = fields.String(allow_none=True, metadata={"description": "class code: the URL the QR code holds "
+                                                                  "(CHECKIN_URL_PREFIX + code); null for a personal code"})
     expires_at = BeijingDateTime()
     refresh_in_seconds = fields.Float()
 

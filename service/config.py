@@ -5,6 +5,7 @@ import os
 # Values that are fine on a laptop and never acceptable in production.
 DEV_SECRET_KEY = "dev-secret-key-change-me"
 DEV_DATA_KEY = "dev-data-key-change-me"
+DEV_CHECKIN_URL_PREFIX = "https://lingjun.example.cn/q/checkin/"
 REAL_WECHAT_API_BASE = "https://api.weixin.qq.com/"
 
 
@@ -63,7 +64,7 @@ class DefaultConfig:
     OFFLINE_UPLOAD_HOURS = 24
     # The class code on the projector is a URL under this prefix (扫普通链接二维码打开小程序: the
     # prefix is registered in the mini-program's admin); WeChat opens the mini-program with it.
-    CHECKIN_URL_PREFIX = "https://lingjun.example.cn/q/checkin/"
+    CHECKIN_URL_PREFIX = DEV_CHECKIN_URL_PREFIX
     PROJECTOR_LINK_HOURS = 12
     # Per-process caches on the check-in hot path (seconds).
     ROSTER_CACHE_SECONDS = 60
@@ -141,6 +142,11 @@ def check_production(settings):
         problems.append("WECHAT_SECRET is not set")
     if is_fake_wechat(settings["WECHAT_API_BASE"]):
         problems.append(f"WECHAT_API_BASE points at the fake WeChat ({settings['WECHAT_API_BASE']})")
+    prefix = settings["CHECKIN_URL_PREFIX"]
+    if prefix == DEV_CHECKIN_URL_PREFIX or not prefix.startswith("https://") or \
+            prefix.split("://", 1)[1].rstrip("/").count("/") == 0:
+        problems.append("CHECKIN_URL_PREFIX must be the https URL prefix (with a path) registered for "
+                        "扫普通链接二维码打开小程序, not the development example")
     if not settings["MONGODB_URI"]:
         problems.append("MONGODB_URI is not set (the embedded database is for development only)")
     if problems:

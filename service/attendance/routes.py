@@ -29,13 +29,14 @@ def _sid(session_id):
 
 def _code_view(code_info):
     expires = code_info["expires_at"]
-    return {"code": code_info["code"], "expires_at": dt.datetime.fromtimestamp(expires, dt.timezone.utc),
+    return {"code": code_info["code"], "url": code_info["url"],
+            "expires_at": dt.datetime.fromtimestamp(expires, dt.timezone.utc),
             "refresh_in_seconds": round(max(expires - time.time(), 0), 1)}
 
 
 def _qr_image(session_id, render, mimetype):
     info = service.class_code(identity=current_identity(), session_id=_sid(session_id))
-    return Response(render(info["code"]), mimetype=mimetype, headers={"Cache-Control": "no-store"})
+    return Response(render(info["url"]), mimetype=mimetype, headers={"Cache-Control": "no-store"})
 
 
 def _answer(result):
@@ -103,7 +104,7 @@ class ClassCodePng(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.response(200, description="QR code", content_type="image/png")
     def get(self, session_id):
-        """Supervisor: the current class code as a PNG QR code."""
+        """Supervisor: the current class code as a PNG QR code (its URL: WeChat's scanner opens the mini-program)."""
         return _qr_image(session_id, qr.png, "image/png")
 
 
@@ -112,7 +113,7 @@ class ClassCodeSvg(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.response(200, description="QR code", content_type="image/svg+xml")
     def get(self, session_id):
-        """Supervisor: the current class code as an SVG QR code."""
+        """Supervisor: the current class code as an SVG QR code (its URL)."""
         return _qr_image(session_id, qr.svg, "image/svg+xml")
 
 

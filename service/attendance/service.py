@@ -78,7 +78,8 @@ def _record(*, class_doc, session, user_id, registration, status, method, now, b
 
 def check_in_with_class_code(*, user_id, code, session_id=None, latitude=None, longitude=None, nonce=None,
                              device_id=None, ip=None):
-    """A trainee scanned the class code (or opened the mini-program code)."""
+    """A trainee scanned the class code (bare, or its URL), or opened the mini-program code."""
+    code = tokens.from_scan(code)
     try:
         coded_session = tokens.verify(tokens.CLASS, code)
     except tokens.CodeError as exc:
@@ -166,7 +167,7 @@ def personal_code(*, registration):
     if registration["state"] != "confirmed":
         raise RuleViolation("NOT_ENROLLED", "确认参训后才能使用个人签到码", status=403)
     code, expires = tokens.issue(tokens.PERSONAL, registration["_id"])
-    return {"code": code, "expires_at": expires}
+    return {"code": code, "url": None, "expires_at": expires}
 
 
 def class_code(*, identity, session_id):
@@ -174,7 +175,8 @@ def class_code(*, identity, session_id):
     class_doc, session = roster.session_context(session_id)
     ensure_class(identity, class_doc["_id"])
     code, expires = tokens.issue(tokens.CLASS, session_id)
-    return {"code": code, "expires_at": expires, "session_id": session_id, "class_id": class_doc["_id"]}
+    return {"code": code, "url": tokens.class_code_url(code), "expires_at": expires, "session_id": session_id,
+            "class_id": class_doc["_id"]}
 
 
 def mark(*, identity, session_id, registration_id, status, reason):

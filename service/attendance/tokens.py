@@ -15,6 +15,7 @@ import functools
 import hashlib
 import hmac
 import time
+from urllib.parse import unquote
 
 from bson import ObjectId
 from flask import current_app
@@ -70,6 +71,25 @@ def issue(kind, object_id, now=None):
     oid = base64.urlsafe_b64encode(ObjectId(object_id).binary).decode()
     code = f"{kind}{oid}{_b36(step)}{_mac(kind, ObjectId(object_id), step)}"
     return code, (step + 1) * _period(kind)
+
+
+def class_code_url(code):
+    """The class code as shown on the projector and in the QR images: an https URL under
+    CHECKIN_URL_PREFIX (registered in the mini-program's admin, 扫普通链接二维码打开小程序), so
+    WeChat's own scanner opens the check-in page with it (as `q`)."""
+    return current_app.config["CHECKIN_URL_PREFIX"] + code
+
+
+def from_scan(scanned):
+    """The bare code of what was scanned: the code itself, its URL, or the URL still
+    percent-encoded as WeChat hands it over in `q`. Anything else comes back unchanged (and then
+    fails verification as invalid). String operations only: this runs on every check-in."""
+    if scanned[:8] == "https%3A" or scanned[:8] == "https%3a":
+        scanned = unquote(scanned)
+    prefix = current_app.config["CHECKIN_URL_PREFIX"]
+    if scanned.startswith(prefix):
+        return scanned[len(prefix):]
+    return scanned
 
 
 def verify(kind, code, now=None):

@@ -5,6 +5,7 @@ Opened through a short-lived signed link (see service.attendance.projector); the
 """
 
 import time
+from urllib.parse import urlsplit
 
 from bson import ObjectId
 from flask import Blueprint, current_app, jsonify, render_template, request
@@ -39,8 +40,24 @@ def checkin_state(session_id):
     session_id = parse_object_id(session_id, "SESSION_NOT_FOUND")
     identity, _, _ = _authorise(session_id)
     code, expires = tokens.issue(tokens.CLASS, session_id)
+    url = tokens.class_code_url(code)
     state = reports.counts(identity=identity, session_id=session_id)
-    response = jsonify({"code": code, "svg": qr.svg(code), "expires_in_ms": int((expires - time.time()) * 1000),
-                        **state})
+    response = jsonify({"code": code, "url": url, "svg": qr.svg(url),
+                        "expires_in_ms": int((expires - time.time()) * 1000), **state})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def scan_page(code):
+    """The class code URL opened outside WeChat (a phone's camera, a browser): a short page saying
+    to scan with WeChat. Never an error, and it says nothing about the code."""
+    response = current_app.make_response(render_template("scan.html"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.record_once
+def _register_scan_page(state):
+    # The page lives at the path of CHECKIN_URL_PREFIX (a setting), outside /console.
+    path = urlsplit(state.app.config["CHECKIN_URL_PREFIX"]).path or "/"
+    state.app.add_url_rule(f"{path.rstrip('/')}/<path:code>", "class_code_scan_page", scan_page)

@@ -4,18 +4,21 @@ Runs the app on a real loopback HTTP server and drives Debian's chromium through
 Skipped (with the reason) where chromium is not installed.
 """
 
+import io
 import shutil
 import threading
 import time
 
 import pytest
 from bson import ObjectId
+from PIL import Image
 from werkzeug.serving import make_server
 
 from service.attendance import tokens
 from tests.conftest import bearer
 
 sync_api = pytest.importorskip("playwright.sync_api")
+zxingcpp = pytest.importorskip("zxingcpp")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium package is not installed")
 
@@ -49,6 +52,13 @@ def browser_page():
         browser.close()
 
 
+def _decode_qr(page):
+    """What a phone camera reads from the QR code on screen (decoded from a screenshot)."""
+    shot = Image.open(io.BytesIO(page.locator("#qr").screenshot())).convert("RGB")
+    [found] = zxingcpp.read_barcodes(shot)
+    return found.text
+
+
 def _text(page, element_id):
     return page.locator(f"#{element_id}").inner_text()
 
@@ -74,9 +84,13 @@ def test_projector_page_shows_valid_rotating_codes_and_live_counts(app, client, 
         time.sleep(0.25)
     assert len(seen) >= 2, "the code on screen did not rotate"
 
-    # A trainee scans what is on screen; the counts on the page follow.
-    on_screen = page.locator("#qr").get_attribute("data-code")
-    response = client.post("/api/v1/checkins", json={"code": on_screen, "latitude": 40.0004, "longitude": 116.3266},
+    # A trainee's phone scans what is on screen: the QR decoded from the page's pixels is the code's
+    # URL under the configured prefix, and checking in with that URL as scanned works.
+    scanned = _decode_qr(page)
+    assert scanned.startswith(app.config["CHECKIN_URL_PREFIX"])
+    with app.app_context():
+        assert tokens.verify(tokens.CLASS, tokens.from_scan(scanned)) == ObjectId(checkin_class.session_id)
+    response = client.post("/api/v1/checkins", json={"code": scanned, "latitude": 40.0004, "longitude": 116.3266},
                            headers=bearer(checkin_class.trainees[0].token))
     assert response.status_code == 200, response.json
     page.wait_for_function("document.querySelector('#checked_in').textContent === '1'", timeout=10_000)
@@ -88,3 +102,14 @@ def test_projector_page_shows_valid_rotating_codes_and_live_counts(app, client, 
     # Closing recorded the two who never came as absent: the page says 缺勤 2, not 未到 0.
     page.wait_for_function("document.querySelector('#missing_label').textContent === '缺勤'", timeout=10_000)
     assert _text(page, "missing") == "2"
+
+
+def test_the_class_code_url_in_a_plain_browser_says_to_scan_with_wechat(app, client, live_server, browser_page,
+                                                                        checkin_class):
+    url = client.get(f"/api/v1/sessions/{checkin_class.session_id}/checkin-code",
+                     headers=bearer(checkin_class.supervisor)).json["url"]
+    path = url.split("://", 1)[1].split("/", 1)[1]  # the prefix's host is the service's public name
+    response = browser_page.goto(f"{live_server}/{path}")
+    assert response.status == 200
+    assert "微信" in browser_page.locator("h1").inner_text()
+    assert "扫一扫" in browser_page.locator("body").inner_text()

@@ -13,6 +13,7 @@ GOOD = {
     "WECHAT_APPID": "wx1234567890abcdef",
     "WECHAT_SECRET": "real-secret",
     "WECHAT_API_BASE": "https://api.weixin.qq.com/",
+    "CHECKIN_URL_PREFIX": "https://px.miit-training.cn/q/checkin/",
 }
 
 
@@ -27,6 +28,9 @@ def test_good_production_settings_load():
     ({"WECHAT_SECRET": ""}, "WECHAT_SECRET"),
     ({"WECHAT_API_BASE": "http://127.0.0.1:8765/"}, "WECHAT_API_BASE"),
     ({"MONGODB_URI": None}, "MONGODB_URI"),
+    ({"CHECKIN_URL_PREFIX": "https://lingjun.example.cn/q/checkin/"}, "CHECKIN_URL_PREFIX"),
+    ({"CHECKIN_URL_PREFIX": "http://px.miit-training.cn/q/checkin/"}, "CHECKIN_URL_PREFIX"),
+    ({"CHECKIN_URL_PREFIX": "https://px.miit-training.cn/"}, "CHECKIN_URL_PREFIX"),
 ])
 def test_production_refuses(change, named):
     with pytest.raises(ConfigError) as refused:
