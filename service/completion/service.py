@@ -211,19 +211,18 @@ def warn_low_attendance(*, class_doc, now=None):
 
 
 def _notify(class_doc, registration, figures, region_staff):
-    class_name = class_doc["name"][:20]
+    class_name = class_doc["name"]
     detail = f"出勤率{_percent(figures['attendance_rate_so_far'])}，结业要求{_percent(figures['required'])}"
     page = f"pages/attendance/mine?class_id={class_doc['_id']}"
     key = f"completion:{class_doc['_id']}:{registration['user_id']}:low_attendance"
     outbox.enqueue(user_id=registration["user_id"], template="attendance_warning", page=page,
-                   data={"thing1": {"value": class_name}, "thing2": {"value": detail[:20]},
-                         "thing3": {"value": f"还有{figures['sessions_left']}节课，请按时参加"[:20]}},
+                   values={"thing1": class_name, "thing2": detail,
+                           "thing3": f"还有{figures['sessions_left']}节课，请按时参加"},
                    dedupe_key=f"{key}:trainee")
     for account in region_staff:
         outbox.enqueue(user_id=account["user_id"], template="attendance_warning",
-                       data={"thing1": {"value": class_name},
-                             "thing2": {"value": f"{registration['snapshot']['name']}{detail}"[:20]},
-                             "thing3": {"value": "请提醒学员按时参训"}},
+                       values={"thing1": class_name, "thing2": f"{registration['snapshot']['name']}{detail}",
+                               "thing3": "请提醒学员按时参训"},
                        dedupe_key=f"{key}:staff:{account['user_id']}")
 
 

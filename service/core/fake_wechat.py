@@ -9,17 +9,24 @@ Login codes (see README "Fake WeChat"):
   "ratelimit..."                        -> 45011 rate limited
   "busy..."                             -> -1 system busy
 Phone codes: "phone-13912345678" -> that number; "invalid..." -> 40029; other -> 13800138000.
-Subscribe messages to an openid ending in "-refuse" -> 43101; ending in "-busy" -> -1.
+Subscribe messages to an openid ending in "-refuse" -> 43101; ending in "-busy" -> -1; an openid not starting with "o" -> 40003;
+no template id -> 40037; a page that is not a mini-program path -> 41030; a `data` value breaking its key
+type's rule (core.subscribe.check, WeChat's rules) -> 47003 "argument invalid! data.<key>.value invalid".
 """
 
 import io
 import itertools
+import re
 import secrets
 import threading
 
 import qrcode
 from flask import Flask, jsonify, request
 from werkzeug.serving import WSGIRequestHandler, make_server
+
+from service.core import subscribe
+
+_PAGE = re.compile(r"^[A-Za-z0-9_\-/.]+(\?\S*)?$")
 
 FAKE_APPID = "wxfake00000000000"
 FAKE_SECRET = "fake-wechat-secret"
@@ -57,6 +64,7 @@ class FakeWeChat:
         self.tokens = set()
         self.token_fetches = 0
         self.messages = []
+        self.refused_messages = []
         self.phone_exchanges = 0
         self.wxacode_requests = []
         self._counter = itertools.count(1)
@@ -130,8 +138,18 @@ class FakeWeChat:
                 return _err(43101, "user refuse to accept the msg")
             if touser.endswith("-busy"):
                 return _err(-1, "system error")
+            if not touser.startswith("o"):  # real openids start with "o"
+                return _err(40003, "invalid openid")
             if not body.get("template_id"):
                 return _err(40037, "invalid template_id")
+            if body.get("page") and not _PAGE.match(body["page"]):
+                return _err(41030, "invalid page")
+            faults = subscribe.check(body.get("data"))
+            if faults:
+                key = next(iter(faults))
+                with fake.lock:
+                    fake.refused_messages.append({**body, "faults": faults})
+                return _err(47003, f"argument invalid! data.{key}.value invalid")
             with fake.lock:
                 fake.messages.append(body)
             return jsonify({"errcode": 0, "errmsg": "ok", "msgid": next(fake._counter)})

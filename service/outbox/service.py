@@ -6,6 +6,7 @@ import logging
 from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
+from service.core import subscribe
 from service.core.db import utcnow
 from service.core.wechat import WeChatError, get_gateway
 from service.outbox import repository
@@ -16,13 +17,41 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 LEASE = dt.timedelta(minutes=2)
 
+# WeChat errors that no retry can cure: the message ends at once, with its reason.
+PERMANENT_ERRORS = {
+    43101: "用户未订阅或已拒收该消息",
+    47003: "模板参数不符合微信规则",
+    40003: "接收者 openid 不正确",
+    40037: "模板 ID 不正确",
+    41030: "跳转页面路径不正确",
+}
 
-def enqueue(*, user_id, template, data, page=None, dedupe_key=None):
-    """Queue a subscribe message for a user; `dedupe_key` makes the enqueue idempotent."""
+
+def enqueue(*, user_id, template, values=None, data=None, page=None, dedupe_key=None):
+    """Queue a subscribe message for a user; `dedupe_key` makes the enqueue idempotent.
+
+    values: {key: plain value} built to WeChat's rules by core.subscribe (text, datetimes,
+    (start, end) pairs...); `data` ({key: {"value": v}}) is accepted and rebuilt the same way.
+    A value that cannot fit its key type is not sent: the message is stored as failed with the
+    reason, and the decision that caused it goes on.
+    """
     template_id = current_app.config["WECHAT_TEMPLATES"].get(template, template)
-    doc = {"user_id": user_id, "template": template, "template_id": template_id, "data": data, "page": page,
-           "status": "pending", "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow(),
+    raw = dict(values or {})
+    raw.update({key: item.get("value") if isinstance(item, dict) else item for key, item in (data or {}).items()})
+    status, failure = "pending", None
+    try:
+        built = subscribe.build(raw)
+        if not built:
+            raise subscribe.MessageValueError("data", "empty")
+    except subscribe.MessageValueError as exc:
+        # The key names the fault; the value (personal text) stays out of the log.
+        log.error("subscribe message %s not queued: %s %s", template, exc.key, exc.reason)
+        built, status, failure = {}, "failed", f"{exc.key}: {exc.reason}"
+    doc = {"user_id": user_id, "template": template, "template_id": template_id, "data": built, "page": page,
+           "status": status, "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow(),
            "dedupe_key": dedupe_key}
+    if failure:
+        doc.update(last_error=failure, failure_reason="消息内容不符合微信规则，未发送")
     try:
         return repository.insert(doc)
     except DuplicateKeyError:
@@ -50,11 +79,13 @@ def dispatch_due(*, limit=100):
             gateway.send_subscribe_message(user["openid"], message["template_id"], message["data"],
                                            page=message.get("page"))
         except WeChatError as exc:
-            # 43101: the user did not subscribe; retrying will not help.
-            final = exc.errcode == 43101 or message["attempts"] >= MAX_ATTEMPTS
-            repository.mark(message["_id"], status="failed" if final else "pending",
-                            last_error=f"{exc.errcode} {exc.errmsg}",
-                            next_attempt_at=utcnow() + _backoff(message["attempts"]))
+            permanent = PERMANENT_ERRORS.get(exc.errcode)
+            final = permanent is not None or message["attempts"] >= MAX_ATTEMPTS
+            fields = {"status": "failed" if final else "pending", "last_error": f"{exc.errcode} {exc.errmsg}",
+                      "next_attempt_at": utcnow() + _backoff(message["attempts"])}
+            if final:
+                fields["failure_reason"] = permanent or f"重试 {MAX_ATTEMPTS} 次仍未发送成功"
+            repository.mark(message["_id"], **fields)
             counts["failed" if final else "retry"] += 1
             continue
         repository.mark(message["_id"], status="sent", sent_at=utcnow())

@@ -9,8 +9,8 @@ from service.outbox import service as outbox
 from service.programmes import service as programmes
 from service.registrations import checks, repository
 from service.registrations.service import get_or_raise, move
-from service.registrations.states import (ADMITTED, LABELS, ORGANIZER_ACTIONS, PROVINCE_ACTIONS, RECOMMENDED,
-                                          WITHDRAWN)
+from service.registrations.states import (ADMITTED, LABELS, ORGANIZER_ACTIONS, PHRASES, PROVINCE_ACTIONS,
+                                          RECOMMENDED, WITHDRAWN)
 
 MAX_BULK = 100
 
@@ -76,8 +76,8 @@ def _notify(registration, *, reason=None):
     outbox.enqueue(
         user_id=registration["user_id"], template="registration_decision",
         page=f"pages/registration/detail?id={registration['_id']}",
-        data={"thing1": {"value": class_doc["name"][:20]}, "phrase2": {"value": LABELS[registration["state"]][:5]},
-              "thing3": {"value": (reason or "请在小程序中查看详情")[:20]}},
+        values={"thing1": class_doc["name"], "phrase2": PHRASES[registration["state"]],
+                "thing3": reason or "请在小程序中查看详情"},
         dedupe_key=f"registration:{registration['_id']}:v{registration['version']}")
 
 

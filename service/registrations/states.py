@@ -22,6 +22,10 @@ FINAL = (REJECTED, WITHDRAWN, CANCELLED)
 LABELS = {DRAFT: "草稿", SUBMITTED: "已提交，待地方审核", RETURNED: "已退回修改", RECOMMENDED: "地方已推荐，待录取",
           REJECTED: "未通过", ADMITTED: "已录取，待确认参训", WAITLISTED: "候补", CONFIRMED: "已确认参训",
           WITHDRAWN: "已撤回", CANCELLED: "已取消"}
+# The state in a subscribe message's phrase key: at most 5 Chinese characters, no punctuation
+# (WeChat refuses "已录取，待" with 47003); each is in core.subscribe.PHRASES.
+PHRASES = {SUBMITTED: "已提交", RETURNED: "已退回", RECOMMENDED: "已推荐", REJECTED: "未通过", ADMITTED: "已录取",
+           WAITLISTED: "候补", CONFIRMED: "已确认", WITHDRAWN: "已撤回", CANCELLED: "已取消"}
 
 # action -> (role that decides, states it applies to, resulting state, reason required)
 PROVINCE_ACTIONS = {

@@ -206,3 +206,23 @@ def test_proof_visible_to_approvers_and_supervisors_only(client, leave_class, as
         assert response.status_code == 200 and response.data.startswith(b"\x89PNG")
     for refused in (staff["440000"], leave_class.trainees[1].token):
         assert client.get(f"/api/v1/attachments/{proof}", headers=bearer(refused)).status_code == 404
+
+
+def test_decision_messages_are_built_to_wechat_rules_and_accepted(app, client, db, leave_class, ask, staff, decide,
+                                                                   fake_wechat):
+    """Issue: time3 "12-02 08:30至12-02 12" (cut mid-time) and phrase2 "已录取，待" were refused with 47003."""
+    from service.core import subscribe
+    from service.outbox import service as outbox
+
+    _, s2, e2 = leave_class.sessions[2]
+    leave = ask(leave_class.trainees[0], leave_class, s2, e2)
+    decide(staff["110000"], leave["id"], comment="注意身体，按时返回课堂，回来后请向班主任报到并补交请假条")
+    for message in _messages(db, "leave_decision") + _messages(db, "class_notice"):
+        assert subscribe.check(message["data"]) == {}, message["data"]
+    time3 = _messages(db, "leave_decision")[0]["data"]["time3"]["value"]
+    assert "~" in time3 and "至" not in time3
+    assert _messages(db, "leave_decision")[0]["data"]["thing4"]["value"].endswith("…")
+    refused_before = len(fake_wechat.refused_messages)
+    with app.app_context():
+        counts = outbox.dispatch_due()
+    assert counts["failed"] == 0 and len(fake_wechat.refused_messages) == refused_before

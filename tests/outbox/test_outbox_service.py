@@ -7,13 +7,16 @@ from service.outbox.repository import OUTBOX
 from service.users import repository as users
 
 
+VALUES = {"thing1": "第一期 专精特新发展专题班", "phrase2": "已推荐", "thing3": "请在小程序中查看详情"}
+
+
 def _user(person):
     return users.upsert_by_openid(openid=f"oFAKE-{person}")
 
 
 def test_dispatch_sends_due_messages(ctx, db, fake_wechat):
     user = _user("msg-ok")
-    outbox.enqueue(user_id=user["_id"], template="registration_decision", data={"thing1": {"value": "x"}})
+    outbox.enqueue(user_id=user["_id"], template="registration_decision", values={"thing1": "x", "phrase2": "已推荐"})
     assert outbox.dispatch_due() == {"sent": 1, "retry": 0, "failed": 0}
     sent = fake_wechat.messages[-1]
     assert sent["touser"] == "oFAKE-msg-ok"
@@ -24,7 +27,7 @@ def test_dispatch_sends_due_messages(ctx, db, fake_wechat):
 
 def test_busy_wechat_is_retried_later(ctx, db):
     user = _user("msg-busy")
-    outbox.enqueue(user_id=user["_id"], template="registration_decision", data={})
+    outbox.enqueue(user_id=user["_id"], template="registration_decision", values=VALUES)
     assert outbox.dispatch_due() == {"sent": 0, "retry": 1, "failed": 0}
     message = db[OUTBOX].find_one()
     assert message["status"] == "pending" and message["attempts"] == 1
@@ -34,7 +37,7 @@ def test_busy_wechat_is_retried_later(ctx, db):
 
 def test_refused_subscription_is_final(ctx, db):
     user = _user("msg-refuse")
-    outbox.enqueue(user_id=user["_id"], template="registration_decision", data={})
+    outbox.enqueue(user_id=user["_id"], template="registration_decision", values=VALUES)
     assert outbox.dispatch_due() == {"sent": 0, "retry": 0, "failed": 1}
     assert db[OUTBOX].find_one()["last_error"].startswith("43101")
 
@@ -42,7 +45,7 @@ def test_refused_subscription_is_final(ctx, db):
 def test_dedupe_key_makes_enqueue_idempotent(ctx, db):
     user = _user("msg-dedupe")
     for _ in range(3):
-        outbox.enqueue(user_id=user["_id"], template="registration_decision", data={}, dedupe_key="k1")
+        outbox.enqueue(user_id=user["_id"], template="registration_decision", values=VALUES, dedupe_key="k1")
     assert db[OUTBOX].count_documents({}) == 1
 
 
@@ -75,5 +78,5 @@ def test_worker_round(app, db):
 
     with app.app_context():
         user = _user("msg-worker")
-        outbox.enqueue(user_id=user["_id"], template="class_notice", data={})
+        outbox.enqueue(user_id=user["_id"], template="class_notice", values=VALUES)
     assert run_once(app)["outbox"]["sent"] == 1
