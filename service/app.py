@@ -8,7 +8,7 @@ from flask_smorest import Api
 
 from schemas.base import ErrorSchema, ObjectIdField
 from service import config as config_module
-from service.core import errors, requestlog
+from service.core import errors, headers, request_body, requestlog
 from service.core.db import ensure_indexes, mongo
 
 # Feature blueprints, in the order they appear in the OpenAPI document.
@@ -27,6 +27,7 @@ from service.completion.routes import blp as completion_blp
 from service.reports.routes import blp as reports_blp
 from service.evaluation.routes import blp as evaluation_blp
 from service.console.routes import bp as console_bp
+from service.docs.routes import bp as docs_bp
 
 BLUEPRINTS = [health_blp, auth_blp, staff_blp, programmes_blp, classes_blp, registry_blp, trainees_blp,
               registrations_blp, attendance_blp, leave_blp, ratings_blp,
@@ -66,8 +67,7 @@ def create_app(config=None):
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
-        OPENAPI_SWAGGER_UI_PATH="docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+        # /api/v1/docs is service.docs (Swagger UI from the installed package, no CDN).
         API_SPEC_OPTIONS={
             "components": {"securitySchemes": {
                 "bearerAuth": {"type": "http", "scheme": "bearer",
@@ -75,13 +75,16 @@ def create_app(config=None):
             "security": [{"bearerAuth": []}],
         },
         JSON_AS_ASCII=False,
-        MAX_CONTENT_LENGTH=12 * 1024 * 1024,
+        # Default body limit; uploads declare theirs with @body_limit (service.core.request_body).
+        MAX_CONTENT_LENGTH=request_body.DEFAULT_BODY_LIMIT,
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
     app.session_interface = NoCookieSession()
     requestlog.configure_logging(app.config["LOG_LEVEL"])
     requestlog.init_app(app)
+    request_body.init_app(app)
+    headers.init_app(app)
     mongo.init_app(app)
 
     api = LingjunApi(app)
@@ -89,6 +92,7 @@ def create_app(config=None):
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)  # HTML pages: not part of the API document
+    app.register_blueprint(docs_bp)
     errors.register(app)
     app.extensions["api"] = api
 

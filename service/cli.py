@@ -32,8 +32,9 @@ def main():
 @click.option("--no-worker", is_flag=True, help="Do not run the background jobs (outbox, closing sessions) here.")
 def serve(host, port, workers, threads, demo, no_worker):
     """Start the service under gunicorn (embedded database when MONGODB_URI is unset)."""
-    overrides = {}
     settings = config_module.load()
+    # Links (certificate QR, projector page) use this address unless PUBLIC_BASE_URL is set.
+    overrides = {} if settings["PUBLIC_BASE_URL"] else {"PUBLIC_BASE_URL": f"http://{host}:{port}"}
     if not settings["MONGODB_URI"]:
         # Started here, before gunicorn forks, so all workers share one database server.
         overrides["MONGODB_URI"] = embedded.ensure_started(settings["EMBEDDED_DATA_DIR"])
@@ -74,6 +75,8 @@ def serve(host, port, workers, threads, demo, no_worker):
             self.cfg.set("timeout", 60)
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("post_worker_init", gunicorn_conf.post_worker_init)
+            for name in ("limit_request_line", "limit_request_field_size", "limit_request_fields"):
+                self.cfg.set(name, getattr(gunicorn_conf, name))
 
         def load(self):
             return app

@@ -50,7 +50,8 @@ class DefaultConfig:
     SATISFACTION_THRESHOLD = 0.9
     # Region KPI: share of the region's 小巨人 enterprises trained (notice 243 附件5 threshold).
     LITTLE_GIANT_SHARE_THRESHOLD = 0.3
-    # Base of the certificate verification link in the QR code; empty = the request's host.
+    # Base of the links the service hands out (certificate verification QR, projector page);
+    # never the request's Host. Required in production; `lingjun serve` uses its own address.
     PUBLIC_BASE_URL = ""
     WORKER_INTERVAL_SECONDS = 20  # background jobs: outbox, closing ended sessions
     # Check-in codes: the class code rotates every 15 s and is accepted one step late;
@@ -149,5 +150,8 @@ def check_production(settings):
                         "扫普通链接二维码打开小程序, not the development example")
     if not settings["MONGODB_URI"]:
         problems.append("MONGODB_URI is not set (the embedded database is for development only)")
+    if not settings["PUBLIC_BASE_URL"].startswith("https://"):
+        problems.append("PUBLIC_BASE_URL is not set to the service's https:// address "
+                        "(certificate QR codes and projector links are built on it)")
     if problems:
         raise ConfigError("APP_ENV=production refused: " + "; ".join(problems))

@@ -15,6 +15,7 @@ from service.core.auth import ADMIN, SUPERVISOR, current_identity, require
 from service.core.blueprint import Blueprint
 from service.core.errors import ServiceUnavailable
 from service.core.ids import parse_object_id
+from service.core.links import public_url
 from service.core.wechat import WeChatError, get_gateway
 from service.registrations import service as registrations
 
@@ -140,7 +141,7 @@ class ProjectorLink(MethodView):
         identity = current_identity()
         info = service.class_code(identity=identity, session_id=_sid(session_id))
         url, expires = projector.make_link(session_id=info["session_id"], user_id=identity.user_id)
-        return {"url": request.host_url.rstrip("/") + url, "expires_at": expires}
+        return {"url": public_url(url), "expires_at": expires}
 
 
 @blp.route("/sessions/<session_id>/attendance/<registration_id>")

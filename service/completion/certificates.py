@@ -31,7 +31,7 @@ def check_code(number):
 
 
 def verify_url(number, base_url):
-    base = (current_app.config.get("PUBLIC_BASE_URL") or base_url).rstrip("/")
+    base = base_url.rstrip("/")
     return f"{base}/api/v1/certificates/verify/{quote(number)}?code={check_code(number)}"
 
 

@@ -12,6 +12,7 @@ from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR, current_identit
 from service.core.blueprint import Blueprint
 from service.core.excel import XLSX_MIMETYPE
 from service.core.ids import parse_object_id
+from service.core.links import public_base_url
 from service.reports.scope import class_scope
 
 blp = Blueprint("completion", __name__, url_prefix="/api/v1",
@@ -27,7 +28,7 @@ def _certid(certificate_id):
 
 
 def _base():
-    return request.host_url
+    return public_base_url()  # configuration only, never the request's Host header
 
 
 @blp.route("/classes/<class_id>/completion-rule")

@@ -15,7 +15,8 @@ from service.auth.service import identity_for_user
 from service.core.auth import ensure_class
 from service.core.ids import parse_object_id
 
-bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates")
+bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
+               static_folder="static")
 
 
 def _authorise(session_id):

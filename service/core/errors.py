@@ -85,8 +85,57 @@ HTTP_ERRORS = {
 }
 
 
+MAX_ERROR_ENTRIES = 50  # field entries in one answer; the rest are counted, not listed
+MAX_UNKNOWN_LISTED = 5  # unknown fields named one by one at one level; more are summarised
+MAX_KEY_CHARS = 64  # a field name echoed back (unknown fields come from the client)
+UNKNOWN_FIELD = "不允许的字段"
+
+
+def bounded_errors(errors):
+    """The field map of an error answer, at most MAX_ERROR_ENTRIES entries: 500,000 unknown keys
+    or a million bad list items must not make a 16 MB answer. Unknown fields beyond the first few
+    of a level are summarised in `_unknown`; entries past the budget in `_truncated`."""
+    if not isinstance(errors, dict):
+        errors = {"_schema": errors} if errors else {}
+    budget = [MAX_ERROR_ENTRIES]
+    dropped = [0]
+
+    def walk(node):
+        if isinstance(node, (list, tuple)):
+            return [str(message)[:200] for message in node[:5]]
+        if not isinstance(node, dict):
+            return [str(node)[:200]]
+        out, unknown = {}, []
+        for key, value in node.items():
+            if value == [UNKNOWN_FIELD]:
+                unknown.append(str(key)[:MAX_KEY_CHARS])
+                continue
+            if budget[0] <= 0:
+                dropped[0] += 1
+                continue
+            if isinstance(value, (list, tuple)) or not isinstance(value, dict):
+                budget[0] -= 1
+            out[str(key)[:MAX_KEY_CHARS]] = walk(value)
+        unknown.sort()  # marshmallow collects them in a set: one order for the same request
+        listed = unknown[:MAX_UNKNOWN_LISTED] if len(unknown) <= MAX_UNKNOWN_LISTED else []
+        for key in listed:
+            if budget[0] <= 0:
+                dropped[0] += 1
+                continue
+            budget[0] -= 1
+            out[key] = [UNKNOWN_FIELD]
+        if unknown and not listed:
+            out["_unknown"] = [f"{UNKNOWN_FIELD}：{'、'.join(unknown[:MAX_UNKNOWN_LISTED])} 等 {len(unknown)} 个"]
+        return out
+
+    result = walk(errors)
+    if dropped[0]:
+        result["_truncated"] = [f"另有 {dropped[0]} 处错误未列出"]
+    return result
+
+
 def error_body(code, message, errors=None, **extra):
-    body = {"code": code, "message": message, "errors": errors or {},
+    body = {"code": code, "message": message, "errors": bounded_errors(errors) if errors else {},
             "request_id": g.get("request_id", "")}
     body.update(extra)
     return body

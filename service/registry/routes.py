@@ -1,8 +1,5 @@
 """Enterprise registry endpoints: /api/v1/registry (imports by organizers, the list for staff)."""
 
-import functools
-
-from flask import request
 from flask.views import MethodView
 
 from schemas.registry import (RegistryEnterpriseListArgs, RegistryEnterprisePageSchema, RegistryImportListArgs,
@@ -11,23 +8,11 @@ from service.core.auth import ADMIN, PROVINCE_STAFF, current_identity, require
 from service.core.blueprint import Blueprint
 from service.core.excel import XLSX_MIMETYPE, xlsx_response
 from service.core.ids import parse_object_id
+from service.core.request_body import body_limit
 from service.registry import service
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1/registry",
                 description="Enterprise registry (企业名录): 小巨人, 单项冠军, 高新技术企业 ...")
-
-
-def registry_upload_limit(view):
-    """The registry file may be larger than the app-wide body limit; refuse above its own limit."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        service.ensure_upload_size(request.content_length)
-        # Per-request limit (Flask >= 3.1) so a body without Content-Length is cut off too.
-        request.max_content_length = service.MAX_UPLOAD_BYTES
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 @blp.route("/imports")
@@ -40,7 +25,8 @@ class Imports(MethodView):
         return service.list_reports(**args)
 
     @require(ADMIN)
-    @registry_upload_limit
+    @body_limit(service.MAX_UPLOAD_BYTES, code="REGISTRY_FILE_TOO_LARGE",
+                message=service.FILE_TOO_LARGE_MESSAGE)
     @blp.arguments(RegistryUploadSchema, location="files")
     @blp.response(201, RegistryImportReportSchema)
     def post(self, files):

@@ -14,17 +14,12 @@ from service.registry import importer, repository
 # Room for the multipart envelope around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
 MAX_UPLOAD_BYTES = importer.MAX_FILE_BYTES + MULTIPART_OVERHEAD
+FILE_TOO_LARGE_MESSAGE = "文件不能超过 20 MB，请分成几个文件导入"
 
 
 def find_valid_title(*, credit_code, title, on_date):
     """The registry entry whose validity covers `on_date`, or None."""
     return repository.find_valid_title(credit_code=credit_code, title=title, day=on_date.isoformat())
-
-
-def ensure_upload_size(content_length):
-    """Refuse an announced body above the limit before reading it."""
-    if content_length is not None and content_length > MAX_UPLOAD_BYTES:
-        raise RuleViolation("REGISTRY_FILE_TOO_LARGE", "文件不能超过 20 MB，请分成几个文件导入", status=413)
 
 
 def import_file(*, data, file_name, imported_by):

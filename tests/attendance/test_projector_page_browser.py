@@ -68,8 +68,8 @@ def test_projector_page_shows_valid_rotating_codes_and_live_counts(app, client, 
     link = client.post(f"/api/v1/sessions/{checkin_class.session_id}/projector-link",
                        headers=bearer(checkin_class.supervisor)).json
     page = browser_page
-    page.goto(live_server + link["url"].split("localhost", 1)[1])
-    page.wait_for_function("document.querySelector('#qr').dataset.code.length > 0", timeout=10_000)
+    page.goto(live_server + link["url"].removeprefix("http://127.0.0.1:8000"))
+    page.wait_for_function("() => document.querySelector('#qr').dataset.code.length > 0", timeout=10_000)
     assert page.locator("#qr svg").count() == 1
     assert _text(page, "expected") == "3" and _text(page, "checked_in") == "0"
 
@@ -93,11 +93,11 @@ def test_projector_page_shows_valid_rotating_codes_and_live_counts(app, client, 
     response = client.post("/api/v1/checkins", json={"code": scanned, "latitude": 40.0004, "longitude": 116.3266},
                            headers=bearer(checkin_class.trainees[0].token))
     assert response.status_code == 200, response.json
-    page.wait_for_function("document.querySelector('#checked_in').textContent === '1'", timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#checked_in').textContent === '1'", timeout=10_000)
     assert _text(page, "missing") == "2"
 
     client.post(f"/api/v1/sessions/{checkin_class.session_id}/close", headers=bearer(checkin_class.supervisor))
-    page.wait_for_function("document.body.classList.contains('closed')", timeout=10_000)
+    page.wait_for_function("() => document.body.classList.contains('closed')", timeout=10_000)
     assert _text(page, "status") == "本节课签到已结束"
     # Closing recorded the two who never came as absent: the page says 缺勤 2, not 未到 0.
     page.wait_for_function("document.querySelector('#missing_label').textContent === '缺勤'", timeout=10_000)

@@ -14,6 +14,7 @@ GOOD = {
     "WECHAT_SECRET": "real-secret",
     "WECHAT_API_BASE": "https://api.weixin.qq.com/",
     "CHECKIN_URL_PREFIX": "https://px.miit-training.cn/q/checkin/",
+    "PUBLIC_BASE_URL": "https://lingjun.example.cn",
 }
 
 
@@ -31,6 +32,7 @@ def test_good_production_settings_load():
     ({"CHECKIN_URL_PREFIX": "https://lingjun.example.cn/q/checkin/"}, "CHECKIN_URL_PREFIX"),
     ({"CHECKIN_URL_PREFIX": "http://px.miit-training.cn/q/checkin/"}, "CHECKIN_URL_PREFIX"),
     ({"CHECKIN_URL_PREFIX": "https://px.miit-training.cn/"}, "CHECKIN_URL_PREFIX"),
+    ({"PUBLIC_BASE_URL": ""}, "PUBLIC_BASE_URL"),
 ])
 def test_production_refuses(change, named):
     with pytest.raises(ConfigError) as refused:
@@ -41,7 +43,7 @@ def test_production_refuses(change, named):
 def test_production_names_every_missing_setting():
     with pytest.raises(ConfigError) as refused:
         load({"APP_ENV": "production"})
-    for name in ("SECRET_KEY", "DATA_KEY", "WECHAT_APPID", "WECHAT_SECRET", "MONGODB_URI"):
+    for name in ("SECRET_KEY", "DATA_KEY", "WECHAT_APPID", "WECHAT_SECRET", "MONGODB_URI", "PUBLIC_BASE_URL"):
         assert name in str(refused.value)
 
 

@@ -27,10 +27,10 @@ def test_invalid_body_is_422_with_field_errors(client):
     assert response.json["errors"]["code"]
 
 
-def test_non_json_body_is_422(client):
+def test_non_json_body_is_415(client):
     response = client.post("/api/v1/auth/wx-login", data="code=1",
                            content_type="application/x-www-form-urlencoded")
-    _assert_shape(response, 422, "VALIDATION_ERROR")
+    _assert_shape(response, 415, "UNSUPPORTED_MEDIA_TYPE")
 
 
 def test_unexpected_exception_is_500_without_trace(app, caplog):

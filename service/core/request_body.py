@@ -1,0 +1,227 @@
+"""Reading request bodies: the one place that decides what a body may be.
+
+Every request passes `check_body` (a `before_request` hook) before any view, login check or
+parsing runs:
+
+- size: at most `MAX_CONTENT_LENGTH` (64 KiB) unless the view declares a larger limit with
+  `@body_limit(...)` (uploads). A larger `Content-Length` is refused with 413 before anything is
+  read; a chunked body is cut off at the limit with 413 too (werkzeug's bounded stream).
+- media type: a view that takes JSON accepts only `application/json` (or `+json`), an upload
+  view only `multipart/form-data`; anything else is 415 `UNSUPPORTED_MEDIA_TYPE`.
+- a view that takes no body refuses one: a JSON object's fields are refused like unknown fields
+  (422), anything else is 415. An empty body, `{}` and `null` are the same as no body.
+
+JSON is parsed by `parse_json` (the webargs parser below uses it): malformed JSON, nesting
+deeper than `MAX_DEPTH`, or a number longer than `MAX_NUMBER_CHARS` characters are 400
+`BAD_REQUEST` (errors `{}`); a lone surrogate (`"\\ud800"`, which no UTF-8 text can hold and
+which MongoDB refuses) is 422 naming the field.
+"""
+
+import json
+import re
+
+from flask import current_app, request
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+
+from service.core.errors import AppError
+
+DEFAULT_BODY_LIMIT = 64 * 1024
+MAX_DEPTH = 16
+MAX_NUMBER_CHARS = 32
+_BODY_LOCATIONS = frozenset({"json", "form", "files", "json_or_form"})
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class BadRequest(AppError):
+    status = 400
+    code = "BAD_REQUEST"
+    message = "请求内容无法读取，请发送有效的 JSON"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    code = "PAYLOAD_TOO_LARGE"
+    message = "请求内容太大"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    code = "UNSUPPORTED_MEDIA_TYPE"
+    message = "请求内容类型不受支持，请使用 JSON"
+
+
+def body_limit(max_bytes, *, code=None, message=None):
+    """Let one view take a body larger than the default limit (uploads), refused above it with
+    413 `code` (default PAYLOAD_TOO_LARGE). Checked before the view and its login check run."""
+
+    def decorate(view):
+        view._body_limit = (max_bytes, code, message)
+        return view
+
+    return decorate
+
+
+# -- JSON ----------------------------------------------------------------------------------------
+
+def _parse_int(text):
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError("number too long")
+    return int(text)
+
+
+def _parse_float(text):
+    if len(text) > MAX_NUMBER_CHARS:
+        raise ValueError("number too long")
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("number out of range")
+    return value
+
+
+def _refuse_constant(text):
+    raise ValueError(f"{text} is not JSON")  # NaN, Infinity: Python accepts them, JSON does not
+
+
+def _nest(path, message):
+    """{"a": {"0": {"b": [message]}}} for the path ["a", 0, "b"]."""
+    errors = [message]
+    for part in reversed(path):
+        errors = {str(part): errors}
+    return errors if isinstance(errors, dict) else {"_schema": errors}
+
+
+def _check_tree(value):
+    """Depth and lone surrogates, walked without recursion (the tree came from the client)."""
+    stack = [(value, (), 0)]
+    while stack:
+        node, path, depth = stack.pop()
+        if isinstance(node, str):
+            if _LONE_SURROGATE.search(node):
+                raise AppError("VALIDATION_ERROR", "填写的内容有误，请检查后重试", status=422,
+                               errors=_nest(path, "包含无法识别的字符"))
+            continue
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth >= MAX_DEPTH:
+            raise BadRequest(message="请求内容嵌套太深")
+        if isinstance(node, dict):
+            for key, item in node.items():
+                if _LONE_SURROGATE.search(key):
+                    raise AppError("VALIDATION_ERROR", "填写的内容有误，请检查后重试", status=422,
+                                   errors=_nest(path, "字段名包含无法识别的字符"))
+                stack.append((item, path + (key,), depth + 1))
+        else:
+            stack.extend((item, path + (index,), depth + 1) for index, item in enumerate(node))
+
+
+def parse_json(data):
+    """Bytes of a request body -> the JSON value; BadRequest / 422 as described above."""
+    try:
+        value = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
+                           parse_constant=_refuse_constant)
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, number hooks
+        raise BadRequest() from None
+    _check_tree(value)
+    return value
+
+
+class RequestParser(FlaskParser):
+    """webargs' Flask parser reading JSON through `parse_json`. `check_body` has already refused
+    a non-JSON body, so a request that is not JSON here has none."""
+
+    def _raw_load_json(self, req):
+        if not is_json_request(req):
+            return core.missing
+        data = read_body()
+        if not data.strip():
+            return core.missing
+        return parse_json(data)
+
+
+# -- the hook --------------------------------------------------------------------------------------
+
+_expected_cache = {}
+
+
+def _view_method():
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is None:
+        return view
+    method = request.method.lower()
+    return getattr(view_class, method, None) or (getattr(view_class, "get", None) if method == "head" else None)
+
+
+def _expectations():
+    """(body locations the view reads, its body limit or None), cached per endpoint and method."""
+    key = (request.endpoint, request.method)
+    found = _expected_cache.get(key)
+    if found is None:
+        view = _view_method()
+        parameters = (getattr(view, "_apidoc", None) or {}).get("arguments", {}).get("parameters", [])
+        locations = frozenset(p.get("in") for p in parameters if isinstance(p, dict)) & _BODY_LOCATIONS
+        found = _expected_cache[key] = (locations, getattr(view, "_body_limit", None))
+    return found
+
+
+def read_body():
+    """The body, at most `request.max_content_length` bytes. werkzeug stops a chunked body at the
+    limit and hands back the truncated part as if complete (which then fails as malformed JSON):
+    a chunked body that fills the limit is refused as too large."""
+    data = request.get_data(cache=True)
+    limit = request.max_content_length
+    if request.content_length is None and limit is not None and len(data) >= limit:
+        raise PayloadTooLarge()
+    return data
+
+
+def _has_body():
+    if request.content_length:
+        return True
+    return "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+
+
+def check_body():
+    if request.endpoint is None or request.method in ("GET", "HEAD", "OPTIONS") and not _has_body():
+        return None
+    locations, declared = _expectations()
+    limit, code, message = declared or (current_app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_BODY_LIMIT,
+                                        None, None)
+    # Per-request limit (Flask >= 3.1): werkzeug cuts a chunked body off at it with 413 too.
+    request.max_content_length = limit
+    if request.content_length is not None and request.content_length > limit:
+        raise PayloadTooLarge(code, message)
+    if not _has_body():
+        return None
+    if "json" in locations:
+        if not request.is_json:
+            raise UnsupportedMediaType()
+        return None
+    if locations:  # form or files: an upload
+        if request.mimetype != "multipart/form-data":
+            raise UnsupportedMediaType(message="请以 multipart/form-data 上传文件")
+        return None
+    _refuse_body()
+    return None
+
+
+def _refuse_body():
+    """The view takes no body: an empty one, `{}` or `null` pass; fields are refused."""
+    data = read_body()
+    if not data.strip():
+        return
+    if not request.is_json:
+        raise UnsupportedMediaType(message="此接口不接受请求内容")
+    value = parse_json(data)
+    if value is None or value == {}:
+        return
+    if isinstance(value, dict):
+        raise AppError("VALIDATION_ERROR", "此接口不接受这些字段", status=422,
+                       errors={key: ["不允许的字段"] for key in value})
+    raise BadRequest(message="此接口不接受请求内容")
+
+
+def init_app(app):
+    app.config.setdefault("MAX_CONTENT_LENGTH", DEFAULT_BODY_LIMIT)
+    app.before_request(check_body)
