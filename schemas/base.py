@@ -42,6 +42,53 @@ validate.OneOf.default_message = "请从以下选项中选择：{choices}"
 validate.Regexp.default_message = "格式不正确"
 
 
+# -- bounds on every number and date the API takes --------------------------------------------
+# Years a programme may have; list filters and report paths take only these.
+PROGRAMME_YEAR_MIN, PROGRAMME_YEAR_MAX = 2015, 2100
+PROGRAMME_YEAR = validate.Range(min=PROGRAMME_YEAR_MIN, max=PROGRAMME_YEAR_MAX)
+# Any date or time the API takes: from 1901 (before it Asia/Shanghai is local mean time, +08:05:43,
+# and year 1 cannot be moved to UTC at all) to 2100.
+DATE_YEAR_MIN, DATE_YEAR_MAX = 1901, 2100
+# Integers beyond ±(2^53 - 1) overflow MongoDB's 64-bit integers (pymongo raises OverflowError
+# mid-request) or lose precision in the mini-program's JavaScript. Marshmallow's Integer takes any
+# size, so the bound is added to the one Integer class every schema uses (a door, not each room).
+SAFE_INTEGER = 2 ** 53 - 1
+_integer_validated = fields.Integer._validated
+
+
+def _bounded_integer(self, value):
+    number = _integer_validated(self, value)
+    if number is not None and abs(number) > SAFE_INTEGER:
+        raise self.make_error("too_large")
+    return number
+
+
+fields.Integer._validated = _bounded_integer
+fields.Date.default_error_messages["out_of_range"] = f"日期应在 {DATE_YEAR_MIN} 年到 {DATE_YEAR_MAX} 年之间"
+fields.DateTime.default_error_messages["out_of_range"] = f"时间应在 {DATE_YEAR_MIN} 年到 {DATE_YEAR_MAX} 年之间"
+_date_deserialize = fields.Date._deserialize
+_datetime_deserialize = fields.DateTime._deserialize
+
+
+def _bounded_date(self, value, attr, data, **kwargs):
+    day = _date_deserialize(self, value, attr, data, **kwargs)
+    if not DATE_YEAR_MIN <= day.year <= DATE_YEAR_MAX:
+        raise self.make_error("out_of_range")
+    return day
+
+
+def _bounded_datetime(self, value, attr, data, **kwargs):
+    moment = _datetime_deserialize(self, value, attr, data, **kwargs)
+    # One year's margin on each side: an offset can move the UTC instant across New Year.
+    if not DATE_YEAR_MIN < moment.year < DATE_YEAR_MAX:
+        raise self.make_error("out_of_range")
+    return moment
+
+
+fields.Date._deserialize = _bounded_date
+fields.DateTime._deserialize = _bounded_datetime
+
+
 class BaseSchema(Schema):
     """Refuses unknown fields (no mass assignment) with a Chinese message."""
 
@@ -97,7 +144,7 @@ class ErrorSchema(Schema):
 
 
 class PaginationArgs(BaseSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
 
 
@@ -115,5 +162,5 @@ def beijing_today():
     return dt.datetime.now(BEIJING).date()
 
 
-__all__ = ["BaseSchema", "ObjectIdField", "BeijingDateTime", "ErrorSchema", "PaginationArgs",
+__all__ = ["PROGRAMME_YEAR", "PROGRAMME_YEAR_MIN", "PROGRAMME_YEAR_MAX", "BaseSchema", "ObjectIdField", "BeijingDateTime", "ErrorSchema", "PaginationArgs",
            "page_schema", "ValidationError", "BEIJING", "beijing_today"]

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.base import PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
 from schemas.text import Text
 
 CONTENT_AREAS = ("科学理论", "形势政策", "经营管理", "专精特新发展")
@@ -134,7 +134,7 @@ class SessionUpdateSchema(BaseSchema):
 
 
 class ClassListArgs(PaginationArgs):
-    year = fields.Integer()
+    year = fields.Integer(validate=PROGRAMME_YEAR)
     programme_id = ObjectIdField()
     region_code = fields.String(validate=REGION_CODE, metadata={"description": "classes open to this region"})
     status = fields.String(validate=validate.OneOf(CLASS_STATUSES))

@@ -101,7 +101,9 @@ def verify(kind, code, now=None):
         step = int(code[17:17 + _STEP_WIDTH], 36)
     except (ValueError, TypeError):
         raise CodeError("invalid") from None
-    if not hmac.compare_digest(code[17 + _STEP_WIDTH:], _mac(kind, object_id, step)):
+    # Bytes: compare_digest raises TypeError on a str with non-ASCII characters (a scanned code
+    # is whatever the camera read).
+    if not hmac.compare_digest(code[17 + _STEP_WIDTH:].encode(), _mac(kind, object_id, step).encode()):
         raise CodeError("invalid")
     current = current_step(kind, now)
     if step > current + 1:  # issued in the future: clocks never drift that far

@@ -17,10 +17,23 @@ CHECKIN_DEFAULTS = {"opens_before_minutes": 30, "late_after_minutes": 10,
 LITTLE_GIANT_REQUIRED_AREAS = ("科学理论", "形势政策")
 
 
-def check_dates(*, start_date, end_date):
+# A class runs in its programme's year; a cycle may start late in the year before or run into the
+# next (2017–18 was one cycle), no further.
+YEARS_AROUND_PROGRAMME = 1
+
+
+def check_dates(*, start_date, end_date, programme_year=None):
     if end_date < start_date:
         raise RuleViolation("CLASS_DATES_INVALID", "结束日期不能早于开班日期",
                             errors={"end_date": ["结束日期不能早于开班日期"]})
+    if programme_year is None:
+        return
+    low, high = programme_year - YEARS_AROUND_PROGRAMME, programme_year + YEARS_AROUND_PROGRAMME
+    for name, day in (("start_date", start_date), ("end_date", end_date)):
+        year = day.year if hasattr(day, "year") else int(str(day)[:4])  # date, or ISO text as stored
+        if not low <= year <= high:
+            message = f"日期应在培训项目年度（{programme_year} 年）前后一年内"
+            raise RuleViolation("CLASS_DATES_INVALID", message, errors={name: [message]})
 
 
 def resolve_deadlines(*, start_date, opens_at, deadline, confirmation):

@@ -113,7 +113,7 @@ def create(*, created_by, programme_id, quotas, checkin_settings, **fields):
     programme = programmes.get_or_raise(programme_id=programme_id)
     if programme["status"] == "cancelled":
         raise RuleViolation("PROGRAMME_CANCELLED", "培训项目已取消，不能新建班级")
-    rules.check_dates(start_date=fields["start_date"], end_date=fields["end_date"])
+    rules.check_dates(start_date=fields["start_date"], end_date=fields["end_date"], programme_year=programme["year"])
     opens_at, deadline, confirmation = rules.resolve_deadlines(
         start_date=fields["start_date"], opens_at=fields.pop("registration_opens_at"),
         deadline=fields.pop("registration_deadline"), confirmation=fields.pop("confirmation_deadline"))
@@ -160,7 +160,7 @@ def update(*, class_id, changes, changed_by, version=None, allow_date_change_wit
     if dates_moved and class_doc["status"] != "draft" and not allow_date_change_with_registrations \
             and repository.has_registrations(class_id):
         raise RuleViolation("CLASS_DATES_LOCKED", "已有学员报名，修改日期需确认（allow_date_change_with_registrations）")
-    rules.check_dates(start_date=merged["start_date"], end_date=merged["end_date"])
+    rules.check_dates(start_date=merged["start_date"], end_date=merged["end_date"], programme_year=class_doc["year"])
     rules.check_sessions(sessions=merged["sessions"], start_date=merged["start_date"], end_date=merged["end_date"])
     # Deadlines stay as they are unless sent; moved dates must still leave them before the start.
     rules.resolve_deadlines(start_date=merged["start_date"], opens_at=merged.get("registration_opens_at"),

@@ -152,7 +152,9 @@ def mine(*, user_id, base_url=""):
 def verify(*, number, code):
     """Public: valid / revoked / unknown, with the masked name, class and date."""
     certificate = repository.by_number(number.strip().upper())
-    if certificate is None or not hmac.compare_digest(check_code(certificate["number"]), (code or "").strip().upper()):
+    # Bytes: compare_digest raises TypeError on a str with non-ASCII characters (?code=é).
+    typed = (code or "").strip().upper().encode()
+    if certificate is None or not hmac.compare_digest(check_code(certificate["number"]).encode(), typed):
         return {"status": "unknown", "number": number, "message": "未查到该证书，请核对证书编号和验证码"}
     answer = {"status": certificate["status"], "number": certificate["number"],
               "name_masked": mask_name(certificate["name"]), "class_name": certificate["class_name"],
