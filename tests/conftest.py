@@ -28,7 +28,8 @@ def mongodb_uri():
     if uri:
         yield uri
         return
-    server = embedded.EmbeddedMongo(tempfile.mkdtemp(prefix="lingjun-test-db-")).start()
+    # Test commands on: tests/core/test_database_faults_api.py injects faults with configureFailPoint.
+    server = embedded.EmbeddedMongo(tempfile.mkdtemp(prefix="lingjun-test-db-"), test_commands=True).start()
     yield server.uri
     server.stop()
 

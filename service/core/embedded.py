@@ -38,9 +38,12 @@ def _server_command():
 class EmbeddedMongo:
     """One `secantusd-py` child process and the URI to reach it."""
 
-    def __init__(self, data_dir, log_file=None):
+    def __init__(self, data_dir, log_file=None, test_commands=False):
         self.data_dir = data_dir
         self.log_file = log_file
+        # configureFailPoint (fault injection) for the test suite only: anyone reaching the port
+        # could otherwise make the server fail every command.
+        self.test_commands = test_commands
         self.port = None
         self.process = None
 
@@ -58,9 +61,10 @@ class EmbeddedMongo:
             os.makedirs(self.data_dir, exist_ok=True)
         self.port = _free_port()
         out = open(self.log_file or os.devnull, "ab")
+        extra = ["--enable-test-commands"] if self.test_commands else []
         self.process = subprocess.Popen(
             _server_command() + ["--host", "127.0.0.1", "--port", str(self.port),
-                                 "--storage-path", self.data_dir, "--log-level", "WARNING"],
+                                 "--storage-path", self.data_dir, "--log-level", "WARNING", *extra],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         out.close()

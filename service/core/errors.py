@@ -6,6 +6,7 @@ Shape: {"code": "STABLE_CODE", "message": "中文说明", "errors": {...}, "requ
 import logging
 
 from flask import g, jsonify
+from pymongo import errors as pymongo_errors
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,11 @@ def _validation_errors(exc):
 
 
 def handle_app_error(exc):
-    return jsonify(error_body(exc.code, exc.message, exc.errors, **exc.extra)), exc.status
+    response = jsonify(error_body(exc.code, exc.message, exc.errors, **exc.extra))
+    response.status_code = exc.status
+    if exc.status == 503:
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def handle_http_exception(exc):
@@ -165,6 +170,39 @@ def handle_http_exception(exc):
     return response
 
 
+# MongoDB answers that mean "the database cannot serve this now", not "this request is wrong":
+# not primary / stepping down / shutting down, network and time limits, write concern not met.
+DATABASE_UNAVAILABLE_CODES = frozenset({
+    6, 7, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436,  # host, network, shutdown, not primary
+    50, 64, 100,  # MaxTimeMSExpired, WriteConcernFailed, UnsatisfiableWriteConcern
+})
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc):
+    """True when a pymongo error means the database is unreachable or cannot take the command now."""
+    if isinstance(exc, (pymongo_errors.ConnectionFailure, pymongo_errors.ExecutionTimeout,
+                        pymongo_errors.WTimeoutError, pymongo_errors.WaitQueueTimeoutError)):
+        return True
+    if isinstance(exc, pymongo_errors.PyMongoError) and (
+            exc.has_error_label("RetryableWriteError") or exc.has_error_label("TransientTransactionError")):
+        return True
+    return isinstance(exc, pymongo_errors.OperationFailure) and exc.code in DATABASE_UNAVAILABLE_CODES
+
+
+def handle_database_error(exc):
+    """503 DATABASE_UNAVAILABLE with Retry-After for a database that cannot answer; any other
+    database error is our fault (500). The failed command itself wrote nothing (each MongoDB
+    command is atomic per document)."""
+    if not database_unavailable(exc):
+        return handle_unexpected(exc)
+    log.warning("database unavailable: %s", type(exc).__name__)
+    response = jsonify(error_body("DATABASE_UNAVAILABLE", "数据库暂时不可用，请稍后重试"))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
 def handle_unexpected(exc):
     # The trace goes to the log (with the request id), never into the body.
     log.exception("unhandled error")
@@ -175,4 +213,5 @@ def handle_unexpected(exc):
 def register(app):
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(pymongo_errors.PyMongoError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -53,7 +53,8 @@ class UnsupportedMediaType(AppError):
 
 def body_limit(max_bytes, *, code=None, message=None):
     """Let one view take a body larger than the default limit (uploads), refused above it with
-    413 `code` (default PAYLOAD_TOO_LARGE). Checked before the view and its login check run."""
+    413 `code` (default PAYLOAD_TOO_LARGE). Checked before the view and its login check run.
+    `max_bytes` may be a function returning the limit (read on each request)."""
 
     def decorate(view):
         view._body_limit = (max_bytes, code, message)
@@ -188,6 +189,7 @@ def check_body():
     locations, declared = _expectations()
     limit, code, message = declared or (current_app.config.get("MAX_CONTENT_LENGTH") or DEFAULT_BODY_LIMIT,
                                         None, None)
+    limit = limit() if callable(limit) else limit
     # Per-request limit (Flask >= 3.1): werkzeug cuts a chunked body off at it with 413 too.
     request.max_content_length = limit
     if request.content_length is not None and request.content_length > limit:

@@ -25,7 +25,7 @@ class Imports(MethodView):
         return service.list_reports(**args)
 
     @require(ADMIN)
-    @body_limit(service.MAX_UPLOAD_BYTES, code="REGISTRY_FILE_TOO_LARGE",
+    @body_limit(lambda: service.MAX_UPLOAD_BYTES, code="REGISTRY_FILE_TOO_LARGE",
                 message=service.FILE_TOO_LARGE_MESSAGE)
     @blp.arguments(RegistryUploadSchema, location="files")
     @blp.response(201, RegistryImportReportSchema)
