@@ -36,7 +36,9 @@ class DecisionSchema(BaseSchema):
 
 
 class BulkDecisionSchema(DecisionSchema):
-    registration_ids = fields.List(ObjectIdField(), required=True, validate=validate.Length(min=1, max=100))
+    # At most 100 (MAX_BULK): more is 422 BULK_TOO_LARGE from the service, as the guide says.
+    registration_ids = fields.List(ObjectIdField(), required=True, validate=validate.Length(min=1),
+                                   metadata={"description": "at most 100; more is 422 BULK_TOO_LARGE"})
 
 
 class ReviewListArgs(PaginationArgs):

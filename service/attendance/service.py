@@ -88,6 +88,7 @@ def check_in_with_class_code(*, user_id, code, session_id=None, latitude=None, l
             raise _code_error(exc) from None
         return retried
     if session_id is not None and coded_session != session_id:
+        roster.session_context(session_id)  # an unknown session is 404 SESSION_NOT_FOUND, not "other session"
         raise RuleViolation("CODE_OTHER_SESSION", "这是其他课程的签到码，请扫描本节课的签到码")
     class_doc, session = roster.session_context(coded_session)
     registration = roster.confirmed_entry(class_doc["_id"], user_id)

@@ -8,7 +8,9 @@ Login codes (see README "Fake WeChat"):
   "invalid..."                          -> 40029 invalid code
   "ratelimit..."                        -> 45011 rate limited
   "busy..."                             -> -1 system busy
-Phone codes: "phone-13912345678" -> that number; "invalid..." -> 40029; other -> 13800138000.
+  "riskyuser..."                        -> 40226 high-risk user blocked (any other refusal)
+Phone codes: "phone-13912345678" -> that number; "phone-852-61234567" -> that number with country
+code 852; "invalid..." -> 40029; other -> 13800138000.
 Subscribe messages to an openid ending in "-refuse" -> 43101; ending in "-busy" -> -1; an openid not starting with "o" -> 40003;
 no template id -> 40037; a page that is not a mini-program path -> 41030; a `data` value breaking its key
 type's rule (core.subscribe.check, WeChat's rules) -> 47003 "argument invalid! data.<key>.value invalid".
@@ -41,6 +43,7 @@ def _reserved_error(code):
         "invalid": (40029, "invalid code"),
         "ratelimit": (45011, "api minute-quota reach limit  mustslower  retry next minute"),
         "busy": (-1, "system error"),
+        "riskyuser": (40226, "risky user"),
     }.items():
         if code.startswith(prefix):
             return _err(errcode, msg)
@@ -123,8 +126,11 @@ class FakeWeChat:
             with fake.lock:
                 fake.phone_exchanges += 1
             phone = code[len("phone-"):] if code.startswith("phone-") else "13800138000"
+            country, _, pure = phone.rpartition("-")
+            country = country or "86"
             return jsonify({"errcode": 0, "errmsg": "ok", "phone_info": {
-                "phoneNumber": phone, "purePhoneNumber": phone, "countryCode": "86",
+                "phoneNumber": pure if country == "86" else f"+{country}{pure}", "purePhoneNumber": pure,
+                "countryCode": country,
                 "watermark": {"timestamp": 0, "appid": fake.appid}}})
 
         @app.post("/cgi-bin/message/subscribe/send")
