@@ -9,11 +9,14 @@ from flask_smorest import Api
 from schemas.base import ErrorSchema, ObjectIdField
 from service import config as config_module
 from service.core import errors, headers, request_body, requestlog
+from service.core.auth import register_fallback_resolver
 from service.core.db import ensure_indexes, mongo
+from service.console_login import service as console_login
 
 # Feature blueprints, in the order they appear in the OpenAPI document.
 from service.health.routes import blp as health_blp
 from service.auth.routes import blp as auth_blp
+from service.console_login.routes import blp as console_login_blp
 from service.staff.routes import blp as staff_blp
 from service.programmes.routes import blp as programmes_blp
 from service.classes.routes import blp as classes_blp
@@ -29,7 +32,7 @@ from service.evaluation.routes import blp as evaluation_blp
 from service.console.routes import bp as console_bp
 from service.docs.routes import bp as docs_bp
 
-BLUEPRINTS = [health_blp, auth_blp, staff_blp, programmes_blp, classes_blp, registry_blp, trainees_blp,
+BLUEPRINTS = [health_blp, auth_blp, console_login_blp, staff_blp, programmes_blp, classes_blp, registry_blp, trainees_blp,
               registrations_blp, attendance_blp, leave_blp, ratings_blp,
               completion_blp, reports_blp, evaluation_blp]
 
@@ -45,8 +48,9 @@ class LingjunApi(Api):
 
 
 class NoCookieSession(SessionInterface):
-    """No Flask cookie session: the API authenticates with bearer tokens and the console pages
-    with signed links. Opening (verifying) a cookie session on every request was a twentieth of
+    """No Flask cookie session: the API authenticates with bearer tokens, the projector page with
+    signed links, and the staff console with its own MongoDB-backed session cookie read only when
+    a request carries no bearer token (service/console_login). Opening (verifying) a cookie session on every request was a twentieth of
     a check-in's time; `flask.session` is now a null session that refuses writes."""
 
     def open_session(self, app, request):
@@ -93,6 +97,9 @@ def create_app(config=None):
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)  # HTML pages: not part of the API document
     app.register_blueprint(docs_bp)
+    # Requests without a bearer token may carry the staff console's session cookie; it resolves
+    # to the same Identity, so the console goes through the API's rules and nothing else.
+    register_fallback_resolver(console_login.resolve_request)
     errors.register(app)
     app.extensions["api"] = api
 

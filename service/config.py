@@ -69,6 +69,10 @@ class DefaultConfig:
     PROJECTOR_LINK_HOURS = 12
     # Per-process caches on the check-in hot path (seconds).
     ROSTER_CACHE_SECONDS = 60
+    # Staff console (/console/): a QR login request lives this long; a session ends after this
+    # many hours without a request, or at logout.
+    CONSOLE_LOGIN_SECONDS = 120
+    CONSOLE_IDLE_HOURS = 8
     PAGE_SIZE_DEFAULT = 20
     PAGE_SIZE_MAX = 100
     LOG_LEVEL = "INFO"

@@ -54,6 +54,17 @@ def bearer_token():
     return token.strip()
 
 
+# Another way in for requests carrying no bearer token: the staff console's session cookie
+# (service/console_login registers it in create_app). It must answer an Identity built exactly as
+# the bearer path builds one, so every rule below applies to both; None = no such credential.
+_fallback_resolvers = []
+
+
+def register_fallback_resolver(resolver):
+    if resolver not in _fallback_resolvers:
+        _fallback_resolvers.append(resolver)
+
+
 def current_identity():
     """The caller's identity, or raise 401. Resolved once per request."""
     if "identity" not in g:
@@ -62,9 +73,18 @@ def current_identity():
 
         token = bearer_token()
         if token is None:
-            raise Unauthorized("UNAUTHORIZED", "请先登录")
-        g.identity = identity_for_token(token=token, token_hash=hash_token(token))
+            g.identity = _fallback_identity()
+        else:
+            g.identity = identity_for_token(token=token, token_hash=hash_token(token))
     return g.identity
+
+
+def _fallback_identity():
+    for resolver in _fallback_resolvers:
+        identity = resolver()
+        if identity is not None:
+            return identity
+    raise Unauthorized("UNAUTHORIZED", "请先登录")
 
 
 def require(*roles):

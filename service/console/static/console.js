@@ -1,0 +1,112 @@
+// Staff console: the JSON API helper and the Alpine.js components shared by every page.
+// Every call goes to /api/v1 with the console session cookie (sent by the browser, HttpOnly)
+// and, for writes, the page's CSRF token. Refusals come back in the API's error shape
+// {code, message, errors: {field: [中文]}} and are shown next to the field they concern.
+"use strict";
+
+window.Console = (function () {
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
+
+  async function api(method, url, body, options) {
+    const headers = {"Accept": "application/json"};
+    if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+    if (options && options.headers) Object.assign(headers, options.headers);
+    let payload;
+    if (body instanceof FormData) payload = body;
+    else if (body !== undefined) { headers["Content-Type"] = "application/json"; payload = JSON.stringify(body); }
+    let response;
+    try {
+      response = await fetch(url, {method, headers, body: payload, credentials: "same-origin", cache: "no-store"});
+    } catch (e) {
+      return {ok: false, status: 0, data: {code: "NETWORK", message: "网络连接失败，请稍后重试", errors: {}}};
+    }
+    if (response.status === 401 && !(options && options.noRedirect)) {
+      window.location.href = "/console/";
+    }
+    let data = null;
+    if (response.status !== 204) {
+      try { data = await response.json(); } catch (e) { data = null; }
+    }
+    if (!response.ok && !data) data = {code: "HTTP_" + response.status, message: "请求失败（" + response.status + "）", errors: {}};
+    return {ok: response.ok, status: response.status, data};
+  }
+
+  // Flatten {field: [msg]} or nested {field: {0: [msg]}} into {field: "msg"} for display.
+  function fieldErrors(errors) {
+    const out = {};
+    function walk(prefix, value) {
+      if (Array.isArray(value)) { out[prefix] = value.filter((v) => typeof v === "string").join("；"); return; }
+      if (value && typeof value === "object") {
+        for (const key of Object.keys(value)) walk(prefix ? prefix + "." + key : key, value[key]);
+        return;
+      }
+      if (typeof value === "string") out[prefix] = value;
+    }
+    walk("", errors || {});
+    return out;
+  }
+
+  const beijing = new Intl.DateTimeFormat("zh-CN", {timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false});
+  const beijingDay = new Intl.DateTimeFormat("en-CA", {timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit"});
+  const beijingTime = new Intl.DateTimeFormat("zh-CN", {timeZone: "Asia/Shanghai", hour: "2-digit", minute: "2-digit", hour12: false});
+
+  function time(value) { return value ? beijing.format(new Date(value)) : "—"; }
+  function clock(value) { return value ? beijingTime.format(new Date(value)) : "—"; }
+  function day(value) { return beijingDay.format(value ? new Date(value) : new Date()); }
+  function percent(value) { return value === null || value === undefined ? "—" : (value * 100).toFixed(1) + "%"; }
+
+  // A form-ish component state: busy flag, message, per-field errors.
+  function formState() {
+    return {busy: false, message: "", ok: "", errors: {}};
+  }
+
+  function showResult(state, result, okText) {
+    state.busy = false;
+    if (result.ok) { state.message = ""; state.errors = {}; state.ok = okText || "已保存"; return true; }
+    state.ok = "";
+    state.message = result.data.message || "操作失败";
+    state.errors = fieldErrors(result.data.errors);
+    return false;
+  }
+
+  return {api, fieldErrors, time, clock, day, percent, formState, showResult, csrf};
+})();
+
+document.addEventListener("alpine:init", () => {
+  const Alpine = window.Alpine;
+
+  Alpine.data("consoleLogin", () => ({
+    qr: "", status: "正在生成二维码…", expired: false, error: false, loginId: null, secret: null, expiresAt: 0,
+    timer: null,
+    init() { this.start(); },
+    async start() {
+      clearTimeout(this.timer);
+      this.expired = false; this.error = false; this.status = "正在生成二维码…";
+      const result = await Console.api("POST", "/api/v1/auth/console-logins", undefined, {noRedirect: true});
+      if (!result.ok) { this.error = true; this.status = result.data.message; return; }
+      this.qr = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(result.data.qr_svg); this.loginId = result.data.id; this.secret = result.data.poll_secret;
+      this.expiresAt = new Date(result.data.expires_at).getTime();
+      this.status = "等待扫码确认…（" + Console.clock(result.data.expires_at) + " 前有效）";
+      this.poll();
+    },
+    async poll() {
+      if (Date.now() >= this.expiresAt) { this.expire(); return; }
+      const result = await Console.api("POST", "/console/session/" + this.loginId, undefined,
+        {noRedirect: true, headers: {"X-Console-Login-Secret": this.secret}});
+      if (result.status === 200) { this.status = "登录成功，正在进入…"; window.location.href = "/console/"; return; }
+      if (result.status === 202 || result.status === 0) { this.timer = setTimeout(() => this.poll(), 1500); return; }
+      if (result.status === 410) { this.expire(); return; }
+      this.error = true; this.status = result.data.message;
+    },
+    expire() { this.expired = true; this.status = "二维码已过期，请点击刷新"; },
+  }));
+
+  Alpine.data("logout", () => ({
+    async run() {
+      await Console.api("POST", "/console/logout", undefined, {noRedirect: true});
+      window.location.href = "/console/";
+    },
+  }));
+});

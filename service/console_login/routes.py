@@ -1,0 +1,44 @@
+"""/api/v1/auth/console-logins: the QR login requests of the staff console."""
+
+from flask import request
+from flask.views import MethodView
+
+from schemas.console_login import ConsoleLoginCreatedSchema, ConsoleLoginSchema
+from service.console_login import service
+from service.core.auth import current_identity, require
+from service.core.blueprint import Blueprint
+from service.core.ids import parse_object_id
+
+blp = Blueprint("console-logins", __name__, url_prefix="/api/v1/auth/console-logins",
+                description="Staff console login by QR (扫码登录管理后台)")
+
+
+def _login_id(login_id):
+    return parse_object_id(login_id, "CONSOLE_LOGIN_NOT_FOUND")
+
+
+@blp.route("")
+class ConsoleLogins(MethodView):
+    @blp.doc(security=[])
+    @blp.response(201, ConsoleLoginCreatedSchema)
+    def post(self):
+        """Console: start a one-time login request (valid 2 minutes) and get its QR."""
+        return service.create(user_agent=request.headers.get("User-Agent", ""))
+
+
+@blp.route("/<login_id>")
+class ConsoleLogin(MethodView):
+    @require()
+    @blp.response(200, ConsoleLoginSchema)
+    def get(self, login_id):
+        """Mini-program, after scanning: the request to show before confirming."""
+        return service.describe(login_id=_login_id(login_id), identity=current_identity())
+
+
+@blp.route("/<login_id>/confirm")
+class ConsoleLoginConfirm(MethodView):
+    @require()
+    @blp.response(200, ConsoleLoginSchema)
+    def post(self, login_id):
+        """Mini-program: confirm the login on the desk's screen (staff only, once, within 2 minutes)."""
+        return service.confirm(login_id=_login_id(login_id), identity=current_identity())

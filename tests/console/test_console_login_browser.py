@@ -1,0 +1,66 @@
+"""The console's QR login in headless Chromium: login, expiry, single use, trainee refused, logout."""
+
+import datetime as dt
+
+from bson import ObjectId
+
+from tests.conftest import bearer
+from tests.console.conftest import assert_no_horizontal_overflow
+
+
+def test_desk_login_then_logout(client, live_server, new_page, desk_login, make_staff, db):
+    page = new_page()
+    desk_login(page, make_staff("admin", person="desk-admin"))
+    assert "组织方" in page.locator("#who").inner_text()
+    cookie = [c for c in page.context.cookies() if c["name"] == "lingjun_console"][0]
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    assert page.evaluate("document.cookie") == ""  # invisible to scripts
+    assert_no_horizontal_overflow(page, "home-admin")
+
+    page.click("#logout")
+    page.wait_for_selector("#login-qr img[src^=data]")
+    assert db.console_sessions.count_documents({}) == 0
+    page.goto(live_server + "/console/")
+    page.wait_for_selector("#login-qr img[src^=data]")  # the QR screen again, no session left
+
+
+def test_expired_qr_shows_refresh_and_a_new_code_works(client, live_server, new_page, make_staff, db):
+    page = new_page()
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/console-logins")) as created:
+        page.goto(live_server + "/console/")
+    first = created.value.json()["id"]
+    past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
+    db.console_logins.update_one({"_id": ObjectId(first)}, {"$set": {"expires_at": past}})
+    staff = make_staff("supervisor")
+    refused = client.post(f"/api/v1/auth/console-logins/{first}/confirm", headers=bearer(staff))
+    assert refused.json["code"] == "CONSOLE_LOGIN_EXPIRED"
+    page.wait_for_selector("#login-refresh", state="visible", timeout=10_000)
+    assert "过期" in page.locator("#login-status").inner_text()
+    assert_no_horizontal_overflow(page, "login-expired")
+
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/console-logins")) as again:
+        page.click("#login-refresh")
+    second = again.value.json()["id"]
+    assert second != first
+    client.post(f"/api/v1/auth/console-logins/{second}/confirm", headers=bearer(staff))
+    page.wait_for_selector("#logout", timeout=10_000)
+    assert "班主任" in page.locator("#who").inner_text()
+
+
+def test_trainee_cannot_log_the_desk_in_and_a_used_code_stays_used(client, live_server, new_page, login,
+                                                                   make_staff, db):
+    page = new_page()
+    with page.expect_response(lambda r: r.url.endswith("/api/v1/auth/console-logins")) as created:
+        page.goto(live_server + "/console/")
+    login_id = created.value.json()["id"]
+    trainee = client.post(f"/api/v1/auth/console-logins/{login_id}/confirm", headers=bearer(login("trainee-x")))
+    assert trainee.status_code == 403 and trainee.json["code"] == "CONSOLE_STAFF_ONLY"
+    page.wait_for_timeout(2000)
+    assert page.locator("#logout").count() == 0 and db.console_sessions.count_documents({}) == 0
+
+    staff = make_staff("province_staff", region_code="110000")
+    client.post(f"/api/v1/auth/console-logins/{login_id}/confirm", headers=bearer(staff))
+    page.wait_for_selector("#logout", timeout=10_000)
+    again = client.post(f"/api/v1/auth/console-logins/{login_id}/confirm", headers=bearer(staff))
+    assert again.json["code"] == "CONSOLE_LOGIN_USED"
+    assert db.console_sessions.count_documents({}) == 1
