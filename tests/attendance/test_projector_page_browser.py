@@ -100,7 +100,7 @@ def test_projector_page_shows_valid_rotating_codes_and_live_counts(app, client, 
     page.wait_for_function("() => document.body.classList.contains('closed')", timeout=10_000)
     assert _text(page, "status") == "本节课签到已结束"
     # Closing recorded the two who never came as absent: the page says 缺勤 2, not 未到 0.
-    page.wait_for_function("document.querySelector('#missing_label').textContent === '缺勤'", timeout=10_000)
+    page.wait_for_function("() => document.querySelector('#missing_label').textContent === '缺勤'", timeout=10_000)
     assert _text(page, "missing") == "2"
 
 
