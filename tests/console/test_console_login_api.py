@@ -214,7 +214,7 @@ def test_secure_cookie_in_production(app, client, make_staff):
 def test_console_pages_carry_a_strict_content_security_policy(client, make_staff, console_login):
     page = client.get("/console/")
     policy = page.headers["Content-Security-Policy"]
-    assert "default-src 'self'" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
+    assert "default-src 'none'" in policy and "script-src 'self' 'nonce-" in policy and "unsafe-inline" not in policy and "unsafe-eval" not in policy
     assert "cdn" not in page.get_data(as_text=True).lower()
     assert "<script>" not in page.get_data(as_text=True)  # no inline script without the nonce
     assert page.headers["X-Frame-Options"] == "DENY"
