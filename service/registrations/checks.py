@@ -2,9 +2,8 @@
 
 import datetime as dt
 
-from stdnum.cn import uscc
-
 from service.core.errors import RuleViolation
+from service.core.identifiers import InvalidIdentifier, parse_credit_code
 from service.registrations import repository
 from service.registrations.states import ACTIVE
 from service.registry import service as registry
@@ -46,6 +45,13 @@ def enterprise_taken():
                          "贵企业本年度已有人报名培训（每个企业每年限报一个班、一人），如需更换请先撤回原报名", status=409)
 
 
+def _valid_credit_code(code):
+    try:
+        return parse_credit_code(code) == code
+    except InvalidIdentifier:
+        return False
+
+
 def review_figures(registration, *, programme, class_doc):
     """What province staff see beside each registration."""
     enterprise = registration.get("snapshot", {}).get("enterprise") or {}
@@ -54,7 +60,7 @@ def review_figures(registration, *, programme, class_doc):
     key = registration.get("enterprise_key")
     quota = class_doc.get("quotas", {}).get(registration.get("region_code")) or {"places": 0, "used": 0}
     return {
-        "credit_code_valid": bool(credit_code) and uscc.is_valid(credit_code),
+        "credit_code_valid": bool(credit_code) and _valid_credit_code(credit_code),
         "little_giant_required": bool(programme.get("require_little_giant")),
         "little_giant_valid": title is not None,
         "little_giant_valid_until": title.get("valid_until") if title else None,

@@ -22,6 +22,10 @@ def find_valid_title(*, credit_code, title, on_date):
     return repository.find_valid_title(credit_code=credit_code, title=title, day=on_date.isoformat())
 
 
+# Entries compared with the stored ones and written this many at a time.
+WRITE_SLICE = 5_000
+
+
 def import_file(*, data, file_name, imported_by):
     """Import a registry file: good rows are upserted by (credit code, title), bad rows reported.
 
@@ -33,19 +37,23 @@ def import_file(*, data, file_name, imported_by):
     entries, problems, total, rejected, truncated = importer.validate_rows(sheet)
 
     # Read what is stored for these codes, and only write what is new or different: a re-import
-    # of the same file then costs one read per 50 codes and writes nothing.
-    stored = repository.entries_for(e["credit_code"] for e in entries)
-    new, changed, unchanged = [], [], 0
-    for entry in entries:
-        current = stored.get((entry["credit_code"], entry["title"]))
-        if current is None:
-            new.append(entry)
-        elif any(current.get(field) != entry[field] for field in repository.ENTRY_FIELDS):
-            changed.append(entry)
-        else:
-            unchanged += 1
-    now = utcnow()
-    counts = repository.save_entries(new=new, changed=changed, now=now)
+    # of the same file then costs one read per 50 codes and writes nothing. In slices, so a
+    # 200,000-row file never holds all stored entries at once.
+    counts, unchanged, now = {"inserted": 0, "updated": 0, "unchanged": 0}, 0, utcnow()
+    for start in range(0, len(entries), WRITE_SLICE):
+        part = entries[start:start + WRITE_SLICE]
+        stored = repository.entries_for(e["credit_code"] for e in part)
+        new, changed = [], []
+        for entry in part:
+            current = stored.get((entry["credit_code"], entry["title"]))
+            if current is None:
+                new.append(entry)
+            elif any(current.get(field) != entry[field] for field in repository.ENTRY_FIELDS):
+                changed.append(entry)
+            else:
+                unchanged += 1
+        for key, value in repository.save_entries(new=new, changed=changed, now=now).items():
+            counts[key] += value
 
     report = {
         "file_name": (file_name or "")[:200], "file_kind": sheet.kind, "file_size": len(data),
