@@ -25,7 +25,10 @@ _LINE_BREAKS = re.compile("\r\n|\r|\u2028|\u2029")
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 # Default-ignorable or blank-looking characters that Unicode files under letters or symbols.
 _BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e\u034f")
-_EDGE = "".join(chr(c) for c in range(0x10000) if chr(c).isspace()) + "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+# Trimmed at either end: spaces of every width, tab and line breaks, zero-width characters and BOMs
+# (Word paste). Other control characters are refused wherever they are, never trimmed away.
+_EDGE = ("".join(chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Zs")
+         + "\t\n\r\u2028\u2029\u200b\u200c\u200d\u2060\ufeff\u00ad")
 
 # Middle dots people type in minority names (阿依古丽·买买提) with different input methods:
 # • U+2022, ・ U+30FB, ． U+FF0E, ‧ U+2027, ･ U+FF65, ∙ U+2219, ⋅ U+22C5 -> · U+00B7 (GB 18030 "间隔号").

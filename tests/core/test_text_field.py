@@ -62,6 +62,8 @@ def test_names_refused_with_a_reason(typed, message):
 @pytest.mark.parametrize("field, typed, message", [
     ("company", "钱\u000b多多", "控制字符（U+000B）"),
     ("company", "a\x00b", "控制字符（U+0000）"),
+    ("company", "钱多多\x0b", "控制字符（U+000B）"),  # at the end too: refused, not trimmed away
+    ("company", "\x1c钱多多", "控制字符（U+001C）"),
     ("company", "x\ud800y", "无法识别的字符"),
     ("company", "\udfff", "无法识别的字符"),
     ("company", "第一行\n第二行", "不能换行"),
