@@ -10,6 +10,9 @@ from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR
 
 # endpoint name -> (menu title, roles that see it in the menu)
 MENU = [
+    ("programmes", "培训年度", (ADMIN,)),
+    ("classes", "培训班", (ADMIN,)),
+    ("registry", "企业名录导入", (ADMIN,)),
 ]
 
 ROLE_NAMES = {ADMIN: "组织方", PROVINCE_STAFF: "地区工作人员", SUPERVISOR: "班主任"}

@@ -1,0 +1,170 @@
+// Organizer (组织方) pages: programme years, classes, one class, registry import, admissions,
+// certificates, reports. Every action is one call of the JSON API; refusals are shown as the
+// API words them, next to the field named in `errors`.
+"use strict";
+
+document.addEventListener("alpine:init", () => {
+  const Alpine = window.Alpine;
+  const api = Console.api;
+  const AREAS = ["科学理论", "形势政策", "经营管理", "专精特新发展"];
+  const KIND_NAMES = {national: "全国班", regional: "地方班", topical: "专题班", little_giant: "小巨人专题班"};
+  const STATUS_NAMES = {draft: "草稿", published: "已发布", cancelled: "已取消", archived: "已归档", finished: "已结束"};
+  const SESSION_KINDS = {lecture: "讲座", site_visit: "现场教学", discussion: "研讨"};
+
+  Alpine.data("programmesPage", () => ({
+    items: [], form: {year: new Date().getFullYear(), name: "", kind: "national"}, state: Console.formState(),
+    kinds: Object.entries(KIND_NAMES).map(([value, label]) => ({value, label})),
+    init() { this.load(); },
+    async load() {
+      const result = await api("GET", "/api/v1/programmes?page_size=100");
+      if (result.ok) this.items = result.data.items;
+    },
+    kindName(kind) { return KIND_NAMES[kind] || kind; },
+    statusName(status) { return STATUS_NAMES[status] || status; },
+    err(field) { return this.state.errors[field] || ""; },
+    async create() {
+      this.state.busy = true;
+      const body = {year: Number(this.form.year), name: this.form.name, kind: this.form.kind};
+      const result = await api("POST", "/api/v1/programmes", body);
+      if (Console.showResult(this.state, result, "已创建")) { this.form.name = ""; this.load(); }
+    },
+    async publish(item) {
+      const result = await api("POST", "/api/v1/programmes/" + item.id + "/status", {status: "published"});
+      Console.showResult(this.state, result, "已发布"); this.load();
+    },
+  }));
+
+  Alpine.data("classesPage", () => ({
+    items: [], programmes: [], areas: AREAS, state: Console.formState(),
+    form: {programme_id: "", name: "", institution: "", start_date: "", end_date: "", capacity: 80,
+           content_areas: ["科学理论", "形势政策"], venue_name: "", venue_address: "", latitude: "", longitude: "",
+           checkin_radius_m: 300},
+    init() { this.load(); },
+    async load() {
+      const [classes, programmes] = await Promise.all([api("GET", "/api/v1/classes?page_size=100"),
+                                                     api("GET", "/api/v1/programmes?page_size=100")]);
+      if (classes.ok) this.items = classes.data.items;
+      if (programmes.ok) {
+        this.programmes = programmes.data.items;
+        if (!this.form.programme_id && this.programmes.length) this.form.programme_id = this.programmes[0].id;
+      }
+    },
+    statusName(status) { return STATUS_NAMES[status] || status; },
+    err(field) { return this.state.errors[field] || ""; },
+    link(item) { return "/console/classes/" + item.id; },
+    async create() {
+      this.state.busy = true;
+      const f = this.form;
+      const body = {programme_id: f.programme_id, name: f.name, institution: f.institution, start_date: f.start_date,
+        end_date: f.end_date, capacity: Number(f.capacity), content_areas: f.content_areas,
+        venue: {name: f.venue_name, address: f.venue_address, latitude: Number(f.latitude),
+                longitude: Number(f.longitude), checkin_radius_m: Number(f.checkin_radius_m)}};
+      const result = await api("POST", "/api/v1/classes", body);
+      if (Console.showResult(this.state, result, "已创建")) window.location.href = "/console/classes/" + result.data.id;
+    },
+  }));
+
+  Alpine.data("classPage", () => ({
+    id: "", klass: null, state: Console.formState(), quotaState: Console.formState(),
+    sessionState: Console.formState(), supervisorState: Console.formState(), statusState: Console.formState(),
+    newQuota: {region_code: "", places: 10}, cancelReason: "", supervisors: [], chosen: [],
+    session: {title: "", teacher: "", content_area: "经营管理", kind: "lecture", date: "", start: "09:00", end: "11:30"},
+    edit: {capacity: 0, venue_name: "", venue_address: "", latitude: 0, longitude: 0, checkin_radius_m: 300},
+    areas: AREAS, kinds: Object.entries(SESSION_KINDS).map(([value, label]) => ({value, label})),
+    init() { this.id = this.$el.dataset.classId; this.load(); },
+    async load() {
+      const result = await api("GET", "/api/v1/classes/" + this.id);
+      if (!result.ok) { this.state.message = result.data.message; return; }
+      const k = result.data;
+      this.klass = k;
+      this.edit = {capacity: k.capacity, venue_name: k.venue.name, venue_address: k.venue.address || "",
+                   latitude: k.venue.latitude, longitude: k.venue.longitude, checkin_radius_m: k.venue.checkin_radius_m};
+      this.chosen = k.supervisors.map((s) => s.staff_id);
+      if (!this.session.date) this.session.date = k.start_date;
+      const staff = await api("GET", "/api/v1/staff?role=supervisor&page_size=100");
+      if (staff.ok) this.supervisors = staff.data.items.filter((s) => s.active);
+    },
+    statusName(status) { return STATUS_NAMES[status] || status; },
+    kindName(kind) { return SESSION_KINDS[kind] || kind; },
+    time(value) { return Console.time(value); },
+    clock(value) { return Console.clock(value); },
+    err(state, field) { return state.errors[field] || ""; },
+    excel(name) { return "/api/v1/classes/" + this.id + "/" + name; },
+    async saveBasics() {
+      this.state.busy = true;
+      const e = this.edit;
+      const body = {version: this.klass.version, capacity: Number(e.capacity),
+        venue: {name: e.venue_name, address: e.venue_address, latitude: Number(e.latitude),
+                longitude: Number(e.longitude), checkin_radius_m: Number(e.checkin_radius_m)}};
+      const result = await api("PATCH", "/api/v1/classes/" + this.id, body);
+      if (Console.showResult(this.state, result)) this.load();
+    },
+    async setQuota(region_code, places) {
+      this.quotaState.busy = true;
+      const result = await api("PUT", "/api/v1/classes/" + this.id + "/quotas/" + region_code, {places: Number(places)});
+      if (Console.showResult(this.quotaState, result)) this.load();
+    },
+    addQuota() { this.setQuota(this.newQuota.region_code, this.newQuota.places); },
+    async saveSupervisors() {
+      this.supervisorState.busy = true;
+      const result = await api("PUT", "/api/v1/classes/" + this.id + "/supervisors", {staff_ids: this.chosen});
+      if (Console.showResult(this.supervisorState, result)) this.load();
+    },
+    async addSession() {
+      this.sessionState.busy = true;
+      const s = this.session;
+      const body = {title: s.title, teacher: s.teacher, content_area: s.content_area, kind: s.kind,
+        starts_at: s.date + "T" + s.start + ":00+08:00", ends_at: s.date + "T" + s.end + ":00+08:00"};
+      const result = await api("POST", "/api/v1/classes/" + this.id + "/sessions", body);
+      if (Console.showResult(this.sessionState, result, "已添加")) { s.title = ""; s.teacher = ""; this.load(); }
+    },
+    async removeSession(item) {
+      const result = await api("DELETE", "/api/v1/classes/" + this.id + "/sessions/" + item.id);
+      Console.showResult(this.sessionState, result, "已删除"); this.load();
+    },
+    async setStatus(status) {
+      this.statusState.busy = true;
+      const body = status === "cancelled" ? {status, reason: this.cancelReason} : {status};
+      const result = await api("POST", "/api/v1/classes/" + this.id + "/status", body);
+      if (Console.showResult(this.statusState, result, status === "published" ? "已发布" : "已取消")) this.load();
+    },
+    publish() { this.setStatus("published"); },
+    cancel() { this.setStatus("cancelled"); },
+  }));
+
+  Alpine.data("registryPage", () => ({
+    progress: 0, phase: "", report: null, state: Console.formState(), history: [],
+    init() { this.loadHistory(); },
+    async loadHistory() {
+      const result = await api("GET", "/api/v1/registry/imports?page_size=10");
+      if (result.ok) this.history = result.data.items;
+    },
+    time(value) { return Console.time(value); },
+    // XMLHttpRequest rather than fetch: only it reports upload progress.
+    upload() {
+      const input = this.$refs.file;
+      if (!input.files.length) { this.state.message = "请选择要导入的文件"; return; }
+      const data = new FormData();
+      data.append("file", input.files[0]);
+      const xhr = new XMLHttpRequest();
+      this.report = null; this.state = Console.formState(); this.state.busy = true;
+      this.progress = 0; this.phase = "正在上传…";
+      xhr.upload.onprogress = (event) => {
+        if (event.lengthComputable) this.progress = Math.round(event.loaded * 100 / event.total);
+      };
+      xhr.upload.onload = () => { this.progress = 100; this.phase = "上传完成，正在逐行检查…"; };
+      xhr.onload = () => {
+        let body = null;
+        try { body = JSON.parse(xhr.responseText); } catch (e) { body = {message: "导入失败（" + xhr.status + "）"}; }
+        const result = {ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, data: body};
+        if (Console.showResult(this.state, result, "导入完成")) { this.report = body; this.loadHistory(); }
+        this.phase = result.ok ? "导入完成" : "";
+      };
+      xhr.onerror = () => { this.state.busy = false; this.phase = ""; this.state.message = "网络连接失败，请稍后重试"; };
+      xhr.open("POST", "/api/v1/registry/imports");
+      xhr.setRequestHeader("X-CSRF-Token", Console.csrf);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.send(data);
+    },
+  }));
+});
