@@ -13,6 +13,9 @@ MENU = [
     ("programmes", "培训年度", (ADMIN,)),
     ("classes", "培训班", (ADMIN,)),
     ("registry", "企业名录导入", (ADMIN,)),
+    ("review", "报名审核", (PROVINCE_STAFF,)),
+    ("leave", "请假审批", (PROVINCE_STAFF,)),
+    ("today", "今日课程", (SUPERVISOR,)),
 ]
 
 ROLE_NAMES = {ADMIN: "组织方", PROVINCE_STAFF: "地区工作人员", SUPERVISOR: "班主任"}

@@ -1,0 +1,78 @@
+// Province staff (地区工作人员) pages: review queue with the quota gauge and bulk decisions,
+// the leave inbox, the region's KPIs against notice 243 附件5's thresholds.
+"use strict";
+
+document.addEventListener("alpine:init", () => {
+  const Alpine = window.Alpine;
+  const api = Console.api;
+
+  Alpine.data("reviewPage", () => ({
+    region: "", classes: [], classId: "", items: [], quota: null, selected: [], reason: "", filter: "submitted",
+    rowErrors: {}, state: Console.formState(),
+    init() { this.region = this.$el.dataset.region; this.loadClasses(); },
+    async loadClasses() {
+      const result = await api("GET", "/api/v1/classes?mine=true&page_size=100");
+      if (!result.ok) { this.state.message = result.data.message; return; }
+      this.classes = result.data.items;
+      if (this.classes.length && !this.classId) { this.classId = this.classes[0].id; }
+      this.load();
+    },
+    async load() {
+      if (!this.classId) return;
+      const query = "/api/v1/registrations?page_size=100&class_id=" + this.classId + "&region_code=" + this.region +
+        (this.filter ? "&state=" + this.filter : "");
+      const [list, quotas] = await Promise.all([api("GET", query), api("GET", "/api/v1/classes/" + this.classId + "/quotas")]);
+      if (list.ok) this.items = list.data.items; else this.state.message = list.data.message;
+      if (quotas.ok) this.quota = quotas.data.quotas.find((q) => q.region_code === this.region) || null;
+      this.selected = this.selected.filter((id) => this.items.some((item) => item.id === id));
+    },
+    gaugeText() { return this.quota ? "已用 " + this.quota.used + " / 名额 " + this.quota.places + "，剩余 " + this.quota.left : "本班次没有本地区名额"; },
+    rowError(item) { return this.rowErrors[item.id] || ""; },
+    check(item, name) { return item.checks && item.checks[name] ? "是" : "否"; },
+    allSelected() { return this.items.length > 0 && this.selected.length === this.items.length; },
+    toggleAll() { this.selected = this.allSelected() ? [] : this.items.map((item) => item.id); },
+    async decide(action) {
+      if (!this.selected.length) { this.state.message = "请先勾选报名"; return; }
+      this.state.busy = true; this.rowErrors = {};
+      const body = {registration_ids: this.selected, action};
+      if (this.reason) body.reason = this.reason;
+      const result = await api("POST", "/api/v1/registrations/decisions", body);
+      this.state.busy = false;
+      if (!result.ok) { Console.showResult(this.state, result); return; }
+      const errors = {};
+      for (const r of result.data.results) if (!r.ok) errors[r.id] = r.message;
+      this.rowErrors = errors;
+      this.state.message = result.data.failed ? result.data.failed + " 条未能办理（原因见各行）" : "";
+      this.state.ok = result.data.succeeded ? "已办理 " + result.data.succeeded + " 条" : "";
+      this.selected = Object.keys(errors);
+      await this.load();
+      this.rowErrors = errors;
+    },
+    recommend() { this.decide("recommend"); },
+    giveBack() { this.decide("return"); },
+  }));
+
+  Alpine.data("leavePage", () => ({
+    items: [], comments: {}, rowErrors: {}, state: Console.formState(), filter: "submitted",
+    init() { this.load(); },
+    async load() {
+      const result = await api("GET", "/api/v1/leave-requests?page_size=100&state=" + this.filter);
+      if (result.ok) this.items = result.data.items; else this.state.message = result.data.message;
+    },
+    time(value) { return Console.time(value); },
+    rowError(item) { return this.rowErrors[item.id] || ""; },
+    typeName(type) { return {sick: "病假", personal: "事假", official: "公假"}[type] || type; },
+    async decide(item, action) {
+      const body = {action};
+      if (this.comments[item.id]) body.comment = this.comments[item.id];
+      const result = await api("POST", "/api/v1/leave-requests/" + item.id + "/decision", body);
+      const errors = Object.assign({}, this.rowErrors);
+      if (result.ok) { delete errors[item.id]; this.state.ok = action === "approve" ? "已批准" : "已驳回"; }
+      else errors[item.id] = result.data.message + (result.data.errors && result.data.errors.comment ? "：" + result.data.errors.comment : "");
+      this.rowErrors = errors;
+      this.load();
+    },
+    approve(item) { this.decide(item, "approve"); },
+    reject(item) { this.decide(item, "reject"); },
+  }));
+});

@@ -1,0 +1,73 @@
+// Supervisor (班主任) pages: today's sessions of my classes, and the live board of one session
+// (polls the API every 3 s while the page is visible), manual marks, projector link, closing.
+"use strict";
+
+document.addEventListener("alpine:init", () => {
+  const Alpine = window.Alpine;
+  const api = Console.api;
+  const FLAG_NAMES = {shared_device: "同一设备签到多人", out_of_range: "不在签到范围", no_location: "未获取位置", offline: "离线补传"};
+
+  Alpine.data("todayPage", () => ({
+    sessions: [], state: Console.formState(), today: Console.day(),
+    init() { this.load(); },
+    async load() {
+      const classes = await api("GET", "/api/v1/classes?mine=true&page_size=100");
+      if (!classes.ok) { this.state.message = classes.data.message; return; }
+      const found = [];
+      for (const klass of classes.data.items) {
+        const timetable = await api("GET", "/api/v1/classes/" + klass.id + "/sessions");
+        if (!timetable.ok) continue;
+        for (const s of timetable.data.sessions) {
+          if (s.date === this.today) found.push(Object.assign({class_name: klass.name}, s));
+        }
+      }
+      found.sort((a, b) => (a.starts_at < b.starts_at ? -1 : 1));
+      this.sessions = found;
+    },
+    clock(value) { return Console.clock(value); },
+    link(s) { return "/console/board/" + s.id; },
+  }));
+
+  Alpine.data("boardPage", () => ({
+    id: "", board: null, state: Console.formState(), marks: {}, reasons: {}, rowErrors: {}, projector: "",
+    updatedAt: "", timer: null,
+    init() {
+      this.id = this.$el.dataset.sessionId;
+      this.refresh();
+      document.addEventListener("visibilitychange", () => { if (!document.hidden) this.refresh(); });
+    },
+    async refresh() {
+      clearTimeout(this.timer);
+      const result = await api("GET", "/api/v1/sessions/" + this.id + "/board");
+      if (result.ok) { this.board = result.data; this.updatedAt = Console.clock(new Date().toISOString()); }
+      else this.state.message = result.data.message;
+      if (!document.hidden) this.timer = setTimeout(() => this.refresh(), 3000);
+    },
+    clock(value) { return Console.clock(value); },
+    flagName(kind) { return FLAG_NAMES[kind] || kind; },
+    leaveType(type) { return {sick: "病假", personal: "事假", official: "公假"}[type] || type; },
+    rowError(person) { return this.rowErrors[person.registration_id] || ""; },
+    async mark(person) {
+      const status = this.marks[person.registration_id] || "present";
+      const body = {status, reason: this.reasons[person.registration_id] || ""};
+      const result = await api("PUT", "/api/v1/sessions/" + this.id + "/attendance/" + person.registration_id, body);
+      const errors = Object.assign({}, this.rowErrors);
+      if (result.ok) delete errors[person.registration_id];
+      else {
+        const fields = Console.fieldErrors(result.data.errors);
+        errors[person.registration_id] = fields.reason ? "原因：" + fields.reason : result.data.message;
+      }
+      this.rowErrors = errors;
+      this.refresh();
+    },
+    async projectorLink() {
+      const result = await api("POST", "/api/v1/sessions/" + this.id + "/projector-link");
+      if (result.ok) { this.projector = new URL(result.data.url).pathname + new URL(result.data.url).search; }
+      else this.state.message = result.data.message;
+    },
+    async close() {
+      const result = await api("POST", "/api/v1/sessions/" + this.id + "/close");
+      if (Console.showResult(this.state, result, "已结束签到")) this.refresh();
+    },
+  }));
+});

@@ -1,0 +1,72 @@
+"""Province staff at a desk, in headless Chromium: recommend within the quota (the gauge moves,
+the over-quota refusal shows on its row), return with a reason, approve a leave request."""
+
+from tests.conftest import bearer
+from tests.console.conftest import assert_no_horizontal_overflow
+from tests.factories import create_class, create_programme
+from tests.leave.conftest import beijing, leave_body, leave_class  # noqa: F401 (fixture)
+from tests.registrations.conftest import apply, make_trainee  # noqa: F401 (fixtures)
+
+
+def test_province_staff_recommend_within_the_quota(client, live_server, new_page, desk_login, make_staff,
+                                                   admin_token, make_trainee, apply, db):
+    programme = create_programme(client, admin_token)
+    klass = create_class(client, admin_token, programme["id"], publish=True,
+                         quotas=[{"region_code": "110000", "places": 2}, {"region_code": "440000", "places": 5}])
+    registrations = [apply(make_trainee(serial), klass["id"]) for serial in (1, 2, 3)]
+    apply(make_trainee(9, region_code="440000"), klass["id"])  # another region's: never shown here
+
+    page = new_page()
+    desk_login(page, make_staff("province_staff", region_code="110000"))
+    page.goto(live_server + "/console/review")
+    page.wait_for_selector("#review-table tbody tr")
+    assert page.locator("#review-table tbody tr").count() == 3
+    assert page.locator("#quota-text").inner_text() == "已用 0 / 名额 2，剩余 2"
+    assert "********" in page.locator("#review-table tbody").inner_text()  # ID numbers masked
+    assert_no_horizontal_overflow(page, "province-review")
+
+    first_two = [r["id"] for r in registrations[:2]]
+    for registration_id in first_two:
+        page.check(f"tr[data-id='{registration_id}'] input[type=checkbox]")
+    page.click("#bulk-recommend")
+    page.wait_for_selector("#quota-text:has-text('已用 2 / 名额 2，剩余 0')")
+    assert page.locator("#quota-gauge").get_attribute("value") == "2"
+    assert page.locator("#review-table tbody tr").count() == 1  # the submitted one left
+
+    # Over the quota: refused on its row with the API's Chinese message, nothing taken.
+    last = registrations[2]["id"]
+    page.check(f"tr[data-id='{last}'] input[type=checkbox]")
+    page.click("#bulk-recommend")
+    page.wait_for_function(f"() => document.querySelector(\"tr[data-id='{last}'] .row-error\").textContent.length > 0")
+    assert "名额已满" in page.locator(f"tr[data-id='{last}'] .row-error").inner_text()
+    assert db.registrations.find_one({"state": "submitted"}) is not None
+
+    # Return it with a reason instead.
+    page.fill("#review-reason", "请补充营业执照扫描件")
+    page.click("#bulk-return")
+    page.wait_for_selector("#review-ok:has-text('已办理 1 条')")
+    states = sorted(r["state"] for r in db.registrations.find({"region_code": "110000"}, {"state": 1}))
+    assert states == ["recommended", "recommended", "returned"]
+
+
+def test_province_staff_approve_a_leave_request(client, live_server, new_page, desk_login, make_staff,
+                                               leave_class, db):  # noqa: F811
+    trainee = leave_class.trainees[0]
+    starts, ends = leave_class.sessions[2][1], leave_class.sessions[2][2]
+    asked = client.post("/api/v1/leave-requests", json=leave_body(leave_class, starts, ends),
+                        headers=bearer(trainee.token))
+    assert asked.status_code == 201, asked.json
+
+    page = new_page()
+    desk_login(page, make_staff("province_staff", region_code="110000"))
+    page.goto(live_server + "/console/leave")
+    row = f"tr[data-id='{asked.json['id']}']"
+    page.wait_for_selector(row)
+    assert "发烧就医" in page.locator(row).inner_text()
+    assert_no_horizontal_overflow(page, "province-leave")
+
+    page.click(f"{row} button:has-text('驳回')")  # no comment: refused next to the comment box
+    page.wait_for_function(f"() => document.querySelector(\"{row} .field-error\").textContent.length > 0")
+    page.click(f"{row} button:has-text('批准')")
+    page.wait_for_selector(row, state="detached")
+    assert db.leave_requests.find_one()["state"] == "approved"

@@ -1,0 +1,46 @@
+"""Supervisor at a desk, in headless Chromium: today's sessions, the live board updating itself
+when a trainee checks in through the API, a manual mark with its reason, projector link, closing."""
+
+from tests.console.conftest import assert_no_horizontal_overflow
+
+
+def test_supervisor_board_follows_check_ins(live_server, new_page, desk_login, make_checkin_class, class_code, scan,
+                                            db):
+    checkin_class = make_checkin_class()
+    page = new_page()
+    desk_login(page, checkin_class.supervisor)
+    page.goto(live_server + "/console/today")
+    page.wait_for_selector("#today-table a:has-text('考勤看板')")
+    assert_no_horizontal_overflow(page, "supervisor-today")
+    page.locator("#today-table a:has-text('考勤看板')").first.click()
+    page.wait_for_url(f"**/console/board/{checkin_class.session_id}")
+    page.wait_for_selector("#count-expected:has-text('3')")
+    assert page.locator("#count-checked-in").inner_text() == "0"
+    assert page.locator("#missing-table tbody tr").count() == 3
+
+    # A trainee checks in from the phone: the board follows without a reload.
+    first = checkin_class.trainees[0]
+    assert scan(first.token, class_code(checkin_class)).status_code == 200
+    page.wait_for_selector("#count-checked-in:has-text('1')", timeout=10_000)
+    assert page.locator("#missing-table tbody tr").count() == 2
+    assert_no_horizontal_overflow(page, "supervisor-board")
+
+    # A manual mark needs a reason: refused next to the reason box, then done.
+    second = checkin_class.trainees[1]
+    row = f"#missing-table tr[data-id='{second.registration_id}']"
+    page.click(f"{row} button:has-text('标记')")
+    page.wait_for_function(f"() => document.querySelector(\"{row} .field-error\").textContent.length > 0")
+    assert "原因" in page.locator(f"{row} .field-error").inner_text()
+    page.fill(f"{row} input", "手机无法扫码，现场核实")
+    page.click(f"{row} button:has-text('标记')")
+    page.wait_for_selector("#count-checked-in:has-text('2')", timeout=10_000)
+    record = db.attendance.find_one({"registration_id": {"$exists": True}, "method": "manual"}) or \
+        db.attendance.find_one({"method": "manual"})
+    assert record is not None and record["status"] == "present"
+
+    page.click("#projector-link")
+    page.wait_for_selector("#projector-open[href*='/console/sessions/']")
+
+    page.click("#close-session")
+    page.wait_for_selector("text=签到已结束", timeout=10_000)
+    assert page.locator("#count-missing").inner_text() == "1"  # the third, now absent
