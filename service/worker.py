@@ -1,4 +1,5 @@
-"""Background jobs: close sessions whose check-in window ended, remind staff of pending leave,
+"""Background jobs: close sessions whose check-in window ended, move classes' status with their
+timetable (in progress, finished), remind staff of pending leave,
 warn trainees falling below the attendance rule,
 send due outbox messages (last, so messages queued by this round go out in it).
 
@@ -13,15 +14,17 @@ log = logging.getLogger(__name__)
 
 def run_once(app):
     from service.attendance.service import close_due_sessions
+    from service.classes.service import advance_statuses
     from service.completion.service import warn_due
     from service.leave.review import remind_pending
     from service.outbox.service import dispatch_due
 
     with app.app_context():
         closed = len(close_due_sessions())
+        statuses = len(advance_statuses())  # after closing: a class whose last session closed finishes
         reminders = remind_pending()
         warnings = warn_due()  # after closing: the new absences count
-        return {"closed_sessions": closed, "leave_reminders": reminders, "attendance_warnings": warnings,
+        return {"closed_sessions": closed, "class_statuses": statuses, "leave_reminders": reminders, "attendance_warnings": warnings,
                 "outbox": dispatch_due()}
 
 
@@ -30,7 +33,7 @@ def run_forever(app, *, interval, stop=None):
     while not stop.is_set():
         try:
             done = run_once(app)
-            if any(done["outbox"].values()) or done["closed_sessions"] or done["leave_reminders"] or done["attendance_warnings"]:
+            if any(done["outbox"].values()) or done["closed_sessions"] or done["class_statuses"] or done["leave_reminders"] or done["attendance_warnings"]:
                 log.info("background jobs: %s", done)
         except Exception:  # keep the loop alive: the next round retries
             log.exception("background jobs failed")

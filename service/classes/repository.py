@@ -71,6 +71,13 @@ def has_registrations(class_id):
     return collection("registrations").count_documents({"class_id": class_id}, limit=1) > 0
 
 
+def running_or_due(now, projection=None):
+    """Published or running classes whose first session has begun by `now` (the status job);
+    served by the `sessions.starts_at` index."""
+    return list(collection(CLASSES).find({"status": {"$in": ["published", "in_progress"]},
+                                          "sessions.starts_at": {"$lte": now}}, projection))
+
+
 def find_by_session(session_id):
     return collection(CLASSES).find_one({"sessions._id": session_id}, {"changes": 0})
 

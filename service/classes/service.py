@@ -4,6 +4,7 @@ import datetime as dt
 
 from bson import ObjectId
 
+from service.attendance import repository as attendance_repo
 from service.attendance import roster
 from service.classes import repository, rules
 from service.core.auth import PROVINCE_STAFF, SUPERVISOR
@@ -190,6 +191,49 @@ def change_status(*, class_id, status, changed_by, reason=None):
         what["reason"] = reason
     return _save(class_doc, changed_by=changed_by, what=what, set_fields={"status": status},
                  always_record=True)
+
+
+# ---- status that follows the timetable ------------------------------------------------------
+
+AUTOMATIC = "按课程时间自动变更"
+
+
+def advance_statuses(*, now=None):
+    """Move classes along with their timetable (the background job; also after a closing):
+    published → in_progress when the first session (not cancelled) begins, in_progress → finished
+    when every session (not cancelled) has been closed. Each change is recorded in `changes` with
+    `by` null (the system). Returns [(class_id, new status)]."""
+    now = now or utcnow()
+    moved = []
+    for class_doc in repository.running_or_due(now, {"changes": 0}):
+        moved.extend(_advance(class_doc, now))
+    return moved
+
+
+def advance_one(*, class_id, now=None):
+    class_doc = repository.get(class_id, {"changes": 0})
+    return _advance(class_doc, now or utcnow()) if class_doc else []
+
+
+def _advance(class_doc, now):
+    sessions = rules.scheduled_sessions(class_doc)
+    if not sessions or class_doc["status"] not in ("published", "in_progress"):
+        return []
+    targets = []
+    if class_doc["status"] == "published" and min(s["starts_at"] for s in sessions) <= now:
+        targets.append("in_progress")
+    if attendance_repo.closed_session_ids([s["_id"] for s in sessions]) >= {s["_id"] for s in sessions}:
+        targets.append("finished")
+    moved = []
+    for target in targets:
+        try:
+            class_doc = _save(class_doc, changed_by=None, always_record=True, set_fields={"status": target},
+                              what={"status": {"old": class_doc["status"], "new": target}, "reason": AUTOMATIC},
+                              extra_filter={"status": class_doc["status"]})
+        except Conflict:
+            break  # changed meanwhile (an organizer, another worker): the next run looks again
+        moved.append((class_doc["_id"], target))
+    return moved
 
 
 def _editable_timetable(class_doc):

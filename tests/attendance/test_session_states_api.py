@@ -135,3 +135,42 @@ def test_every_check_in_flag_reaches_the_board(client, checkin_class, class_code
     assert flags == {("no_location", (checkin_class.trainees[0].name,)),
                      ("out_of_range", (checkin_class.trainees[1].name,))}
     assert board.json["cancelled"] is False
+
+
+def test_class_status_follows_the_timetable_and_each_change_is_recorded(app, client, admin_token, make_checkin_class,
+                                                                       move_session):
+    from service.worker import run_once
+
+    klass = make_checkin_class(trainees=1)
+    move_session(klass.session_ids[0], 30)  # nothing has begun yet
+    assert run_once(app)["class_statuses"] == 0
+
+    def status():
+        return client.get(f"/api/v1/classes/{klass.id}", headers=bearer(admin_token)).json["status"]
+
+    assert status() == "published"
+    move_session(klass.session_ids[0], -5)  # the first session begins
+    assert run_once(app)["class_statuses"] == 1 and status() == "in_progress"
+    assert run_once(app)["class_statuses"] == 0
+    move_session(klass.session_ids[0], -200, 90)  # both sessions over: closing, then finished
+    move_session(klass.session_ids[1], -100, 90)
+    done = run_once(app)
+    assert done["closed_sessions"] == 2 and done["class_statuses"] == 1 and status() == "finished"
+    changes = client.get(f"/api/v1/classes/{klass.id}/changes", headers=bearer(admin_token)).json
+    automatic = [c for c in changes if c["by"] is None]
+    assert [c["what"]["status"] for c in automatic] == [{"old": "published", "new": "in_progress"},
+                                                        {"old": "in_progress", "new": "finished"}]
+    assert all(c["what"]["reason"] == "按课程时间自动变更" for c in automatic)
+
+
+def test_a_cancelled_last_session_does_not_hold_the_class_open(app, client, admin_token, make_checkin_class,
+                                                                move_session):
+    from service.worker import run_once
+
+    klass = make_checkin_class(trainees=1)
+    cancelled = client.post(f"/api/v1/classes/{klass.id}/sessions/{klass.session_ids[1]}/cancel",
+                            json={"reason": "授课老师生病"}, headers=bearer(admin_token))
+    assert cancelled.status_code == 200
+    move_session(klass.session_ids[0], -200, 90)
+    run_once(app)
+    assert client.get(f"/api/v1/classes/{klass.id}", headers=bearer(admin_token)).json["status"] == "finished"
