@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, beijing_isoformat
+from schemas.people import WithByNames, by_name_field
 from schemas.text import Text
 
 STATUSES = ("present", "late", "absent", "excused")
@@ -49,6 +50,7 @@ class MarkSchema(BaseSchema):
 class AttendanceHistorySchema(Schema):
     at = BeijingDateTime()
     by = ObjectIdField(allow_none=True)
+    by_name = by_name_field()
     from_status = fields.String(attribute="from", data_key="from", allow_none=True)
     to_status = fields.String(attribute="to", data_key="to")
     reason = fields.String(allow_none=True)
@@ -120,9 +122,13 @@ class OfflineUploadResultSchema(Schema):
     results = fields.List(fields.Nested(OfflineItemResultSchema), metadata={"description": "one per item, in order"})
 
 
+class MarkedRecordSchema(WithByNames, AttendanceRecordSchema):
+    """A record with its history, each entry saying who made the change (by_name)."""
+
+
 class MarkResultSchema(Schema):
     result = fields.String(metadata={"description": "marked"})
-    record = fields.Nested(AttendanceRecordSchema)
+    record = fields.Nested(MarkedRecordSchema)
 
 
 class CodeSchema(Schema):

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
 from schemas.base import PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.people import by_name_field
 from schemas.text import Text
 
 CONTENT_AREAS = ("科学理论", "形势政策", "经营管理", "专精特新发展")
@@ -97,6 +98,7 @@ class SessionCancelSchema(BaseSchema):
 class SessionCancelledSchema(Schema):
     at = BeijingDateTime()
     by = ObjectIdField(allow_none=True)
+    by_name = by_name_field()
     reason = fields.String()
 
 
@@ -241,7 +243,8 @@ class ClassDetailSchema(ClassSummarySchema):
 
 class ChangeSchema(Schema):
     at = BeijingDateTime()
-    by = ObjectIdField()
+    by = ObjectIdField(allow_none=True, metadata={"description": "null: the system (timetable-driven status)"})
+    by_name = by_name_field()
     what = fields.Dict(metadata={"description": "field -> {old, new}"})
 
 

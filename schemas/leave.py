@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.people import WithByNames, by_name_field
 from schemas.text import Text
 
 from service.leave.states import STATE_LABELS, STATES as LEAVE_STATES, TYPE_LABELS, TYPES as LEAVE_TYPES
@@ -67,6 +68,7 @@ class LeavePreviewSchema(Schema):
 class LeaveHistorySchema(Schema):
     at = BeijingDateTime()
     by = ObjectIdField(allow_none=True)
+    by_name = by_name_field()
     from_state = fields.String(attribute="from", data_key="from", allow_none=True)
     to_state = fields.String(attribute="to", data_key="to")
     comment = fields.String(allow_none=True)
@@ -74,6 +76,7 @@ class LeaveHistorySchema(Schema):
 
 class LeaveAcknowledgementOutSchema(Schema):
     by = ObjectIdField()
+    by_name = by_name_field()
     at = BeijingDateTime()
     note = fields.String()
 
@@ -85,7 +88,9 @@ class LeaveAttendanceSoFarSchema(Schema):
     excused = fields.Integer()
 
 
-class LeaveSchema(Schema):
+class LeaveSchema(WithByNames, Schema):
+    BY_NAME_FIELDS = ("history", "acknowledgements")
+
     id = ObjectIdField(attribute="_id")
     class_id = ObjectIdField()
     class_name = fields.String()

@@ -3,6 +3,7 @@
 from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.people import WithByNames, by_name_field
 from schemas.text import Text
 
 STATES = ("draft", "submitted", "returned", "recommended", "rejected", "admitted", "waitlisted", "confirmed",
@@ -55,7 +56,8 @@ class RosterArgs(BaseSchema):
 
 class HistorySchema(Schema):
     at = BeijingDateTime()
-    by = ObjectIdField()
+    by = ObjectIdField(allow_none=True)
+    by_name = by_name_field()
     from_state = fields.String(attribute="from", data_key="from", allow_none=True)
     to_state = fields.String(attribute="to", data_key="to")
     reason = fields.String(allow_none=True)
@@ -98,7 +100,7 @@ class WithdrawalRequestSchema(Schema):
     reason = fields.String()
 
 
-class RegistrationSchema(Schema):
+class RegistrationSchema(WithByNames, Schema):
     id = ObjectIdField(attribute="_id")
     class_id = ObjectIdField()
     programme_id = ObjectIdField()

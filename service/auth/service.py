@@ -98,7 +98,8 @@ def profile(*, user_id):
         "roles": sorted(identity.roles),
         "region_codes": sorted(identity.region_codes),
         "class_ids": sorted(identity.class_ids),
-        "name": user.get("name"),
+        # A staff member is known by the name on their staff account once bound to it.
+        "name": staff_accounts.name_of_user(user_id) or user.get("name"),
         "has_unionid": bool(user.get("unionid")),
         "created_at": user["created_at"],
     }

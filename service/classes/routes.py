@@ -10,6 +10,7 @@ from service.classes import access, exports, service, views
 from service.core.auth import ADMIN, current_identity, require
 from service.core.blueprint import Blueprint
 from service.core.ids import parse_object_id
+from service.staff import names
 
 blp = Blueprint("classes", __name__, url_prefix="/api/v1/classes",
                 description="Classes (班次), timetables and quotas")
@@ -86,7 +87,8 @@ class ClassChanges(MethodView):
     @blp.response(200, ChangeSchema(many=True))
     def get(self, class_id):
         """Every recorded change of the class (who, when, what), oldest first."""
-        return service.get_or_raise(class_id=parse_object_id(class_id, "CLASS_NOT_FOUND")).get("changes", [])
+        class_doc = service.get_or_raise(class_id=parse_object_id(class_id, "CLASS_NOT_FOUND"))
+        return names.with_by_names(class_doc.get("changes", []))
 
 
 @blp.route("/<class_id>/sessions")

@@ -3,6 +3,7 @@
 from service.classes import rules
 from service.core import regions
 from service.core.timeutil import beijing_date
+from service.staff import names
 
 
 def quota_rows(class_doc):
@@ -22,7 +23,7 @@ def places_left(class_doc, region_code):
 def session_view(class_doc, session):
     return {**session, **rules.effective_checkin(class_doc, session),
             "status": "cancelled" if rules.is_cancelled(session) else "scheduled",
-            "cancelled": session.get("cancelled"),
+            "cancelled": names.with_by_names([session["cancelled"]])[0] if session.get("cancelled") else None,
             "date": beijing_date(session["starts_at"]).isoformat(),
             "class_hours": rules.session_hours(session, rules.minutes_per_class_hour(class_doc))}
 

@@ -53,6 +53,16 @@ def name_of_user(user_id):
     return account.get("name") if account else None
 
 
+def names_of_users(user_ids):
+    """{user_id: staff account name} for these users, in one query; an active account's name wins
+    over a deactivated one's (someone who has left still did what they did)."""
+    names = {}
+    for account in collection(STAFF).find({"user_id": {"$in": list(user_ids)}}, {"user_id": 1, "name": 1, "active": 1}):
+        if account.get("active") or account["user_id"] not in names:
+            names[account["user_id"]] = account.get("name")
+    return names
+
+
 def list_accounts(*, role=None, region_code=None, skip=0, limit=20):
     query = {}
     if role:
