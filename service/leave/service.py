@@ -33,8 +33,9 @@ def _class_bounds(class_doc):
 
 
 def covered_sessions(class_doc, starts_at, ends_at):
-    """Sessions that overlap [starts_at, ends_at), in timetable order."""
-    return sorted((s for s in class_doc.get("sessions", []) if s["starts_at"] < ends_at and s["ends_at"] > starts_at),
+    """Sessions that overlap [starts_at, ends_at), in timetable order (a cancelled one needs no leave)."""
+    return sorted((s for s in class_rules.scheduled_sessions(class_doc)
+                   if s["starts_at"] < ends_at and s["ends_at"] > starts_at),
                   key=lambda s: s["starts_at"])
 
 
@@ -79,14 +80,15 @@ def _impact(class_doc, *, user_id, covered, exclude_id=None):
         if leave["_id"] != exclude_id:
             held_before.update(leave.get("claimed_session_ids") or [])
     this = {s["_id"] for s in covered}
-    share = sum(hours[s] for s in held_before | this) / total if total else 0
+    # A session cancelled after it was claimed has no class hours any more (hours.get).
+    share = sum(hours.get(s, 0) for s in held_before | this) / total if total else 0
     limit = completion.rule_of(class_doc)["max_excused_share"]
     return {
         "sessions": [{"session_id": s["_id"], "title": s["title"], "starts_at": s["starts_at"],
                       "ends_at": s["ends_at"], "class_hours": hours[s["_id"]]} for s in covered],
         "class_hours": round(sum(hours[s] for s in this), 1),
         "class_hours_total": round(total, 1),
-        "leave_class_hours_before": round(sum(hours[s] for s in held_before), 1),
+        "leave_class_hours_before": round(sum(hours.get(s, 0) for s in held_before), 1),
         "leave_share_after": round(share, 4),
         "max_leave_share": limit,
         "completion_at_risk": share > limit,

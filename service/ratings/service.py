@@ -38,7 +38,7 @@ def closes_at(class_doc):
 
 
 def class_opens_at(class_doc):
-    sessions = class_doc.get("sessions") or []
+    sessions = [s for s in class_doc.get("sessions") or [] if not s.get("cancelled")]  # the last one held
     return max(s["ends_at"] for s in sessions) if sessions else None
 
 
@@ -57,6 +57,8 @@ def _session_target(*, user_id, session_id, now):
     if class_doc is None:
         raise NotFound("SESSION_NOT_FOUND", "课程不存在")
     session = next(s for s in class_doc["sessions"] if s["_id"] == session_id)
+    if session.get("cancelled"):
+        raise RuleViolation("SESSION_CANCELLED", "本节课已取消，无需评价")
     _check_window(session["ends_at"], closes_at(class_doc), now)
     record = attendance.find_one(session_id=session_id, user_id=user_id)
     if record is None or record["status"] not in ATTENDED:
