@@ -17,7 +17,7 @@ import datetime as dt
 from flask import current_app
 
 from service.attendance import repository, roster, tokens
-from service.attendance.service import ABSENT, LATE, PRESENT, STATUS_NAMES, _record
+from service.attendance.service import ABSENT, LATE, PRESENT, STATUS_NAMES, new_record
 from service.classes import rules as class_rules
 from service.core.auth import ensure_class
 from service.core.db import collection, utcnow
@@ -78,7 +78,7 @@ def _one(class_doc, session, window, item, *, now, uploader, device_id):
         raise _Refused("NOT_ENROLLED", "该学员未确认参训本班")
     user_id, registration = found
     status = PRESENT if scanned_at <= window["late_after"] else LATE
-    record, created = repository.insert(_record(
+    record, created = repository.insert(new_record(
         class_doc=class_doc, session=session, user_id=user_id, registration=registration, status=status,
         method=OFFLINE_FLAG, now=scanned_at, by=uploader,
         extra={"nonce": item["nonce"], "device_id": device_id, "flags": [OFFLINE_FLAG], "scanned_by": uploader,

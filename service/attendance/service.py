@@ -68,7 +68,8 @@ def _answer(record, created, nonce):
     return {"result": result, "record": record}
 
 
-def _record(*, class_doc, session, user_id, registration, status, method, now, by, extra=None):
+def new_record(*, class_doc, session, user_id, registration, status, method, now, by, extra=None):
+    """A new attendance record with its first history entry (check-ins, marks, closing, offline scans)."""
     return {"session_id": session["_id"], "class_id": class_doc["_id"], "user_id": user_id,
             "registration_id": registration["_id"], "region_code": registration["region_code"],
             "status": status, "method": method, "checked_in_at": now,
@@ -105,7 +106,7 @@ def check_in_with_class_code(*, user_id, code, session_id=None, latitude=None, l
             return _answer(existing, False, nonce)
         raise
     status = PRESENT if now <= window["late_after"] else LATE
-    record, created = repository.insert(_record(
+    record, created = repository.insert(new_record(
         class_doc=class_doc, session=session, user_id=user_id, registration=registration, status=status,
         method="class_code", now=now, by=user_id,
         extra={"nonce": nonce, "device_id": device_id, "ip": ip, "distance_m": distance, "flags": flags,
@@ -156,7 +157,7 @@ def check_in_with_personal_code(*, identity, session_id, code, device_id=None, i
     now = utcnow()
     window = _check_window(class_doc, session, now)
     status = PRESENT if now <= window["late_after"] else LATE
-    record, created = repository.insert(_record(
+    record, created = repository.insert(new_record(
         class_doc=class_doc, session=session, user_id=user_id, registration=registration, status=status,
         method="personal_code", now=now, by=identity.user_id,
         extra={"device_id": device_id, "ip": ip, "flags": [], "scanned_by": identity.user_id}))
@@ -192,7 +193,7 @@ def mark(*, identity, session_id, registration_id, status, reason):
     current = repository.find_one(session_id=session_id, user_id=user_id)
     entry = {"at": now, "by": identity.user_id, "from": current["status"] if current else None, "to": status,
              "reason": reason}
-    base = _record(class_doc=class_doc, session=session, user_id=user_id, registration=registration,
+    base = new_record(class_doc=class_doc, session=session, user_id=user_id, registration=registration,
                    status=status, method="manual", now=now, by=identity.user_id)
     upsert_doc = {k: v for k, v in base.items() if k not in ("status", "history", "method")}
     return repository.set_status(session_id=session_id, user_id=user_id,
@@ -269,7 +270,7 @@ def close(*, session_id, by, identity=None):
         if user_id in have:
             continue
         status = EXCUSED if user_id in excused else ABSENT
-        doc = _record(class_doc=class_doc, session=session, user_id=user_id, registration=registration,
+        doc = new_record(class_doc=class_doc, session=session, user_id=user_id, registration=registration,
                       status=status, method="close", now=now, by=by)
         doc["checked_in_at"] = None
         docs.append(doc)
