@@ -9,8 +9,9 @@ from flask_smorest import Api
 from schemas.base import ErrorSchema, ObjectIdField
 from service import config as config_module
 from service.core import errors, headers, request_body, requestlog
-from service.core.auth import register_fallback_resolver
+from service.core.auth import register_fallback_resolver, register_token_resolver
 from service.core.db import ensure_indexes, mongo
+from service.auth import service as auth_service
 from service.console_login import service as console_login
 
 # Feature blueprints, in the order they appear in the OpenAPI document.
@@ -97,6 +98,8 @@ def create_app(config=None):
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)  # HTML pages: not part of the API document
     app.register_blueprint(docs_bp)
+    # Bearer tokens are the auth feature's to answer; the core only knows the interface.
+    register_token_resolver(auth_service.identity_for_token)
     # Requests without a bearer token may carry the staff console's session cookie; it resolves
     # to the same Identity, so the console goes through the API's rules and nothing else.
     register_fallback_resolver(console_login.resolve_request)

@@ -65,17 +65,28 @@ def register_fallback_resolver(resolver):
         _fallback_resolvers.append(resolver)
 
 
+# The bearer token's answer comes from the auth feature, which registers its resolver in create_app
+# (service/auth/service.py identity_for_token): the core names the interface, the feature implements
+# it (Warehouse's habit), so the core imports no feature. resolver(token=..., token_hash=...) returns an
+# Identity or raises Unauthorized.
+_token_resolver = None
+
+
+def register_token_resolver(resolver):
+    global _token_resolver
+    _token_resolver = resolver
+
+
 def current_identity():
     """The caller's identity, or raise 401. Resolved once per request."""
     if "identity" not in g:
-        # Imported here: the auth feature depends on core, not the other way round.
-        from service.auth.service import identity_for_token
-
         token = bearer_token()
         if token is None:
             g.identity = _fallback_identity()
         else:
-            g.identity = identity_for_token(token=token, token_hash=hash_token(token))
+            if _token_resolver is None:
+                raise RuntimeError("no bearer-token resolver registered: create_app registers the auth feature's")
+            g.identity = _token_resolver(token=token, token_hash=hash_token(token))
     return g.identity
 
 

@@ -107,6 +107,39 @@ def in_chunks(values, size=IN_CHUNK):
         yield values[start:start + size]
 
 
+# Who owns which collection (STYLE.md, "A collection has one owner"): only the owning package reads
+# or writes it, declares its indexes and builds pipelines over it; another feature calls a small,
+# named function of the owner's repository. Names, not imports: the core imports no feature.
+# tests/test_architecture.py reads the source tree and fails on any use outside the owner.
+COLLECTION_OWNERS = {
+    "attendance": "service.attendance",
+    "session_checkins": "service.attendance",
+    "auth_tokens": "service.auth",
+    "certificates": "service.completion",
+    "certificate_counters": "service.completion",
+    "completion_warnings": "service.completion",
+    "classes": "service.classes",
+    "console_logins": "service.console_login",
+    "console_sessions": "service.console_login",
+    "leave_requests": "service.leave",
+    "outbox": "service.outbox",
+    "performance_targets": "service.evaluation",
+    "programmes": "service.programmes",
+    "ratings": "service.ratings",
+    "rating_receipts": "service.ratings",
+    "registrations": "service.registrations",
+    "enterprises": "service.registry",
+    "registry_imports": "service.registry",
+    "staff_accounts": "service.staff",
+    "trainee_profiles": "service.trainees",
+    "phone_exchange_counters": "service.trainees",
+    "attachments.files": "service.trainees",
+    "attachments.chunks": "service.trainees",
+    "users": "service.users",
+    "wechat_sessions": "service.users",
+    "wechat_access_tokens": "service.core.wechat",
+}
+
 # Every repository module registers the indexes of its collections here; `ensure_indexes`
 # creates them idempotently at start-up and from `lingjun init-db`, and drops retired ones.
 INDEXES = []

@@ -8,7 +8,7 @@ from service.core.errors import AppError, Forbidden, NotFound, RuleViolation
 from service.outbox import service as outbox
 from service.programmes import service as programmes
 from service.registrations import checks, repository
-from service.registrations.service import get_or_raise, move
+from service.registrations.transitions import end, get_or_raise, move
 from service.registrations.states import (ADMITTED, LABELS, ORGANIZER_ACTIONS, PHRASES, PROVINCE_ACTIONS,
                                           RECOMMENDED, WITHDRAWN)
 
@@ -79,15 +79,6 @@ def _notify(registration, *, reason=None):
         values={"thing1": class_doc["name"], "phrase2": PHRASES[registration["state"]],
                 "thing3": reason or "请在小程序中查看详情"},
         dedupe_key=f"registration:{registration['_id']}:v{registration['version']}")
-
-
-def end(registration, *, to_state, by, reason=None):
-    """Move to a final state; a counted place goes back to the region's quota."""
-    moved = move(registration, to_state=to_state, by=by, reason=reason,
-                 set_fields={"counted": False}, unset=("withdrawal_request",))
-    if registration.get("counted"):
-        classes_repo.release_quota_place(class_id=registration["class_id"], region_code=registration["region_code"])
-    return moved
 
 
 def _recommend(registration, *, by):

@@ -7,6 +7,8 @@ from service.core.db import utcnow
 from service.core.errors import Conflict, NotFound, RuleViolation
 from service.programmes import service as programmes
 from service.registrations import checks, repository
+# The state changes shared with the staff side (review.py) live in transitions.py; named here too.
+from service.registrations.transitions import end, get_or_raise, history_entry, move  # noqa: F401
 from service.registrations.states import (ADMITTED, CONFIRMED, DRAFT, OPEN, RETURNED, SUBMITTED,
                                           TRAINEE_WITHDRAW_FROM, WITHDRAWN)
 from service.trainees import repository as profiles
@@ -32,30 +34,6 @@ def shown_to(registration, identity):
     if not snapshot or identity.is_admin or registration.get("user_id") == identity.user_id:
         return registration
     return {**registration, "snapshot": {**snapshot, "birth_date": None}}
-
-
-def history_entry(*, by, from_state, to_state, reason=None):
-    return {"at": utcnow(), "by": by, "from": from_state, "to": to_state, "reason": reason}
-
-
-def move(registration, *, to_state, by, reason=None, set_fields=None, unset=None):
-    """One state change with its history entry, only from the state and version we read."""
-    update = {"$set": {"state": to_state, "updated_at": utcnow(), **(set_fields or {})},
-              "$push": {"history": history_entry(by=by, from_state=registration["state"], to_state=to_state,
-                                                 reason=reason)}}
-    if unset:
-        update["$unset"] = {field: "" for field in unset}
-    moved = repository.move(registration=registration, update=update)
-    if moved is None:
-        raise Conflict("REGISTRATION_CHANGED", "报名状态已变化，请刷新后重试")
-    return moved
-
-
-def get_or_raise(*, registration_id):
-    registration = repository.get(registration_id)
-    if registration is None:
-        raise NotFound("REGISTRATION_NOT_FOUND", "报名记录不存在")
-    return registration
 
 
 def own_or_raise(*, registration_id, user_id):
@@ -139,14 +117,12 @@ def submit(*, registration_id, user_id):
 
 def withdraw(*, registration_id, user_id, reason=None):
     """Withdraw before admission (frees a counted quota place)."""
-    from service.registrations import review
-
     registration = own_or_raise(registration_id=registration_id, user_id=user_id)
     if registration["state"] not in TRAINEE_WITHDRAW_FROM:
         if registration["state"] in (ADMITTED, CONFIRMED):
             raise RuleViolation("WITHDRAWAL_NEEDS_APPROVAL", "已录取的报名需申请退出，由组织方审批")
         raise RuleViolation("REGISTRATION_STATE_INVALID", "该报名当前不能撤回")
-    return review.end(registration, to_state=WITHDRAWN, by=user_id, reason=reason)
+    return end(registration, to_state=WITHDRAWN, by=user_id, reason=reason)
 
 
 def request_withdrawal(*, registration_id, user_id, reason):
