@@ -121,7 +121,7 @@ class IssueResultSchema(Schema):
 
 
 class VerifyArgs(BaseSchema):
-    code = fields.String(load_default="", validate=validate.Length(max=16),
+    code = fields.String(load_default="", validate=validate.Length(max=32),
                          metadata={"description": "the check code from the QR link or printed on the certificate"})
 
 

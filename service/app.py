@@ -8,7 +8,7 @@ from flask_smorest import Api
 
 from schemas.base import ErrorSchema, ObjectIdField
 from service import config as config_module
-from service.core import errors, headers, request_body, requestlog
+from service.core import errors, headers, ratelimit, request_body, requestlog
 from service.core.auth import register_fallback_resolver, register_token_resolver
 from service.core.db import ensure_indexes, mongo
 from service.auth import service as auth_service
@@ -104,6 +104,7 @@ def create_app(config=None):
     # to the same Identity, so the console goes through the API's rules and nothing else.
     register_fallback_resolver(console_login.resolve_request)
     errors.register(app)
+    ratelimit.init_app(app)
     app.extensions["api"] = api
 
     if app.config.get("ENSURE_INDEXES_ON_START", True):

@@ -27,7 +27,19 @@ class DefaultConfig:
     BINDING_CODE_TTL_HOURS = 72
     MONGODB_SERVER_SELECTION_TIMEOUT_MS = 5000
     MONGODB_SOCKET_TIMEOUT_MS = 10000
-    PHONE_EXCHANGES_PER_DAY = 5  # getPhoneNumber exchanges cost the operator money
+    # Rate limits (service/core/ratelimit.py), Flask-Limiter notation, counted in MongoDB so every
+    # process and host shares them. Failures only where a crowd shares one address or one person
+    # retries honestly: a whole class checking in behind one NAT address is never limited.
+    RATELIMIT_LOGIN_FAILURES = "30 per 10 minutes"  # failed wx-login codes, per IP address
+    RATELIMIT_BINDING_FAILURES = "10 per hour"  # wrong staff binding codes, per user
+    RATELIMIT_CHECKIN_FAILURES = "20 per 10 minutes"  # wrong/expired check-in codes, per user and session
+    RATELIMIT_CERTIFICATE_FAILURES = "30 per 10 minutes"  # unknown certificate number/code, per IP address
+    RATELIMIT_ID_NUMBER_CONFLICTS = "5 per day"  # 409 ID_NUMBER_IN_USE answers, per user
+    RATELIMIT_UPLOADS = "30 per hour"  # attachment uploads, per user
+    RATELIMIT_PHONE_EXCHANGES = "5 per day"  # getPhoneNumber exchanges cost the operator money, per user
+    RATELIMIT_ENABLED = True
+    # Reverse proxies in front of the service that append to X-Forwarded-For (0: use the socket's address).
+    TRUSTED_PROXY_COUNT = 0
     # Subscribe-message template ids by purpose (set the real ids from the WeChat console).
     WECHAT_TEMPLATES = {
         "registration_decision": "TPL_REGISTRATION_DECISION",
@@ -106,6 +118,14 @@ ENV_SETTINGS = {
     "RATING_CLOSE_DAYS": int,
     "PUBLIC_BASE_URL": str,
     "LEAVE_REMINDER_HOURS": int,
+    "RATELIMIT_LOGIN_FAILURES": str,
+    "RATELIMIT_BINDING_FAILURES": str,
+    "RATELIMIT_CHECKIN_FAILURES": str,
+    "RATELIMIT_CERTIFICATE_FAILURES": str,
+    "RATELIMIT_ID_NUMBER_CONFLICTS": str,
+    "RATELIMIT_UPLOADS": str,
+    "RATELIMIT_PHONE_EXCHANGES": str,
+    "TRUSTED_PROXY_COUNT": int,
 }
 
 

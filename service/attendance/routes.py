@@ -16,6 +16,7 @@ from service.core.blueprint import Blueprint
 from service.core.errors import ServiceUnavailable
 from service.core.ids import parse_object_id
 from service.core.links import public_url
+from service.core.ratelimit import failures
 from service.core.wechat import WeChatError, get_gateway
 from service.registrations import service as registrations
 
@@ -45,6 +46,18 @@ def _answer(result):
     return jsonify(checkin_answer(result))
 
 
+# Wrong check-in codes count per user and session (RATELIMIT_CHECKIN_FAILURES); a valid code
+# never touches the counter, so a whole class checking in from one address is never limited
+# and a check-in costs no extra database round trip. Guessing a valid code is hopeless anyway
+# (48-bit MAC, service/attendance/tokens.py): the limit stops the flood, it does not guard a secret.
+CODE_FAILURES = frozenset({"CODE_INVALID", "CODE_EXPIRED", "CODE_OTHER_SESSION"})
+
+
+def _code_failures(session_id="any"):
+    return failures("RATELIMIT_CHECKIN_FAILURES", current_identity().user_id, session_id, codes=CODE_FAILURES,
+                    message="签到码错误次数太多，请稍后再扫描屏幕上的最新签到码")
+
+
 def _client_ip():
     return request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
 
@@ -56,7 +69,9 @@ class Checkins(MethodView):
     @blp.response(200, CheckinResultSchema)
     def post(self, body):
         """Trainee: check in with the scanned class code (the session comes from the code)."""
-        return _answer(service.check_in_with_class_code(user_id=current_identity().user_id, ip=_client_ip(), **body))
+        with _code_failures():
+            return _answer(service.check_in_with_class_code(user_id=current_identity().user_id, ip=_client_ip(),
+                                                            **body))
 
 
 @blp.route("/sessions/<session_id>/checkins")
@@ -66,8 +81,9 @@ class SessionCheckins(MethodView):
     @blp.response(200, CheckinResultSchema)
     def post(self, body, session_id):
         """Trainee: check in to this session with its class code."""
-        return _answer(service.check_in_with_class_code(user_id=current_identity().user_id,
-                                                        session_id=_sid(session_id), ip=_client_ip(), **body))
+        with _code_failures(session_id):
+            return _answer(service.check_in_with_class_code(user_id=current_identity().user_id,
+                                                            session_id=_sid(session_id), ip=_client_ip(), **body))
 
 
 @blp.route("/sessions/<session_id>/checkins/personal")

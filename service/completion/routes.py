@@ -13,6 +13,7 @@ from service.core.blueprint import Blueprint
 from service.core.excel import XLSX_MIMETYPE
 from service.core.ids import parse_object_id
 from service.core.links import public_base_url
+from service.core.ratelimit import client_ip, limit, note_failure
 from service.reports.scope import class_scope
 
 blp = Blueprint("completion", __name__, url_prefix="/api/v1",
@@ -160,9 +161,13 @@ class Verify(MethodView):
     @blp.doc(security=[])
     @blp.arguments(VerifyArgs, location="query")
     @blp.response(200, VerificationSchema)
+    @limit("RATELIMIT_CERTIFICATE_FAILURES", key_func=client_ip, failure_status="marked",
+           message="查询次数太多，请稍后再试")
     def get(self, args, number):
         """Public (no login): is this certificate valid? The QR code on the certificate opens this."""
         answer = certificates.verify(number=number, code=args["code"])
+        if answer["status"] == "unknown":
+            note_failure()  # a wrong number or check code: what guessing looks like
         # A phone camera opens the QR link in a browser: give it a page rather than JSON.
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
             return Response(render_template_string(VERIFY_PAGE, v=answer), mimetype="text/html")

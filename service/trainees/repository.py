@@ -1,5 +1,4 @@
-"""Collections `trainee_profiles` (one per user, _id = user id), `phone_exchange_counters`,
-and the GridFS bucket `attachments`."""
+"""Collections `trainee_profiles` (one per user, _id = user id) and the GridFS bucket `attachments`."""
 
 import gridfs
 from pymongo import IndexModel, ReturnDocument
@@ -8,7 +7,6 @@ from pymongo.errors import DuplicateKeyError
 from service.core.db import collection, declare_indexes, get_db, utcnow
 
 PROFILES = "trainee_profiles"
-PHONE_COUNTERS = "phone_exchange_counters"
 ATTACHMENTS_BUCKET = "attachments"
 
 declare_indexes(
@@ -18,7 +16,6 @@ declare_indexes(
                partialFilterExpression={"id_number_hash": {"$type": "string"}}),
     IndexModel("enterprise.credit_code", name="credit_code"),
 )
-declare_indexes(PHONE_COUNTERS, IndexModel("expires_at", expireAfterSeconds=0))
 declare_indexes(f"{ATTACHMENTS_BUCKET}.files", IndexModel("metadata.owner_id", name="owner"))
 
 
@@ -38,17 +35,6 @@ def save(*, user_id, fields):
             upsert=True, return_document=ReturnDocument.AFTER)
     except DuplicateKeyError:
         raise IdNumberTaken() from None
-
-
-def count_phone_exchange(*, key, limit, expires_at):
-    """Count one exchange unless `limit` is reached (atomic: the filter fails, the upsert collides)."""
-    try:
-        collection(PHONE_COUNTERS).find_one_and_update(
-            {"_id": key, "count": {"$lt": limit}},
-            {"$inc": {"count": 1}, "$setOnInsert": {"expires_at": expires_at}}, upsert=True)
-        return True
-    except DuplicateKeyError:
-        return False
 
 
 def bucket():

@@ -11,6 +11,7 @@ from schemas.trainees import (DEGREES, ENTERPRISE_TITLES, IPO_BOARDS, IPO_STAGES
 from service.core import reference, regions
 from service.core.auth import current_identity, require
 from service.core.blueprint import Blueprint
+from service.core.ratelimit import limit, user_key
 from service.core.ids import parse_object_id
 from service.core.request_body import body_limit
 from service.trainees import access, service
@@ -45,6 +46,9 @@ class Profile(MethodView):
     @require()
     @blp.arguments(ProfileInputSchema)
     @blp.response(200, ProfileSchema)
+    # Each 409 ID_NUMBER_IN_USE tells whether an ID number is registered: few per user.
+    @limit("RATELIMIT_ID_NUMBER_CONFLICTS", key_func=user_key, failure_status=409,
+           message="操作太频繁，请稍后再试")
     def put(self, body):
         """Fill in or replace my trainee profile (the whole form)."""
         return service.view(service.save(user_id=current_identity().user_id, **body))
@@ -55,6 +59,8 @@ class ProfilePhone(MethodView):
     @require()
     @blp.arguments(PhoneCodeSchema)
     @blp.response(200, ProfileSchema)
+    @limit("RATELIMIT_PHONE_EXCHANGES", key_func=user_key,
+           message="获取手机号的次数太多，请手动填写或稍后再试")
     def post(self, body):
         """Take my mobile number from WeChat (getPhoneNumber code); limited per day."""
         return service.view(service.bind_wechat_phone(user_id=current_identity().user_id, code=body["code"]))
@@ -74,6 +80,7 @@ class Attachments(MethodView):
     @blp.arguments(AttachmentUploadSchema, location="form")
     @blp.arguments(FileSchema, location="files")
     @blp.response(201, AttachmentSchema)
+    @limit("RATELIMIT_UPLOADS", key_func=user_key, message="上传太频繁，请稍后再试")
     def post(self, form, files):
         """Upload a business licence, ID card scan or 1-inch photo (JPEG/PNG/PDF, ≤ 5 MB)."""
         return service.upload_attachment(owner_id=current_identity().user_id, kind=form["kind"],

@@ -1,13 +1,9 @@
 """Trainee profile rules: personal data protected at rest, phone from WeChat rate limited."""
 
-import datetime as dt
 
-from flask import current_app
 from service.core import crypto, regions
 from service.core.identifiers import parse_id_number
-from service.core.db import utcnow
 from service.core.errors import Conflict, NotFound, RuleViolation, ServiceUnavailable
-from service.core.timeutil import BEIJING
 from service.core.wechat import WeChatError, get_gateway
 from service.trainees import repository
 
@@ -57,15 +53,8 @@ def save(*, user_id, id_number, mobile, enterprise, **fields):
 
 
 def bind_wechat_phone(*, user_id, code):
-    """Exchange a getPhoneNumber code (the code flow); each exchange costs money, so it is limited."""
-    today = dt.datetime.now(BEIJING).date()
-    limit = current_app.config["PHONE_EXCHANGES_PER_DAY"]
-    allowed = repository.count_phone_exchange(
-        key=f"{user_id}:{today.isoformat()}", limit=limit,
-        expires_at=utcnow() + dt.timedelta(days=2))
-    if not allowed:
-        raise RuleViolation("PHONE_EXCHANGE_LIMIT", f"今天获取手机号的次数已达 {limit} 次，请手动填写或明天再试",
-                            status=429)
+    """Exchange a getPhoneNumber code (the code flow); each exchange costs money, so the route
+    limits it per user (RATELIMIT_PHONE_EXCHANGES)."""
     try:
         phone_info = get_gateway().get_phone_number(code)
     except WeChatError as exc:

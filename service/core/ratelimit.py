@@ -1,0 +1,170 @@
+"""Rate limits shared by every process: Flask-Limiter on the `limits` package's MongoDB storage.
+
+Counters live in the application's own MongoDB database (collection `rate_limit_counters`), so N
+gunicorn workers on M hosts count as one. Each limit is a setting in Flask-Limiter's notation
+("30 per 10 minutes"); see the README. A refused request answers 429 `TOO_MANY_REQUESTS` in the
+error shape with `Retry-After` (seconds).
+
+Strategy: fixed window (one counter document per key, one atomic `find_one_and_update`). The
+`limits` MongoDB storage was tried against the embedded SecantusDB server: its fixed-window and
+moving-window operations work there; the sliding-window counter answers "internal server error"
+(a `find_one_and_update` pipeline adding milliseconds to a date), so that strategy is not used.
+
+Two parts are our own, and only because the stock storage opens its own `MongoClient` from a URI
+and keeps it for the life of the storage object: `AppMongoDBStorage` reads the process's client
+(made after a fork, see service/core/db.py) and the current app's database (tests give every
+test its own), and does not close the shared client when it is collected.
+"""
+
+import contextlib
+import logging
+import math
+import time
+
+from flask import current_app, g, jsonify, request
+from flask_limiter import Limiter
+from flask_limiter.errors import RateLimitExceeded
+from limits import parse
+from limits.storage import MongoDBStorage
+from pymongo import IndexModel
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from service.config import ConfigError
+from service.core.db import declare_indexes, get_db, mongo
+from service.core.errors import AppError, error_body
+
+COUNTERS = "rate_limit_counters"
+WINDOWS = "rate_limit_windows"
+# What the stock storage creates on first use, declared like every other index.
+declare_indexes(COUNTERS, IndexModel("expireAt", expireAfterSeconds=0, name="expire_ttl"))
+declare_indexes(WINDOWS, IndexModel("expireAt", expireAfterSeconds=0, name="expire_ttl"))
+
+DEFAULT_MESSAGE = "操作太频繁，请稍后再试"
+
+
+class AppMongoDBStorage(MongoDBStorage):
+    """`limits`' MongoDB storage on the app's MongoClient and database (see the module docstring)."""
+
+    STORAGE_SCHEME = ["lingjun-mongodb"]
+
+    def __init__(self, uri, **options):
+        super().__init__(uri, counter_collection_name=COUNTERS, window_collection_name=WINDOWS, **options)
+
+    @property
+    def storage(self):
+        return mongo.client_for(current_app.config)
+
+    @property
+    def _database(self):
+        return get_db()
+
+    def __del__(self):
+        pass  # the client is the process's, not this object's
+
+
+def client_ip():
+    """The caller's address. Behind TRUSTED_PROXY_COUNT proxies ProxyFix has set it from
+    X-Forwarded-For; a header the client wrote itself is never trusted (it would reset the count)."""
+    return request.remote_addr or "unknown"
+
+
+def user_key():
+    from service.core.auth import current_identity  # the decorators run after @require
+
+    return str(current_identity().user_id)
+
+
+limiter = Limiter(key_func=client_ip, storage_uri="lingjun-mongodb://app", strategy="fixed-window",
+                  headers_enabled=False)
+
+
+def limit(setting, *, key_func, message, failure_status=None):
+    """Decorator: the limit in config `setting` for the view, per `key_func()`.
+
+    With `failure_status` only responses with that status (or, with "marked", the requests that
+    called `note_failure()`) count; every request is still refused once the count is reached.
+    Without it every request counts.
+    """
+    def failed(response):
+        return response.status_code == failure_status or bool(g.get("rate_limit_failure"))
+
+    return limiter.limit(lambda: current_app.config[setting], key_func=key_func, error_message=message,
+                         deduct_when=None if failure_status is None else failed, scope=setting)
+
+
+def note_failure():
+    """Count this answer against the view's failure limit although its status is a success."""
+    g.rate_limit_failure = True
+
+
+class TooManyRequests(AppError):
+    status = 429
+    code = "TOO_MANY_REQUESTS"
+    message = DEFAULT_MESSAGE
+
+    def __init__(self, message=None, *, retry_after):
+        super().__init__(message=message)
+        self.retry_after = retry_after
+
+
+def count_failure(setting, *key_parts, message=DEFAULT_MESSAGE):
+    """Count one failure against the limit in config `setting`; raise TooManyRequests once it is
+    exceeded. For paths where a success must not touch the database (check-in): nothing is read
+    before the request, the counter is written only when the request has already failed."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    item = parse(current_app.config[setting])
+    keys = (setting, *map(str, key_parts))
+    if not limiter.limiter.hit(item, *keys):
+        reset_at = limiter.limiter.get_window_stats(item, *keys).reset_time
+        raise TooManyRequests(message, retry_after=_seconds_until(reset_at))
+
+
+@contextlib.contextmanager
+def failures(setting, *key_parts, codes, message=DEFAULT_MESSAGE):
+    """Within the block, an AppError whose code is in `codes` counts as one failure
+    (`count_failure`); past the limit it becomes 429. A success costs nothing."""
+    try:
+        yield
+    except AppError as exc:
+        if exc.code in codes:
+            count_failure(setting, *key_parts, message=message)
+        raise
+
+
+def _seconds_until(reset_at):
+    return max(1, math.ceil(reset_at - time.time()))
+
+
+def _rate_limit_exceeded(exc):
+    current = limiter.current_limit
+    retry_after = _seconds_until(current.reset_at) if current else 60
+    response = jsonify(error_body(TooManyRequests.code, exc.description or DEFAULT_MESSAGE))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _too_many_requests(exc):
+    response = jsonify(error_body(exc.code, exc.message, exc.errors))
+    response.status_code = 429
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def init_app(app):
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    for name, value in app.config.items():
+        if name.startswith("RATELIMIT_") and name != "RATELIMIT_ENABLED":
+            try:
+                parse(value)
+            except ValueError:
+                raise ConfigError(f"{name}={value!r} is not a rate limit such as '30 per 10 minutes'") from None
+    if app.config.get("TRUSTED_PROXY_COUNT", 0) > 0:
+        count = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    limiter.init_app(app)
+    # Its "exceeded" line names the key: an IP address or a user id. Our 429 is logged anyway.
+    logging.getLogger("flask-limiter").setLevel(logging.WARNING)
+    app.register_error_handler(RateLimitExceeded, _rate_limit_exceeded)
+    app.register_error_handler(TooManyRequests, _too_many_requests)
