@@ -25,6 +25,14 @@ class MeSchema(Schema):
     created_at = BeijingDateTime()
 
 
+class BindResultSchema(MeSchema):
+    """The profile with the staff role, and a new token to use from now on (replace the old one)."""
+
+    token = fields.String(metadata={"description": "opaque bearer token carrying the staff roles"})
+    token_type = fields.String(metadata={"example": "Bearer"})
+    expires_at = BeijingDateTime()
+
+
 class TokenSchema(Schema):
     token = fields.String(metadata={"description": "opaque bearer token"})
     token_type = fields.String(metadata={"example": "Bearer"})

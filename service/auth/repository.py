@@ -38,6 +38,18 @@ def mark_staff(user_id):
     return changed
 
 
+def revoke_all_of_user(user_id):
+    """Revoke every live token of the user (staff account deactivated or unbound).
+    Returns {token hash: expiry} of the tokens revoked."""
+    now = utcnow()
+    query = {"user_id": user_id, "expires_at": {"$gt": now}, "revoked_at": {"$exists": False}}
+    revoked = {d["_id"]: d["expires_at"] for d in collection(TOKENS).find(query, {"expires_at": 1})}
+    if revoked:
+        collection(TOKENS).update_many({"_id": {"$in": list(revoked)}, "revoked_at": {"$exists": False}},
+                                       {"$set": {"revoked_at": now, "changed_at": now}})
+    return revoked
+
+
 def find_valid(token_hash):
     return collection(TOKENS).find_one(
         {"_id": token_hash, "expires_at": {"$gt": utcnow()}, "revoked_at": {"$exists": False}})

@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 
-from schemas.auth import BindSchema, MeSchema, TokenSchema, WxLoginSchema
+from schemas.auth import BindResultSchema, BindSchema, MeSchema, TokenSchema, WxLoginSchema
 from service.auth import service
 from service.core.auth import bearer_token, current_identity, hash_token, require
 from service.core.blueprint import Blueprint
@@ -36,11 +36,11 @@ class Logout(MethodView):
 class Bind(MethodView):
     @require()
     @blp.arguments(BindSchema)
-    @blp.response(200, MeSchema)
+    @blp.response(200, BindResultSchema)
     @limit("RATELIMIT_BINDING_FAILURES", key_func=user_key, failure_status=400,
            message="绑定码错误次数太多，请稍后再试")
     def post(self, body):
-        """Bind your WeChat identity to a staff account with its one-time binding code."""
+        """Bind your WeChat identity to a staff account; answers a new token to use from now on."""
         return service.bind(user_id=current_identity().user_id, binding_code=body["binding_code"])
 
 

@@ -42,13 +42,16 @@ def wx_login(*, code):
         raise ServiceUnavailable("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后重试")
     user = users.upsert_by_openid(openid=session["openid"], unionid=session.get("unionid"))
     users.store_session_key(user_id=user["_id"], session_key=session.get("session_key", ""))
+    token = _issue_token(user_id=user["_id"], staff=bool(staff_accounts.active_for_user(user["_id"])))
+    return {**token, "user": profile(user_id=user["_id"])}
+
+
+def _issue_token(*, user_id, staff):
     # Whole seconds: the expiry written in the token and the stored one are the same instant.
     expires_at = (utcnow() + dt.timedelta(hours=current_app.config["TOKEN_TTL_HOURS"])).replace(microsecond=0)
-    staff = bool(staff_accounts.active_for_user(user["_id"]))
-    token = signed.issue(user_id=user["_id"], expires_at=expires_at, staff=staff)
-    tokens.insert(token_hash=hash_token(token), user_id=user["_id"], expires_at=expires_at, staff=staff)
-    return {"token": token, "token_type": "Bearer", "expires_at": expires_at,
-            "user": profile(user_id=user["_id"])}
+    token = signed.issue(user_id=user_id, expires_at=expires_at, staff=staff)
+    tokens.insert(token_hash=hash_token(token), user_id=user_id, expires_at=expires_at, staff=staff)
+    return {"token": token, "token_type": "Bearer", "expires_at": expires_at}
 
 
 def logout(*, token_hash):
@@ -60,20 +63,24 @@ def logout(*, token_hash):
 
 
 def identity_for_token(*, token, token_hash):
-    """Resolve a bearer token to an Identity, or raise 401."""
-    cached = identity_cache.get(token_hash)
-    if cached is not None:
-        return cached
+    """Resolve a bearer token to an Identity, or raise 401.
+
+    A trainee token is checked on its signature (no database read, the check-in path); a staff
+    token, or any token changed since issue, reads its token and staff accounts on every request
+    and is never cached, so a deactivation, unbinding or logout made through any process refuses it
+    on the very next request everywhere (staff tokens are few, their requests rare)."""
     trainee = signed.trainee_user(token)
     if trainee is not None and not signed.has_changed(token_hash):
         return Identity(user_id=trainee[0], roles=frozenset({TRAINEE}))
+    cached = identity_cache.get(token_hash)
+    if cached is not None:
+        return cached
     stored = tokens.find_valid(token_hash)
     if stored is None:
         raise Unauthorized("TOKEN_INVALID", "登录已过期，请重新登录")
-    if stored.get("staff") is False:
-        identity = Identity(user_id=stored["user_id"], roles=frozenset({TRAINEE}))
-    else:
-        identity = identity_for_user(stored["user_id"])
+    if stored.get("staff") is not False:
+        return identity_for_user(stored["user_id"])
+    identity = Identity(user_id=stored["user_id"], roles=frozenset({TRAINEE}))
     identity_cache.put(token_hash, expires_at=stored["expires_at"], identity=identity)
     return identity
 
@@ -111,9 +118,13 @@ def binding_code_hash(code):
 
 
 def bind(*, user_id, binding_code):
-    """Bind the caller's WeChat identity to the staff account holding this one-time code."""
+    """Bind the caller's WeChat identity to the staff account holding this one-time code.
+
+    Returns the profile and a new staff token: every process reads a staff token's roles from the
+    database, so the new token carries the staff roles everywhere at once (the mini-program
+    replaces its token with it; the old one turns staff only as other processes learn of it)."""
     account = staff_accounts.claim_binding(code_hash=binding_code_hash(binding_code), user_id=user_id)
     if account is None:
         raise RuleViolation("BINDING_CODE_INVALID", "绑定码无效、已使用或已过期，请向管理员重新获取",
                             status=400)
-    return profile(user_id=user_id)
+    return {**profile(user_id=user_id), **_issue_token(user_id=user_id, staff=True)}

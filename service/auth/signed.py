@@ -9,7 +9,10 @@ accepted on its signature and expiry alone — no database read on the busiest r
 unless it has *changed* since it was issued: logged out, or its user became staff. Each process keeps
 the hashes of changed tokens and re-reads them every IDENTITY_CACHE_SECONDS, the same delay the
 identity cache already allows for a change made through another process; the process that made
-the change knows at once. `s` tokens and any token that fails the check go to the database.
+the change knows at once. `s` tokens and any token that fails the check go to the database on
+every request (service/auth/service.py), so staff changes take effect everywhere at once.
+
+The set of changed tokens belongs to the app instance (one per process in production).
 """
 
 import base64
@@ -76,17 +79,18 @@ class _ChangedTokens:
         self.next_read = 0.0  # monotonic
 
 
-_changed = {}
-_changed_lock = threading.Lock()
+_EXTENSION = "changed_tokens"
 
 
-def _state_for(database_name):
-    with _changed_lock:
-        return _changed.setdefault(database_name, _ChangedTokens())
+def state_for(app):
+    state = app.extensions.get(_EXTENSION)
+    if state is None:
+        state = app.extensions.setdefault(_EXTENSION, _ChangedTokens())
+    return state
 
 
 def _state():
-    return _state_for(current_app.config["MONGODB_DB"])
+    return state_for(current_app)
 
 
 def _refresh(state):

@@ -33,6 +33,15 @@ def _changed_scope(result):
     return result
 
 
+def _revoke_tokens(user_id):
+    """The account was deactivated or unbound: its person's tokens are refused from the next request
+    on, in every process (staff tokens are read from the database on every request). They log in
+    again and get what their remaining accounts give."""
+    if user_id:
+        signed.note_changed(auth_tokens.revoke_all_of_user(user_id))
+    identity_cache.forget_all()
+
+
 def insert(doc):
     collection(STAFF).insert_one(doc)
     return doc
@@ -85,18 +94,25 @@ def claim_binding(*, code_hash, user_id):
 
 
 def set_binding(*, account_id, code_hash, expires_at):
-    return _changed_scope(collection(STAFF).find_one_and_update(
+    before = collection(STAFF).find_one_and_update(
         {"_id": account_id},
         {"$set": {"binding": {"code_hash": code_hash, "expires_at": expires_at}, "user_id": None},
          "$unset": {"bound_at": ""}},
-        return_document=ReturnDocument.AFTER,
-    ))
+        return_document=ReturnDocument.BEFORE,
+    )
+    if before is None:
+        return None
+    _revoke_tokens(before.get("user_id"))
+    return get(account_id)
 
 
 def update(*, account_id, changes):
-    return _changed_scope(collection(STAFF).find_one_and_update(
+    account = _changed_scope(collection(STAFF).find_one_and_update(
         {"_id": account_id}, {"$set": {**changes, "updated_at": utcnow()}},
         return_document=ReturnDocument.AFTER))
+    if account is not None and changes.get("active") is False:
+        _revoke_tokens(account.get("user_id"))
+    return account
 
 
 def supervisors_of(class_id):

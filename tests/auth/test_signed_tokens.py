@@ -10,8 +10,9 @@ from tests.conftest import bearer
 
 def _another_process_reads_changes_now(app):
     """What another process sees once its IDENTITY_CACHE_SECONDS have passed."""
-    identity_cache.forget_all()
-    signed._state_for(app.config["MONGODB_DB"]).next_read = 0.0
+    with app.app_context():
+        identity_cache.forget_all()
+    signed.state_for(app).next_read = 0.0
 
 
 def test_a_trainee_request_reads_no_token(client, login, db_reads):
@@ -64,8 +65,8 @@ def test_a_new_process_knows_the_logouts_made_before_it_started(app, client, log
     token = login("tina")
     with app.app_context():
         tokens.revoke(hash_token(token))
-    identity_cache.forget_all()
-    signed._changed.clear()  # a process that has just started
+    app.extensions.pop("identity_cache", None)
+    app.extensions.pop("changed_tokens", None)  # a process that has just started
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
 
@@ -81,5 +82,5 @@ def test_a_trainee_token_carries_staff_roles_once_its_user_binds_an_account(app,
     assert "province_staff" in client.get("/api/v1/me", headers=bearer(token)).json["roles"]
     # Another process learns it from the changed tokens.
     _another_process_reads_changes_now(app)
-    signed._changed.clear()
+    app.extensions.pop("changed_tokens", None)
     assert "province_staff" in client.get("/api/v1/me", headers=bearer(token)).json["roles"]
