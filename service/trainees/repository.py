@@ -43,7 +43,9 @@ def bucket():
 
 def store_attachment(*, owner_id, kind, filename, content_type, data):
     return bucket().upload_from_stream(filename, data, metadata={
-        "owner_id": owner_id, "kind": kind, "content_type": content_type, "created_at": utcnow()})
+        "owner_id": owner_id, "kind": kind, "content_type": content_type, "created_at": utcnow(),
+        # Re-encoded by service/core/uploads.py: files stored before that are served as plain downloads.
+        "reencoded": True})
 
 
 def attachment_info(attachment_id):

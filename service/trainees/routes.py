@@ -95,9 +95,24 @@ class AttachmentDownload(MethodView):
         """Download a file: its owner, or staff reviewing a registration that includes it."""
         info = service.attachment_info_or_raise(parse_object_id(attachment_id, "ATTACHMENT_NOT_FOUND"))
         access.ensure_can_read_attachment(current_identity(), info)
-        data = service.repository.read_attachment(info["_id"])
-        response = Response(data, mimetype=info["metadata"]["content_type"])
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
+        return _file_response(info, service.repository.read_attachment(info["_id"]))
+
+
+def _file_response(info, data):
+    """The stored (re-encoded) file with the type it was encoded to; the browser may not guess another
+    (nosniff), runs nothing in it (CSP sandbox) and saves a PDF rather than opening it inline. A file
+    stored before re-encoding existed goes out as an opaque download."""
+    metadata = info["metadata"]
+    if metadata.get("reencoded"):
+        mimetype = metadata["content_type"]
+        disposition = "inline" if mimetype.startswith("image/") else "attachment"
+    else:
+        mimetype, disposition = "application/octet-stream", "attachment"
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{info["filename"]}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 

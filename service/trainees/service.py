@@ -1,16 +1,13 @@
 """Trainee profile rules: personal data protected at rest, phone from WeChat rate limited."""
 
 
-from service.core import crypto, regions
+from service.core import crypto, regions, uploads
 from service.core.identifiers import parse_id_number
 from service.core.errors import Conflict, NotFound, RuleViolation, ServiceUnavailable
 from service.core.wechat import WeChatError, get_gateway
 from service.trainees import repository
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
-# Magic numbers: the content decides the type, not the file name or the client's claim.
-SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg", ".jpg"), (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-              (b"%PDF-", "application/pdf", ".pdf"))
 REQUIRED_FOR_SUBMIT = {"mobile_enc": "手机号码", "id_number_enc": "身份证号码", "enterprise": "企业信息"}
 
 
@@ -68,26 +65,18 @@ def bind_wechat_phone(*, user_id, code):
         **crypto.protect("mobile", mobile, crypto.mask_mobile), "mobile_source": "wechat"})
 
 
-def sniff(data):
-    for magic, content_type, extension in SIGNATURES:
-        if data.startswith(magic):
-            return content_type, extension
-    return None, None
-
-
 def upload_attachment(*, owner_id, kind, stream):
-    """Store a JPEG/PNG/PDF scan of at most 5 MB in GridFS."""
+    """Store a JPEG/PNG/PDF scan of at most 5 MB in GridFS, as re-encoded by service/core/uploads.py
+    (the content decides the type, not the file name or the client's claim)."""
     data = stream.read(MAX_ATTACHMENT_BYTES + 1)
     if len(data) > MAX_ATTACHMENT_BYTES:
         raise RuleViolation("ATTACHMENT_TOO_LARGE", "文件不能超过 5 MB", status=413)
     if not data:
         raise RuleViolation("ATTACHMENT_EMPTY", "文件是空的", errors={"file": ["请选择文件"]})
-    content_type, extension = sniff(data)
-    if content_type is None:
-        raise RuleViolation("ATTACHMENT_TYPE_INVALID", "只能上传 JPG、PNG 图片或 PDF 文件",
-                            errors={"file": ["文件格式不支持"]})
-    attachment_id = repository.store_attachment(owner_id=owner_id, kind=kind, filename=f"{kind}{extension}",
-                                                content_type=content_type, data=data)
+    content_type, data = uploads.sanitize(data)
+    attachment_id = repository.store_attachment(
+        owner_id=owner_id, kind=kind, filename=f"{kind}{uploads.EXTENSIONS[content_type]}",
+        content_type=content_type, data=data)
     return attachment_view(repository.attachment_info(attachment_id))
 
 

@@ -15,6 +15,15 @@ def png_bytes():
     return buffer.getvalue()
 
 
+def pdf_bytes():
+    from pypdf import PdfWriter
+
+    writer, buffer = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=595, height=842)
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def upload(client, token, data, kind="photo", filename="a.png"):
     return client.post("/api/v1/trainee/attachments", headers=bearer(token), content_type="multipart/form-data",
                        data={"kind": kind, "file": (io.BytesIO(data), filename)})
@@ -29,13 +38,14 @@ def test_upload_png_and_pdf(client, trainee):
     png = upload(client, trainee, png_bytes())
     assert png.status_code == 201, png.json
     assert png.json["content_type"] == "image/png" and png.json["kind"] == "photo"
-    pdf = upload(client, trainee, b"%PDF-1.7\n...", kind="business_licence", filename="licence.exe")
+    pdf = upload(client, trainee, pdf_bytes(), kind="business_licence", filename="licence.exe")
     assert pdf.json["content_type"] == "application/pdf"
     assert pdf.json["filename"] == "business_licence.pdf"
     listing = client.get("/api/v1/trainee/attachments", headers=bearer(trainee)).json
     assert len(listing) == 2
     download = client.get(f"/api/v1/attachments/{png.json['id']}", headers=bearer(trainee))
-    assert download.data == png_bytes() and download.mimetype == "image/png"
+    assert download.mimetype == "image/png"
+    assert Image.open(io.BytesIO(download.data)).tobytes() == Image.open(io.BytesIO(png_bytes())).tobytes()
 
 
 def test_content_decides_the_type(client, trainee, db):

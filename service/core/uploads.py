@@ -1,0 +1,101 @@
+"""The one door for uploaded files: what is stored is what a library re-wrote, never the bytes sent.
+
+A file that merely *starts* like a JPEG can carry HTML, script or an SVG after its signature, and a
+browser that sniffs it runs them. So:
+- images are decoded by Pillow and encoded again (JPEG stays JPEG, PNG stays PNG): trailing
+  bytes, comments, text chunks, EXIF and its GPS position are gone; the EXIF orientation is applied
+  first so the photo stays upright; more than MAX_PIXELS pixels is refused before decoding
+  (a decompression bomb: a few KB that decode to gigabytes);
+- PDFs are opened by pypdf and written again from their pages alone: the document's
+  /OpenAction, /Names (JavaScript, embedded files), /AcroForm and every page's /AA and
+  annotations are left behind, as is anything appended after the last %%EOF. A PDF pypdf cannot
+  open, an encrypted one, or one without pages is refused;
+- everything else is refused.
+Files are then served with the type they were re-encoded to, `nosniff`, and PDFs as downloads
+(service/trainees/routes.py).
+"""
+
+import io
+import warnings
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+from pypdf import PdfReader, PdfWriter
+from pypdf.errors import PyPdfError
+
+from service.core.errors import RuleViolation
+
+MAX_PIXELS = 40_000_000  # a 1-inch photo or a phone scan is far below (a 48 MP camera photo is refused)
+MAX_PDF_PAGES = 50
+JPEG, PNG, PDF = "image/jpeg", "image/png", "application/pdf"
+EXTENSIONS = {JPEG: ".jpg", PNG: ".png", PDF: ".pdf"}
+
+
+def _refuse(message="只能上传 JPG、PNG 图片或 PDF 文件", field_message="文件格式不支持"):
+    return RuleViolation("ATTACHMENT_TYPE_INVALID", message, errors={"file": [field_message]})
+
+
+def _too_many_pixels():
+    return _refuse("图片像素太多，请缩小或压缩后再上传", "图片像素过多")
+
+
+def sanitize(data):
+    """(content type, re-encoded bytes) of an uploaded JPEG, PNG or PDF; RuleViolation otherwise."""
+    if data.startswith(b"%PDF-"):
+        return PDF, _pdf(data)
+    return _image(data)
+
+
+def _image(data):
+    with warnings.catch_warnings():
+        # Pillow warns above its own pixel limit and raises above twice it; both are refusals here.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                if image.format not in ("JPEG", "PNG"):
+                    raise _refuse()
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise _too_many_pixels()
+                image.load()
+                return _encode(image)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_many_pixels() from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            raise _refuse() from None
+
+
+def _encode(image):
+    upright = ImageOps.exif_transpose(image)
+    if image.format == "JPEG":
+        clean = upright.convert("L" if upright.mode in ("L", "1") else "RGB")
+        fmt, content_type, options = "JPEG", JPEG, {"quality": 90, "optimize": True}
+    else:
+        keep = upright.mode if upright.mode in ("1", "L", "LA", "P", "RGB", "RGBA") else "RGBA"
+        clean = upright.convert(keep)
+        fmt, content_type, options = "PNG", PNG, {"optimize": True}
+    clean.info = {}  # no comment, text chunk, EXIF or ICC profile is carried over
+    out = io.BytesIO()
+    clean.save(out, fmt, **options)
+    return content_type, out.getvalue()
+
+
+def _pdf(data):
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            raise _refuse("不能上传加密的 PDF 文件，请取消密码后再上传", "PDF 已加密")
+        if not 0 < len(reader.pages) <= MAX_PDF_PAGES:
+            raise _refuse(f"PDF 文件应有 1 至 {MAX_PDF_PAGES} 页", "PDF 页数不符")
+        writer = PdfWriter()
+        for page in reader.pages:
+            added = writer.add_page(page)
+            for key in ("/AA", "/Annots"):
+                if key in added:
+                    del added[key]
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+    except RuleViolation:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError):
+        raise _refuse("PDF 文件无法读取，请重新导出或改为上传图片", "PDF 文件已损坏") from None
