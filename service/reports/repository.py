@@ -27,6 +27,11 @@ declare_indexes("enterprises", IndexModel([("title", 1), ("region_code", 1)], na
 # Every state but draft, spelled out: with an inequality (`$ne: "draft"`) the embedded development
 # server stops using the index and scans the whole collection.
 SUBMITTED_STATES = sorted(set(states.LABELS) - {states.DRAFT})
+# Applied = submitted at least once, and so placed in a region (set on submission). A draft, or a
+# draft withdrawn before it was ever submitted, is no application: counting it let anyone inflate
+# `applied` by creating and withdrawing drafts, and added a row without a region.
+# (A caller's region filter, placed after it, narrows its region_code condition.)
+APPLIED = {"state": {"$in": SUBMITTED_STATES}, "history.to": states.SUBMITTED, "region_code": {"$type": "string"}}
 # A province decision on a submitted registration (recommend, return, reject).
 REVIEW_STEPS = sorted({to_state for _, to_state, _ in states.PROVINCE_ACTIONS.values()})
 
@@ -42,9 +47,9 @@ def _status_is(status):
 # ---- class report ------------------------------------------------------------------------
 
 def enrolment_by_region(class_id, scope_match):
-    """[{_id: region, applied, admitted, confirmed}] (drafts are not applications)."""
+    """[{_id: region, applied, admitted, confirmed}] (see APPLIED: drafts are not applications)."""
     return list(collection("registrations").aggregate([
-        {"$match": {"class_id": class_id, "state": {"$in": SUBMITTED_STATES}, **scope_match}},
+        {"$match": {"class_id": class_id, **APPLIED, **scope_match}},
         {"$group": {"_id": "$region_code", "applied": {"$sum": 1},
                     "admitted": _count_if({"$in": ["$state", ["admitted", "confirmed"]]}),
                     "confirmed": _count_if({"$eq": ["$state", "confirmed"]})}},
@@ -129,7 +134,7 @@ def registrations_by_region(year, region_match, *, with_incomplete=False):
         facets["incomplete_rows"] = [{"$match": {"state": states.CONFIRMED, **ARCHIVE_INCOMPLETE}},
                                      {"$project": _archive_fields()}]
     found = list(collection("registrations").aggregate([
-        {"$match": {"year": year, **region_match, "state": {"$in": SUBMITTED_STATES}}},
+        {"$match": {"year": year, **APPLIED, **region_match}},
         {"$facet": facets}]))[0]
     by_region = {}
 
@@ -196,8 +201,7 @@ def classes_by_id(class_ids, projection):
 # ---- trainee archive ----------------------------------------------------------------------
 
 def registrations_of(user_id, scope_match):
-    return list(collection("registrations").find({"user_id": user_id, "state": {"$in": SUBMITTED_STATES},
-                                                  **scope_match})
+    return list(collection("registrations").find({"user_id": user_id, **APPLIED, **scope_match})
                 .sort([("created_at", 1)]))
 
 
