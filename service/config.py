@@ -143,8 +143,21 @@ def load(overrides=None):
     settings.update(overrides or {})
     if settings["WECHAT_API_BASE"] and not settings["WECHAT_API_BASE"].endswith("/"):
         settings["WECHAT_API_BASE"] += "/"
+    check_rate_limits(settings)
     check_production(settings)
     return settings
+
+
+def check_rate_limits(settings):
+    """Every RATELIMIT_* string must parse (`limits` notation), or the service refuses to start."""
+    from limits import parse
+
+    for name, value in settings.items():
+        if name.startswith("RATELIMIT_") and name != "RATELIMIT_ENABLED":
+            try:
+                parse(value)
+            except ValueError:
+                raise ConfigError(f"{name}={value!r} is not a rate limit such as '30 per 10 minutes'") from None
 
 
 def is_fake_wechat(api_base):

@@ -138,6 +138,8 @@ COLLECTION_OWNERS = {
     "users": "service.users",
     "wechat_sessions": "service.users",
     "wechat_access_tokens": "service.core.wechat",
+    "rate_limit_counters": "service.core.ratelimit",
+    "rate_limit_windows": "service.core.ratelimit",
 }
 
 # Every repository module registers the indexes of its collections here; `ensure_indexes`

@@ -29,8 +29,7 @@ from limits.storage import MongoDBStorage
 from pymongo import IndexModel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service.config import ConfigError
-from service.core.db import declare_indexes, get_db, mongo
+from service.core.db import collection, declare_indexes, mongo
 from service.core.errors import AppError, error_body
 
 COUNTERS = "rate_limit_counters"
@@ -55,8 +54,12 @@ class AppMongoDBStorage(MongoDBStorage):
         return mongo.client_for(current_app.config)
 
     @property
-    def _database(self):
-        return get_db()
+    def counters(self):
+        return collection(COUNTERS)
+
+    @property
+    def windows(self):
+        return collection(WINDOWS)
 
     def __del__(self):
         pass  # the client is the process's, not this object's
@@ -153,13 +156,7 @@ def _too_many_requests(exc):
 
 
 def init_app(app):
-    app.config.setdefault("RATELIMIT_ENABLED", True)
-    for name, value in app.config.items():
-        if name.startswith("RATELIMIT_") and name != "RATELIMIT_ENABLED":
-            try:
-                parse(value)
-            except ValueError:
-                raise ConfigError(f"{name}={value!r} is not a rate limit such as '30 per 10 minutes'") from None
+    app.config.setdefault("RATELIMIT_ENABLED", True)  # the limit strings are checked in service/config.py
     if app.config.get("TRUSTED_PROXY_COUNT", 0) > 0:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
