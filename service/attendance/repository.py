@@ -119,3 +119,11 @@ def closed_session_ids(session_ids):
         closed.update(d["_id"] for d in collection(SESSION_CHECKINS).find(
             {"_id": {"$in": chunk}, "closed_at": {"$ne": None}}, {"_id": 1}))
     return closed
+
+
+def counts_by_registration(session_ids, region_match):
+    """{registration id: records} for these sessions (of one class; region_match {} or
+    {"region_code": code}): the KPIs' attendance check of sessions not closed yet."""
+    return {g["_id"]: g["n"] for g in collection(ATTENDANCE).aggregate([
+        {"$match": {"session_id": {"$in": list(session_ids)}, **region_match}},
+        {"$group": {"_id": "$registration_id", "n": {"$sum": 1}}}])}

@@ -13,6 +13,7 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from service.core.db import collection, declare_indexes, utcnow
+from service.reports import summaries
 
 CERTIFICATES = "certificates"
 COUNTERS = "certificate_counters"
@@ -27,6 +28,9 @@ declare_indexes(
     IndexModel([("user_id", 1), ("issued_at", -1)], name="user"),
     IndexModel([("region_code", 1), ("year", 1), ("status", 1)], name="region_year_status"),
 )
+# The all-regions KPI table reads a year without a region (service.reports).
+declare_indexes(CERTIFICATES,
+                IndexModel([("year", 1), ("status", 1), ("region_code", 1)], name="report_year_status_region"))
 # One low-attendance warning per trainee per class.
 declare_indexes(WARNINGS, IndexModel([("class_id", 1), ("user_id", 1)], unique=True, name="one_per_class_trainee"))
 
@@ -58,6 +62,7 @@ def insert(doc):
         if "registration_id" in (details.get("keyPattern") or {}) or "one_valid_per_registration" in str(details):
             raise AlreadyIssued() from None
         raise  # a number clash is a fault, not "already issued"
+    summaries.changed(region_code=doc.get("region_code"), year=doc.get("year"))
     return doc
 
 
@@ -93,10 +98,13 @@ def of_user(user_id):
 
 def revoke(*, certificate_id, by, reason):
     """valid -> revoked in one conditional update; None if it was not valid any more."""
-    return collection(CERTIFICATES).find_one_and_update(
+    revoked = collection(CERTIFICATES).find_one_and_update(
         {"_id": certificate_id, "status": "valid"},
         {"$set": {"status": "revoked", "revoked_at": utcnow(), "revoked_by": by, "revoke_reason": reason}},
         return_document=ReturnDocument.AFTER)
+    if revoked is not None:
+        summaries.changed(region_code=revoked.get("region_code"), year=revoked.get("year"))
+    return revoked
 
 
 def mark_registration(*, registration_id, certificate=None, revoked_number=None):
@@ -129,3 +137,11 @@ def claim_warning(*, class_id, user_id, figures):
 
 def warned_user_ids(class_id):
     return {d["user_id"] for d in collection(WARNINGS).find({"class_id": class_id}, {"user_id": 1})}
+
+
+def valid_by_region(year, region_match):
+    """{region: valid certificates of the year} (the KPIs' trainees completed); region_match is {}
+    or {"region_code": code}."""
+    return {g["_id"]: g["n"] for g in collection(CERTIFICATES).aggregate([
+        {"$match": {"year": year, "status": "valid", **region_match}},
+        {"$group": {"_id": "$region_code", "n": {"$sum": 1}}}])}

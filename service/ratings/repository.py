@@ -15,6 +15,7 @@ from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from service.core.db import collection, declare_indexes
+from service.reports import summaries
 
 RATINGS = "ratings"
 RECEIPTS = "rating_receipts"
@@ -24,6 +25,8 @@ declare_indexes(
     IndexModel([("class_id", 1), ("kind", 1), ("region_code", 1)], name="class_kind_region"),
     IndexModel([("region_code", 1), ("year", 1), ("kind", 1)], name="region_year_kind"),
 )
+# The all-regions KPI table reads a year without a region (service.reports).
+declare_indexes(RATINGS, IndexModel([("year", 1), ("kind", 1), ("region_code", 1)], name="report_year_kind_region"))
 declare_indexes(
     RECEIPTS,
     # One rating per trainee per target ("session:<id>" / "class:<id>"): the database refuses the second.
@@ -82,6 +85,7 @@ def has_rated_class(*, class_id, user_id):
 
 def insert_rating(doc):
     collection(RATINGS).insert_one(doc)
+    summaries.changed(region_code=doc.get("region_code"), year=doc.get("year"))
     return doc
 
 
@@ -91,8 +95,10 @@ def get_rating(rating_id):
 
 def replace_rating(rating_id, fields):
     """Set the rated values (upsert: a receipt whose rating write was lost gets its rating now)."""
-    return collection(RATINGS).find_one_and_update({"_id": rating_id}, {"$set": fields}, upsert=True,
-                                                   return_document=ReturnDocument.AFTER)
+    rating = collection(RATINGS).find_one_and_update({"_id": rating_id}, {"$set": fields}, upsert=True,
+                                                     return_document=ReturnDocument.AFTER)
+    summaries.changed(region_code=rating.get("region_code"), year=rating.get("year"))
+    return rating
 
 
 def aggregate(pipeline):

@@ -10,6 +10,8 @@ The database settles the races:
 from pymongo import IndexModel, ReturnDocument
 
 from service.core.db import collection, declare_indexes
+from service.reports import summaries
+from service.registrations import states
 from service.registrations.states import ACTIVE, CONFIRMED, OPEN, SUBMITTED
 
 REGISTRATIONS = "registrations"
@@ -30,6 +32,7 @@ declare_indexes(
 
 def insert(doc):
     collection(REGISTRATIONS).insert_one(doc)
+    summaries.changed(region_code=doc.get("region_code"), year=doc.get("year"))
     return doc
 
 
@@ -74,9 +77,12 @@ def count(query):
 def move(*, registration, update):
     """Apply `update` if the registration is still at the version it was read at."""
     update = {**update, "$inc": {"version": 1}}
-    return collection(REGISTRATIONS).find_one_and_update(
+    moved = collection(REGISTRATIONS).find_one_and_update(
         {"_id": registration["_id"], "version": registration["version"], "state": registration["state"]},
         update, return_document=ReturnDocument.AFTER)
+    if moved is not None:
+        summaries.changed(region_code=moved.get("region_code"), year=moved.get("year"))
+    return moved
 
 
 def first_waitlisted(*, class_id, region_code):
@@ -100,3 +106,125 @@ def confirmed_counts(class_ids, *, region_code=None):
     return {(g["_id"]["class_id"], g["_id"]["region_code"]): g["n"] for g in collection(REGISTRATIONS).aggregate([
         {"$match": match},
         {"$group": {"_id": {"class_id": "$class_id", "region_code": "$region_code"}, "n": {"$sum": 1}}}])}
+
+
+# ---- report pipelines (the region-year KPIs and the all-regions table of service.reports) ---------
+# Every pipeline groups by region: the all-regions table costs the same few passes as one region.
+# `region_match` is {} for every region, or {"region_code": code} for one.
+
+# The all-regions KPI table reads a year without a region, the region report a year and a region.
+declare_indexes(REGISTRATIONS,
+                IndexModel([("year", 1), ("region_code", 1), ("state", 1)], name="report_year_region_state"))
+
+# Every state but draft, spelled out: with an inequality (`$ne: "draft"`) the embedded development
+# server stops using the index and scans the whole collection.
+SUBMITTED_STATES = sorted(set(states.LABELS) - {states.DRAFT})
+# Applied = submitted at least once, and so placed in a region (set on submission). A draft, or a
+# draft withdrawn before it was ever submitted, is no application: counting it let anyone inflate
+# `applied` by creating and withdrawing drafts, and added a row without a region.
+# (A caller's region filter, placed after it, narrows its region_code condition.)
+APPLIED = {"state": {"$in": SUBMITTED_STATES}, "history.to": SUBMITTED, "region_code": {"$type": "string"}}
+# A province decision on a submitted registration (recommend, return, reject).
+REVIEW_STEPS = sorted({to_state for _, to_state, _ in states.PROVINCE_ACTIONS.values()})
+PROFILE_FIELDS = ("snapshot.name", "snapshot.id_number_masked", "snapshot.mobile_masked", "snapshot.position",
+                  "snapshot.enterprise.name", "snapshot.enterprise.credit_code")
+# The province decided on the registration once it was submitted.
+REVIEWED = {"history": {"$elemMatch": {"from": SUBMITTED, "to": {"$in": REVIEW_STEPS}}}}
+# A confirmed trainee's archive lacks the review or part of the profile. Counting goes through
+# query filters like these rather than per-document expressions: on a national year the embedded
+# development server evaluates the expressions (a $filter over the history) about five times slower.
+ARCHIVE_INCOMPLETE = {"$or": [{"history": {"$not": REVIEWED["history"]}},
+                              *({path: {"$in": [None, ""]}} for path in PROFILE_FIELDS)]}
+
+
+def _count_if(condition):
+    return {"$sum": {"$cond": [condition, 1, 0]}}
+
+
+def _filled(path):
+    return {"$gt": [{"$strLenCP": {"$ifNull": [f"${path}", ""]}}, 0]}
+
+
+def _reviewed():
+    return {"$gt": [{"$size": {"$filter": {
+        "input": {"$ifNull": ["$history", []]}, "as": "h",
+        "cond": {"$and": [{"$eq": ["$$h.from", SUBMITTED]}, {"$in": ["$$h.to", REVIEW_STEPS]}]}}}}, 0]}
+
+
+def _archive_fields():
+    """What a trainee's archive needs from the registration itself, per registration (for the few
+    listed): the province's review and the profile."""
+    return {"class_id": 1, "region_code": 1, "name": "$snapshot.name", "reviewed": _reviewed(),
+            "profile_complete": {"$and": [_filled(path) for path in PROFILE_FIELDS]}}
+
+
+def _per_region(*stages):
+    return [*stages, {"$group": {"_id": "$region_code", "n": {"$sum": 1}}}]
+
+
+def kpi_counts_by_region(year, region_match, *, with_incomplete=False):
+    """One pass over the year's submitted registrations: {region: {pending, reviewed, confirmed,
+    incomplete (confirmed, profile or review missing), trainees (people), class_ids}}, and with
+    `with_incomplete` those incomplete registrations themselves (name, class, flags)."""
+    confirmed = {"$match": {"state": CONFIRMED}}
+    facets = {
+        "pending": _per_region({"$match": {"state": SUBMITTED}}),
+        "reviewed": _per_region({"$match": {"state": {"$ne": SUBMITTED}, **REVIEWED}}),
+        "incomplete": _per_region({"$match": {"state": CONFIRMED, **ARCHIVE_INCOMPLETE}}),
+        # Distinct values by grouping (an $addToSet of thousands is slow on the embedded server).
+        "users": [confirmed, {"$group": {"_id": {"region": "$region_code", "user": "$user_id"}}},
+                  {"$group": {"_id": "$_id.region", "n": {"$sum": 1}}}],
+        "classes": [confirmed, {"$group": {"_id": {"region": "$region_code", "class": "$class_id"},
+                                           "n": {"$sum": 1}}}],
+    }
+    if with_incomplete:
+        facets["incomplete_rows"] = [{"$match": {"state": CONFIRMED, **ARCHIVE_INCOMPLETE}},
+                                     {"$project": _archive_fields()}]
+    found = list(collection(REGISTRATIONS).aggregate([
+        {"$match": {"year": year, **APPLIED, **region_match}},
+        {"$facet": facets}]))[0]
+    by_region = {}
+
+    def region(code):
+        return by_region.setdefault(code, {"pending": 0, "reviewed": 0, "incomplete": 0, "trainees": 0,
+                                           "confirmed": 0, "class_ids": set()})
+
+    for key, field in (("pending", "pending"), ("reviewed", "reviewed"), ("incomplete", "incomplete"),
+                       ("users", "trainees")):
+        for group in found[key]:
+            region(group["_id"])[field] = group["n"]
+    for group in found["classes"]:
+        figures = region(group["_id"]["region"])
+        figures["class_ids"].add(group["_id"]["class"])
+        figures["confirmed"] += group["n"]
+    return by_region, found.get("incomplete_rows", [])
+
+
+def archive_rows(class_id, region_match):
+    """The class's confirmed registrations (in the region) with the archive fields, for the
+    attendance check of a class whose held sessions are not all closed yet."""
+    return list(collection(REGISTRATIONS).aggregate([
+        {"$match": {"class_id": class_id, "state": CONFIRMED, **region_match}},
+        {"$project": _archive_fields()}]))
+
+
+def little_giants_by_region(year, region_match):
+    """{region: {in_registry, trained}}: the region's 小巨人 in the registry valid at some time in the
+    year (service.registry.repository.little_giants_of_year), and how many of them sent a confirmed
+    trainee of the region that year. One pipeline: the confirmed registrations and the registry
+    entries side by side, grouped on (region, credit code) (no per-registration look-up;
+    registrations first: the embedded development server reads a `$unionWith` sub-pipeline
+    without its index, and the registry is the smaller collection)."""
+    from service.registry import repository as registry
+
+    return {g["_id"]: g for g in collection(REGISTRATIONS).aggregate([
+        {"$match": {"year": year, **region_match, "state": CONFIRMED}},
+        {"$project": {"_id": 0, "region_code": 1, "credit_code": 1, "trained": {"$literal": True}}},
+        {"$unionWith": {"coll": registry.ENTERPRISES, "pipeline": [
+            {"$match": registry.little_giants_of_year(year, region_match)},
+            {"$project": {"_id": 0, "region_code": 1, "credit_code": 1, "giant": {"$literal": True}}}]}},
+        {"$group": {"_id": {"region": "$region_code", "credit_code": "$credit_code"},
+                    "giant": {"$max": "$giant"}, "trained": {"$max": "$trained"}}},
+        {"$match": {"giant": True}},
+        {"$group": {"_id": "$_id.region", "in_registry": {"$sum": 1},
+                    "trained": _count_if({"$eq": ["$trained", True]})}}])}

@@ -8,6 +8,8 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from service.core.db import collection, declare_indexes
+from service.core import regions
+from service.reports import summaries
 
 ENTERPRISES = "enterprises"
 REGISTRY_IMPORTS = "registry_imports"
@@ -21,6 +23,8 @@ declare_indexes(
     IndexModel([("region_code", ASCENDING), ("title", ASCENDING), ("credit_code", ASCENDING)],
                name="region_title_credit_code"),
 )
+# The all-regions KPI table reads the year's 小巨人 without a region (service.reports).
+declare_indexes(ENTERPRISES, IndexModel([("title", ASCENDING), ("region_code", ASCENDING)], name="report_title_region"))
 declare_indexes(REGISTRY_IMPORTS, IndexModel([("imported_at", DESCENDING)], name="imported_at"))
 
 # Registry look-ups go out in chunks: MongoDB takes any size, but the embedded development server
@@ -33,6 +37,16 @@ DUPLICATE_KEY = 11000
 def _chunks(items, size):
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+LITTLE_GIANT = "小巨人"
+
+
+def little_giants_of_year(year, region_match):
+    """The filter of the 小巨人 entries valid at some time in `year` (of one region with
+    region_match {"region_code": code}, else of all): the KPIs' registry side."""
+    return {"title": LITTLE_GIANT, **region_match, "valid_from": {"$lte": f"{year}-12-31"},
+            "valid_until": {"$gte": f"{year}-01-01"}}
 
 
 def find_valid_title(*, credit_code, title, day):
@@ -99,7 +113,15 @@ def save_entries(*, new, changed, now):
     for chunk in _chunks(changed, WRITE_CHUNK):
         result = collection(ENTERPRISES).bulk_write([_upsert(e, now, touch=True) for e in chunk], ordered=False)
         _add(total, _counts(result))
+    _registry_changed(new, changed)
     return total
+
+
+def _registry_changed(*entry_lists):
+    """The KPIs count 小巨人 per region (service.reports.summaries). An import that wrote anything
+    marks every region: an entry may also have moved out of a region, and imports are rare."""
+    if any(entry_lists):
+        summaries.changed_many([(code, None) for code in regions.all_regions()])
 
 
 def upsert_entries(entries, *, now):
@@ -108,6 +130,7 @@ def upsert_entries(entries, *, now):
     for chunk in _chunks(list(entries), WRITE_CHUNK):
         ops = [_upsert(e, now, touch=False) for e in chunk]
         _add(total, _counts(collection(ENTERPRISES).bulk_write(ops, ordered=False)))
+    _registry_changed(entries)
     return total
 
 

@@ -7,6 +7,7 @@ from flask import current_app
 
 from service.attendance import rates
 from service.attendance import repository as attendance_repository
+from service.completion import repository as completion_repository
 from service.classes import rules as class_rules
 from service.classes import service as classes
 from service.core import regions
@@ -18,7 +19,8 @@ from service.leave.states import STATE_LABELS as LEAVE_STATE_LABELS
 from service.leave.states import TYPE_LABELS as LEAVE_TYPE_LABELS
 from service.ratings import service as ratings
 from service.registrations.states import LABELS as REGISTRATION_LABELS
-from service.reports import repository
+from service.registrations import repository as registrations_repository
+from service.reports import repository, summaries
 from service.reports.scope import class_scope
 
 
@@ -116,8 +118,8 @@ def _attendance_gaps(held, region_match):
     for class_id, session_ids in held.items():
         if not set(session_ids) - closed:
             continue
-        records = repository.attendance_counts_by_registration(session_ids, region_match)
-        gaps += [row for row in repository.archive_rows(class_id, region_match)
+        records = attendance_repository.counts_by_registration(session_ids, region_match)
+        gaps += [row for row in registrations_repository.archive_rows(class_id, region_match)
                  if records.get(row["_id"], 0) < len(session_ids)]
     return gaps
 
@@ -134,41 +136,73 @@ def _incomplete_archives(rows, gaps, class_docs):
             for rid, (row, what) in sorted(missing.items(), key=lambda kv: (kv[1][0].get("name") or "", kv[0]))]
 
 
-def _region_counts(*, year, now, region_code=None):
-    """The KPIs' raw counts per region: of `region_code`, or of every region (a handful of pipelines
-    grouped by region either way). Returns ({region: counts}, the region's incomplete archives
-    (only for one region))."""
+def _stored_counts(*, year, region_code=None):
+    """What the KPIs count that does not change with time, per region: of `region_code`, or of
+    every region (the same handful of pipelines grouped by region either way). Returns
+    ({region: counts (plain BSON values: the read model stores them)}, the region's incomplete
+    archives (only for one region))."""
     region_match = {} if region_code is None else {"region_code": region_code}
-    by_region, incomplete_rows = repository.registrations_by_region(year, region_match,
-                                                                    with_incomplete=region_code is not None)
-    class_docs = repository.classes_by_id(set().union(*(r["class_ids"] for r in by_region.values())),
+    by_region, incomplete_rows = registrations_repository.kpi_counts_by_region(
+        year, region_match, with_incomplete=region_code is not None)
+    giants = registrations_repository.little_giants_by_region(year, region_match)
+    completed = completion_repository.valid_by_region(year, region_match)
+    satisfaction = ratings.overall_by({"year": year, **region_match}, group_by="$region_code")
+    counts = {}
+    for code in [region_code] if region_code is not None else sorted(regions.all_regions()):
+        figures = by_region.get(code, {})
+        rated = satisfaction.get(code, {})
+        counts[code] = {
+            "class_ids": sorted(figures.get("class_ids", ())),
+            "trainees": figures.get("trainees", 0), "completed": completed.get(code, 0),
+            "giants_trained": giants.get(code, {}).get("trained", 0),
+            "giants_in_registry": giants.get(code, {}).get("in_registry", 0),
+            "reviewed": figures.get("reviewed", 0), "pending": figures.get("pending", 0),
+            "confirmed": figures.get("confirmed", 0), "incomplete": figures.get("incomplete", 0),
+            "class_ratings": rated.get("class_ratings", 0), "satisfied_scores": rated.get("satisfied_scores", 0),
+            "scores": rated.get("scores", 0),
+        }
+    return counts, incomplete_rows
+
+
+def _with_time(stored, *, now, region_code=None):
+    """The KPIs' counts: `stored` ({region: _stored_counts}) with what depends on the time (which
+    classes held a session, which archives lack a record of a session not closed yet) computed
+    now from the classes. Returns ({region: counts}, gaps, class documents)."""
+    region_match = {} if region_code is None else {"region_code": region_code}
+    class_docs = repository.classes_by_id({cid for one in stored.values() for cid in one["class_ids"]},
                                           KPI_CLASS_FIELDS)
     held = {cid: [s["_id"] for s in class_rules.held_sessions(doc, now)] for cid, doc in class_docs.items()}
     held_classes = {cid for cid, doc in class_docs.items() if doc["status"] != "cancelled" and held[cid]}
     gaps = _attendance_gaps(held, region_match)
     # A gap in attendance makes incomplete an archive the registration alone would not.
     gaps_only = Counter(row["region_code"] for row in gaps if row["reviewed"] and row["profile_complete"])
-    giants = repository.little_giants_by_region(year, region_match)
-    completed = repository.valid_certificates_by_region(year, region_match)
-    satisfaction = ratings.overall_by({"year": year, **region_match}, group_by="$region_code")
     counts = {}
-    for code in [region_code] if region_code is not None else sorted(regions.all_regions()):
-        figures = by_region.get(code, {})
-        class_ids = figures.get("class_ids", set()) & set(class_docs)
-        rated = satisfaction.get(code, {})
-        counts[code] = {
-            "class_ids": class_ids, "held_class_ids": class_ids & held_classes,
-            "trainees": figures.get("trainees", 0), "completed": completed.get(code, 0),
-            "giants_trained": giants.get(code, {}).get("trained", 0),
-            "giants_in_registry": giants.get(code, {}).get("in_registry", 0),
-            "reviewed": figures.get("reviewed", 0), "pending": figures.get("pending", 0),
-            "confirmed": figures.get("confirmed", 0),
-            "complete": figures.get("confirmed", 0) - figures.get("incomplete", 0) - gaps_only[code],
-            "class_ratings": rated.get("class_ratings", 0), "satisfied_scores": rated.get("satisfied_scores", 0),
-            "scores": rated.get("scores", 0),
-        }
-    incomplete = _incomplete_archives(incomplete_rows, gaps, class_docs) if region_code is not None else None
-    return counts, incomplete
+    for code, one in stored.items():
+        class_ids = set(one["class_ids"]) & set(class_docs)
+        counts[code] = {**{k: v for k, v in one.items() if k not in ("class_ids", "incomplete")},
+                        "class_ids": class_ids, "held_class_ids": class_ids & held_classes,
+                        "complete": one["confirmed"] - one["incomplete"] - gaps_only[code]}
+    return counts, gaps, class_docs
+
+
+# Above this many regions to count again, one all-regions pass is cheaper than region after region.
+RECOUNT_ALL_ABOVE = 12
+
+
+def _national_stored_counts(year):
+    """Every region's stored counts through the read model (service.reports.summaries): rows
+    still at their regions' current versions are read, the others counted again and kept."""
+    codes = sorted(regions.all_regions())
+    seen = summaries.versions(year, codes)  # before counting: a write meanwhile leaves a newer version
+    counts = summaries.stored(year, seen)
+    missing = [code for code in codes if code not in counts]
+    if len(missing) > RECOUNT_ALL_ABOVE:
+        fresh = _stored_counts(year=year)[0]
+    else:
+        fresh = {code: _stored_counts(year=year, region_code=code)[0][code] for code in missing}
+    summaries.store(year, fresh, seen)
+    counts.update(fresh)
+    return {code: counts[code] for code in codes}
 
 
 def _added(counts):
@@ -210,19 +244,25 @@ def region_kpis(*, identity, region_code, year):
     """The training rows of the regional performance table (附件5) for one region and year."""
     _check_region(identity, region_code)
     now = utcnow()
-    counts, incomplete = _region_counts(year=year, now=now, region_code=region_code)
+    seen = summaries.versions(year, [region_code])
+    stored, incomplete_rows = _stored_counts(year=year, region_code=region_code)
+    summaries.store(year, stored, seen)  # the all-regions table reuses this count
+    counts, gaps, class_docs = _with_time(stored, now=now, region_code=region_code)
     row = _kpi_row(region_code, regions.name_of(region_code), counts[region_code])
-    row["archives"]["incomplete"] = incomplete
+    row["archives"]["incomplete"] = _incomplete_archives(incomplete_rows, gaps, class_docs)
     return {**row, "year": year, "generated_at": now}
 
 
 NATIONAL_NAME = "全国"
 
 
-def national_kpis(*, year):
-    """Every region's row of the performance table (附件5) for a year, and the national total (organizers)."""
+def national_kpis(*, year, recount=False):
+    """Every region's row of the performance table (附件5) for a year, and the national total (organizers).
+    Through the read model (service.reports.summaries); `recount` counts every region afresh
+    without it (what the read model must always equal)."""
     now = utcnow()
-    counts, _ = _region_counts(year=year, now=now)
+    stored = _stored_counts(year=year)[0] if recount else _national_stored_counts(year)
+    counts, _, _ = _with_time(stored, now=now)
     return {"year": year, "generated_at": now,
             "regions": [_kpi_row(code, regions.name_of(code), one) for code, one in counts.items()],
             "national": _kpi_row(None, NATIONAL_NAME, _added(counts.values()))}
