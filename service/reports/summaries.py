@@ -20,6 +20,7 @@ stored: it is computed from the classes on every request (service.reports.servic
 import datetime as dt
 
 from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
 
 from service.core.db import collection, utcnow
 
@@ -28,6 +29,7 @@ SUMMARIES = "report_region_counts"
 # A stored row older than this is counted again whatever its versions (writes made outside the
 # service: a restore, a manual fix, a writer that died between its write and its bump).
 MAX_AGE = dt.timedelta(minutes=10)
+DUPLICATE_KEY = 11000
 REGISTRY = "registry"  # the registry (小巨人 list) is not per year: one version per region for every year
 
 
@@ -47,8 +49,21 @@ def changed_many(pairs):
     """`changed` for several (region_code, year) pairs in one round trip."""
     keys = sorted({_key(REGISTRY if year is None else int(year), code) for code, year in pairs if code})
     if keys:
-        collection(VERSIONS).bulk_write([UpdateOne({"_id": key}, {"$inc": {"v": 1}}, upsert=True) for key in keys],
-                                        ordered=False)
+        _upserts(VERSIONS, [UpdateOne({"_id": key}, {"$inc": {"v": 1}}, upsert=True) for key in keys], retry=True)
+
+
+def _upserts(name, ops, *, retry):
+    """Run upserts; two upserts of the same new _id at once make one fail on the unique _id:
+    `retry` runs those again (the document exists now), else they are dropped (another reader
+    stored the same count)."""
+    try:
+        collection(name).bulk_write(ops, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details["writeErrors"]
+        if any(error["code"] != DUPLICATE_KEY for error in errors):
+            raise
+        if retry:
+            collection(name).bulk_write([ops[error["index"]] for error in errors], ordered=False)
 
 
 def versions(year, region_codes):
@@ -77,4 +92,4 @@ def store(year, counts, seen):
                                "counted_at": now}}, upsert=True)
            for code, one in counts.items()]
     if ops:
-        collection(SUMMARIES).bulk_write(ops, ordered=False)
+        _upserts(SUMMARIES, ops, retry=False)

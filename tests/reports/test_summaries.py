@@ -131,3 +131,26 @@ def test_the_region_report_refreshes_its_row(client, admin_token, app, national)
     assert single.status_code == 200
     cached, fresh = _table(app)
     assert cached == fresh
+
+
+def test_writers_marking_the_same_new_region_at_once_all_succeed(app, db):
+    """Two first bumps of the same version race on the new _id: neither writer fails."""
+    import threading
+
+    errors = []
+
+    def bump():
+        try:
+            with app.app_context():
+                for _ in range(20):
+                    summaries.changed(region_code="650000", year=YEAR + 1)
+        except Exception as exc:  # noqa: BLE001 (the test reports any)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert db.report_versions.find_one({"_id": f"{YEAR + 1}:650000"})["v"] == 80
