@@ -30,13 +30,15 @@ ALLOWED = {
     ("service.leave.review", "foreign-collection", "attendance"): "#20: attendance.repository",
     ("service.reports.repository", "foreign-collection", "registrations"): "#20: registrations.reports",
     ("service.reports.repository", "foreign-collection", "rating_receipts"): "#20: ratings.reports",
-    ("service.reports.repository", "foreign-collection", "ratings"): "#20: ratings.reports",
     ("service.reports.repository", "foreign-collection", "certificates"): "#20: completion.reports",
-    ("service.reports.repository", "foreign-collection", "enterprises"): "#20: registry.repository",
     ("service.reports.repository", "foreign-collection", "attendance"): "#20: attendance.reports",
     ("service.reports.repository", "foreign-collection", "leave_requests"): "#20: leave.reports",
     ("service.trainees.access", "foreign-collection", "registrations"): "#20: registrations.repository",
     ("service.trainees.access", "foreign-collection", "leave_requests"): "#20: leave.repository",
+    # The 小巨人 KPI: confirmed registrations and the registry's entries side by side in one pass
+    # (no per-registration look-up); the registry side's filter comes from its owner.
+    ("service.registrations.repository", "foreign-collection", "enterprises"):
+        "#19: one $unionWith pass, filter from registry.repository.little_giants_of_year",
 }
 
 

@@ -130,6 +130,8 @@ COLLECTION_OWNERS = {
     "registrations": "service.registrations",
     "enterprises": "service.registry",
     "registry_imports": "service.registry",
+    "report_versions": "service.reports",
+    "report_region_counts": "service.reports",
     "staff_accounts": "service.staff",
     "trainee_profiles": "service.trainees",
     "phone_exchange_counters": "service.trainees",

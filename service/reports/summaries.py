@@ -49,21 +49,21 @@ def changed_many(pairs):
     """`changed` for several (region_code, year) pairs in one round trip."""
     keys = sorted({_key(REGISTRY if year is None else int(year), code) for code, year in pairs if code})
     if keys:
-        _upserts(VERSIONS, [UpdateOne({"_id": key}, {"$inc": {"v": 1}}, upsert=True) for key in keys], retry=True)
+        _upserts(collection(VERSIONS), [UpdateOne({"_id": key}, {"$inc": {"v": 1}}, upsert=True) for key in keys], retry=True)
 
 
-def _upserts(name, ops, *, retry):
+def _upserts(target, ops, *, retry):
     """Run upserts; two upserts of the same new _id at once make one fail on the unique _id:
     `retry` runs those again (the document exists now), else they are dropped (another reader
     stored the same count)."""
     try:
-        collection(name).bulk_write(ops, ordered=False)
+        target.bulk_write(ops, ordered=False)
     except BulkWriteError as exc:
         errors = exc.details["writeErrors"]
         if any(error["code"] != DUPLICATE_KEY for error in errors):
             raise
         if retry:
-            collection(name).bulk_write([ops[error["index"]] for error in errors], ordered=False)
+            target.bulk_write([ops[error["index"]] for error in errors], ordered=False)
 
 
 def versions(year, region_codes):
@@ -92,4 +92,4 @@ def store(year, counts, seen):
                                "counted_at": now}}, upsert=True)
            for code, one in counts.items()]
     if ops:
-        _upserts(SUMMARIES, ops, retry=False)
+        _upserts(collection(SUMMARIES), ops, retry=False)
