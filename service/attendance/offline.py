@@ -20,8 +20,9 @@ from service.attendance import repository, roster, tokens
 from service.attendance.service import ABSENT, LATE, PRESENT, STATUS_NAMES, new_record
 from service.classes import rules as class_rules
 from service.core.auth import ensure_class
-from service.core.db import collection, utcnow
+from service.core.db import utcnow
 from service.core.errors import RuleViolation
+from service.registrations import repository as registrations
 
 OFFLINE_FLAG = "offline"
 
@@ -72,8 +73,8 @@ def _one(class_doc, session, window, item, *, now, uploader, device_id):
         raise _Refused("CODE_INVALID", "无效的签到码（或扫码时该签到码尚未生成）") from None
     found = roster.confirmed_by_registration(class_doc["_id"], registration_id)
     if found is None:
-        other = collection("registrations").find_one({"_id": registration_id}, {"class_id": 1})
-        if other is not None and other["class_id"] != class_doc["_id"]:
+        other_class_id = registrations.class_of(registration_id)
+        if other_class_id is not None and other_class_id != class_doc["_id"]:
             raise _Refused("PERSONAL_CODE_OTHER_CLASS", "该学员不是本班学员")
         raise _Refused("NOT_ENROLLED", "该学员未确认参训本班")
     user_id, registration = found

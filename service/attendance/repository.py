@@ -127,3 +127,31 @@ def counts_by_registration(session_ids, region_match):
     return {g["_id"]: g["n"] for g in collection(ATTENDANCE).aggregate([
         {"$match": {"session_id": {"$in": list(session_ids)}, **region_match}},
         {"$group": {"_id": "$registration_id", "n": {"$sum": 1}}}])}
+
+
+# ---- asked by other features (one named query each, on the (session, trainee) index) --------------
+
+def statuses_of_class(class_doc, *, user_id=None, region_codes=None):
+    """The class's records as (user_id, session_id, status) documents, optionally of one trainee or of
+    some regions only; a cursor, read once."""
+    query = of_classes(class_doc)
+    if user_id is not None:
+        query["user_id"] = user_id
+    if region_codes is not None:
+        query["region_code"] = {"$in": sorted(region_codes)}
+    return collection(ATTENDANCE).find(query, {"user_id": 1, "session_id": 1, "status": 1})
+
+
+def status_counts(class_docs, *, user_ids):
+    """Records per (class, trainee, status) of these classes and trainees: rows
+    {"_id": {"c": class_id, "u": user_id, "s": status}, "n": count}."""
+    return collection(ATTENDANCE).aggregate([
+        {"$match": {**of_classes(*class_docs), "user_id": {"$in": user_ids}}},
+        {"$group": {"_id": {"c": "$class_id", "u": "$user_id", "s": "$status"}, "n": {"$sum": 1}}}])
+
+
+def session_ids_with_status(*, user_id, session_ids, statuses):
+    """Of `session_ids`, those where the trainee's record has one of `statuses`."""
+    return {r["session_id"] for r in collection(ATTENDANCE).find(
+        {"user_id": user_id, "session_id": {"$in": list(session_ids)}, "status": {"$in": list(statuses)}},
+        {"session_id": 1})}

@@ -6,11 +6,14 @@ import time
 from flask import current_app
 
 from service.attendance import repository, roster, tokens
+from service.classes import repository as classes_repo
 from service.classes import rules as class_rules
 from service.core.auth import ensure_class
-from service.core.db import collection, utcnow
+from service.core.db import utcnow
 from service.core.errors import Forbidden, NotFound, RuleViolation
 from service.core.timeutil import BEIJING
+from service.leave import repository as leave_requests
+from service.registrations import repository as registrations
 
 PRESENT, LATE, ABSENT, EXCUSED = "present", "late", "absent", "excused"
 STATUSES = (PRESENT, LATE, ABSENT, EXCUSED)
@@ -149,8 +152,8 @@ def check_in_with_personal_code(*, identity, session_id, code, device_id=None, i
         raise _code_error(exc) from None
     found = roster.confirmed_by_registration(class_doc["_id"], registration_id)
     if found is None:
-        other = collection("registrations").find_one({"_id": registration_id}, {"class_id": 1})
-        if other is not None and other["class_id"] != class_doc["_id"]:
+        other_class_id = registrations.class_of(registration_id)
+        if other_class_id is not None and other_class_id != class_doc["_id"]:
             raise RuleViolation("PERSONAL_CODE_OTHER_CLASS", "该学员不是本班学员")
         raise Forbidden("NOT_ENROLLED", "该学员未确认参训本班")
     user_id, registration = found
@@ -202,17 +205,13 @@ def mark(*, identity, session_id, registration_id, status, reason):
 
 
 def leaves_covering(class_id, session_id):
-    """Approved leave (or the part before 销假) covering the session (the leave feature's collection)."""
-    return list(collection("leave_requests").find(
-        {"class_id": class_id, "state": {"$in": ["approved", "returned_early"]}, "claimed_session_ids": session_id},
-        {"user_id": 1, "type": 1, "acknowledgements": 1}))
+    """Approved leave (or the part before 销假) covering the session (asked of the leave feature)."""
+    return leave_requests.approved_covering(class_id=class_id, session_id=session_id)
 
 
 def leave_session_ids(class_id, user_id):
-    """Sessions of the class the trainee's approved leave covers."""
-    return {sid for leave in collection("leave_requests").find(
-        {"class_id": class_id, "user_id": user_id, "state": {"$in": ["approved", "returned_early"]}},
-        {"claimed_session_ids": 1}) for sid in leave.get("claimed_session_ids") or []}
+    """Sessions of the class the trainee's approved leave covers (asked of the leave feature)."""
+    return leave_requests.approved_session_ids(class_id=class_id, user_id=user_id)
 
 
 def excused_user_ids(class_id, session_id):
@@ -240,9 +239,7 @@ def apply_leave(*, user_id, excuse_session_ids=(), release_session_ids=(), by, r
 
 def attended_session_ids(*, user_id, session_ids):
     """Of `session_ids`, those the trainee checked in to (present or late)."""
-    return {r["session_id"] for r in collection(repository.ATTENDANCE).find(
-        {"user_id": user_id, "session_id": {"$in": list(session_ids)}, "status": {"$in": [PRESENT, LATE]}},
-        {"session_id": 1})}
+    return repository.session_ids_with_status(user_id=user_id, session_ids=session_ids, statuses=(PRESENT, LATE))
 
 
 def close(*, session_id, by, identity=None):
@@ -283,9 +280,7 @@ def close_due_sessions(*, now=None):
     """Close every session whose check-in window has ended (the background worker calls this)."""
     now = now or utcnow()
     closed = []
-    candidates = collection("classes").find(
-        {"status": {"$in": ["published", "in_progress"]}, "sessions.ends_at": {"$lte": now}},
-        {"sessions": 1, "checkin_settings": 1})
+    candidates = classes_repo.with_sessions_ended_by(now, {"sessions": 1, "checkin_settings": 1})
     for class_doc in candidates:
         due = class_rules.held_sessions(class_doc, now)
         already = repository.closed_session_ids(s["_id"] for s in due)

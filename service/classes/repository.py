@@ -65,12 +65,6 @@ def release_quota_place(*, class_id, region_code):
     return result.modified_count == 1
 
 
-def has_registrations(class_id):
-    # The registrations collection belongs to the registration feature; reading its existence
-    # here keeps the date-move rule in one place without an import cycle.
-    return collection("registrations").count_documents({"class_id": class_id}, limit=1) > 0
-
-
 def running_or_due(now, projection=None):
     """Published or running classes whose first session has begun by `now` (the status job);
     served by the `sessions.starts_at` index."""
@@ -93,3 +87,20 @@ def planned_in_year(year, *, region_code=None, projection=None):
     if region_code is not None:
         query[f"quotas.{region_code}.places"] = {"$gt": 0}
     return list(collection(CLASSES).find(query, projection).sort([("start_date", 1), ("_id", 1)]))
+
+
+# Statuses of a class whose sessions may still be held.
+RUNNING_STATUSES = ["published", "in_progress"]
+
+
+def with_sessions_ended_by(now, projection=None):
+    """Published or running classes with a session that ended by `now` (the closing job); a cursor."""
+    return collection(CLASSES).find({"status": {"$in": RUNNING_STATUSES}, "sessions.ends_at": {"$lte": now}},
+                                    projection)
+
+
+def between_sessions(now, projection=None):
+    """Published or running classes with a session ended and one still to start at `now` (the
+    attendance-warning job); a cursor."""
+    return collection(CLASSES).find({"status": {"$in": RUNNING_STATUSES}, "sessions.ends_at": {"$lte": now},
+                                     "sessions.starts_at": {"$gt": now}}, projection)

@@ -11,6 +11,7 @@ from service.core.auth import PROVINCE_STAFF, SUPERVISOR
 from service.core.db import utcnow
 from service.core.errors import Conflict, NotFound, RuleViolation
 from service.programmes import service as programmes
+from service.registrations import repository as registrations
 from service.staff import repository as staff_repo
 
 PUBLIC_STATUSES = ("published", "in_progress", "finished", "archived")
@@ -159,7 +160,7 @@ def update(*, class_id, changes, changed_by, version=None, allow_date_change_wit
     merged = {**class_doc, **changes}
     dates_moved = (merged["start_date"], merged["end_date"]) != (class_doc["start_date"], class_doc["end_date"])
     if dates_moved and class_doc["status"] != "draft" and not allow_date_change_with_registrations \
-            and repository.has_registrations(class_id):
+            and registrations.any_in_class(class_id):
         raise RuleViolation("CLASS_DATES_LOCKED", "已有学员报名，修改日期需确认（allow_date_change_with_registrations）")
     rules.check_dates(start_date=merged["start_date"], end_date=merged["end_date"], programme_year=class_doc["year"])
     rules.check_sessions(sessions=merged["sessions"], start_date=merged["start_date"], end_date=merged["end_date"])

@@ -106,7 +106,7 @@ def issue(*, class_id, issued_by, registration_ids=None, issued_on=None, base_ur
         except repository.AlreadyIssued:  # issued by a concurrent run a moment ago
             result["already_issued"].append(row["registration_id"])
             continue
-        repository.mark_registration(registration_id=row["registration_id"], certificate=certificate)
+        registrations.record_completion(registration_id=row["registration_id"], certificate=certificate)
         result["issued"].append(view(certificate, base_url))
     return result
 
@@ -117,7 +117,8 @@ def revoke(*, certificate_id, by, reason, base_url=""):
     revoked = repository.revoke(certificate_id=certificate_id, by=by, reason=reason)
     if revoked is None:
         raise Conflict("CERTIFICATE_ALREADY_REVOKED", "该证书已撤销")
-    repository.mark_registration(registration_id=certificate["registration_id"], revoked_number=certificate["number"])
+    registrations.record_completion(registration_id=certificate["registration_id"],
+                                    revoked_number=certificate["number"])
     return view(revoked, base_url)
 
 

@@ -107,24 +107,6 @@ def revoke(*, certificate_id, by, reason):
     return revoked
 
 
-def mark_registration(*, registration_id, certificate=None, revoked_number=None):
-    """`completed` on the registration is what the prior-trainee check reads (registrations/checks.py).
-
-    Written here rather than through the registration feature: it is a fact about completion,
-    not a state change of the registration, and it must not move the registration's `version`.
-    """
-    if certificate is not None:
-        update = {"$set": {"completed": True, "completed_at": certificate["issued_at"],
-                           "certificate_number": certificate["number"]}}
-    else:
-        update = {"$set": {"completed": False}, "$unset": {"completed_at": "", "certificate_number": ""}}
-    query = {"_id": registration_id}
-    if revoked_number is not None:
-        # A reissue that landed meanwhile keeps its `completed` flag.
-        query["certificate_number"] = revoked_number
-    collection("registrations").update_one(query, update)
-
-
 def claim_warning(*, class_id, user_id, figures):
     """True the first time a trainee of a class is warned; False ever after."""
     try:

@@ -16,7 +16,7 @@ from service.attendance import repository as attendance_repo
 from service.classes import repository as classes_repo
 from service.classes import rules as class_rules
 from service.classes import service as classes
-from service.core.db import collection, utcnow
+from service.core.db import utcnow
 from service.core.errors import Conflict, NotFound
 from service.completion import repository
 from service.outbox import service as outbox
@@ -70,13 +70,8 @@ def set_rule(*, class_id, changes, changed_by):
 def statuses_by_trainee(class_doc, *, region_codes=None, user_id=None):
     """user_id -> {session_id: status} over the class's (scheduled) sessions, in one query; the
     figures are then computed by service.attendance.rates like everywhere else."""
-    match = attendance_repo.of_classes(class_doc)
-    if user_id is not None:
-        match["user_id"] = user_id
-    if region_codes is not None:
-        match["region_code"] = {"$in": sorted(region_codes)}
     statuses = {}
-    for record in collection("attendance").find(match, {"user_id": 1, "session_id": 1, "status": 1}):
+    for record in attendance_repo.statuses_of_class(class_doc, user_id=user_id, region_codes=region_codes):
         statuses.setdefault(record["user_id"], {})[record["session_id"]] = record["status"]
     return statuses
 
@@ -230,9 +225,7 @@ def warn_due(*, now=None):
     """Run the warning over every class with sessions behind and ahead of `now` (background job)."""
     now = now or utcnow()
     warned = 0
-    for class_doc in collection(classes_repo.CLASSES).find(
-            {"status": {"$in": ["published", "in_progress"]}, "sessions.ends_at": {"$lte": now},
-             "sessions.starts_at": {"$gt": now}}, {"changes": 0}):
+    for class_doc in classes_repo.between_sessions(now, {"changes": 0}):
         warned += len(warn_low_attendance(class_doc=class_doc, now=now))
     return warned
 

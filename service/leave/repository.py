@@ -76,3 +76,37 @@ def mark_reminded(*, leave_id, now):
 def pending_older_than(moment, limit=200):
     return list(collection(LEAVE_REQUESTS).find(
         {"state": "submitted", "created_at": {"$lte": moment}, "reminded_at": None}).limit(limit))
+
+
+# ---- asked by other features (one named query each; the indexes above serve them) ------------------
+
+# Approved requests, and the part before the return of one returned early (销假), excuse sessions.
+EXCUSING_STATES = ["approved", "returned_early"]
+
+
+def approved_covering(*, class_id, session_id):
+    """Approved leave covering the session (index `class_sessions`): who is excused, and how."""
+    return list(collection(LEAVE_REQUESTS).find(
+        {"class_id": class_id, "state": {"$in": EXCUSING_STATES}, "claimed_session_ids": session_id},
+        {"user_id": 1, "type": 1, "acknowledgements": 1}))
+
+
+def approved_session_ids(*, class_id, user_id):
+    """Sessions of the class the trainee's approved leave covers."""
+    return {sid for leave in collection(LEAVE_REQUESTS).find(
+        {"class_id": class_id, "user_id": user_id, "state": {"$in": EXCUSING_STATES}},
+        {"claimed_session_ids": 1}) for sid in leave.get("claimed_session_ids") or []}
+
+
+def with_proof(attachment_id):
+    """The request whose proof is the attachment (region and class only), or None."""
+    return collection(LEAVE_REQUESTS).find_one({"proof_attachment_id": attachment_id},
+                                                {"region_code": 1, "class_id": 1})
+
+
+def taken_counts(*, user_ids, class_ids):
+    """Approved (or returned-early) requests per (class, trainee): rows {"_id": {"c", "u"}, "n"}."""
+    return collection(LEAVE_REQUESTS).aggregate([
+        {"$match": {"user_id": {"$in": user_ids}, "class_id": {"$in": class_ids},
+                    "state": {"$in": EXCUSING_STATES}}},
+        {"$group": {"_id": {"c": "$class_id", "u": "$user_id"}, "n": {"$sum": 1}}}])

@@ -9,7 +9,7 @@ from service.attendance import repository as attendance_repo
 from service.attendance import service as attendance
 from service.classes import repository as classes_repo
 from service.core.auth import PROVINCE_STAFF
-from service.core.db import collection, utcnow
+from service.core.db import utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from service.leave import notify, repository
 from service.leave.service import RELEASED, history_entry
@@ -107,16 +107,11 @@ def _trainee_figures(items):
     users = list({u for _, u in pairs})
     classes = list({c for c, _ in pairs})
     class_docs = classes_repo.by_ids(classes, {"sessions._id": 1, "sessions.cancelled": 1})
-    for row in collection("attendance").aggregate([
-            {"$match": {**attendance_repo.of_classes(*class_docs), "user_id": {"$in": users}}},
-            {"$group": {"_id": {"c": "$class_id", "u": "$user_id", "s": "$status"}, "n": {"$sum": 1}}}]):
+    for row in attendance_repo.status_counts(class_docs, user_ids=users):
         key = (row["_id"]["c"], row["_id"]["u"])
         if key in figures:
             figures[key]["attendance"][row["_id"]["s"]] = row["n"]
-    for row in collection("leave_requests").aggregate([
-            {"$match": {"user_id": {"$in": users}, "class_id": {"$in": classes},
-                        "state": {"$in": [APPROVED, RETURNED_EARLY]}}},
-            {"$group": {"_id": {"c": "$class_id", "u": "$user_id"}, "n": {"$sum": 1}}}]):
+    for row in repository.taken_counts(user_ids=users, class_ids=classes):
         key = (row["_id"]["c"], row["_id"]["u"])
         if key in figures:
             figures[key]["leave_taken"] = row["n"]

@@ -228,3 +228,40 @@ def little_giants_by_region(year, region_match):
         {"$match": {"giant": True}},
         {"$group": {"_id": "$_id.region", "in_registry": {"$sum": 1},
                     "trained": _count_if({"$eq": ["$trained", True]})}}])}
+
+
+# ---- asked by other features (one named query each; the indexes above serve them) ------------------
+
+def class_of(registration_id):
+    """The registration's class id, or None: tells a personal code of another class from a stranger's."""
+    found = collection(REGISTRATIONS).find_one({"_id": registration_id}, {"class_id": 1})
+    return found and found["class_id"]
+
+
+def any_in_class(class_id):
+    """Whether any registration (in any state) names the class (the classes feature's date-move rule)."""
+    return collection(REGISTRATIONS).count_documents({"class_id": class_id}, limit=1) > 0
+
+
+def includes_attachment_in_regions(attachment_id, region_codes):
+    """Whether a registration of one of `region_codes` includes the attachment (index `attachments`)."""
+    return bool(collection(REGISTRATIONS).count_documents(
+        {"attachment_ids": attachment_id, "region_code": {"$in": list(region_codes)}}, limit=1))
+
+
+def record_completion(*, registration_id, certificate=None, revoked_number=None):
+    """`completed` on the registration is what the prior-trainee check reads (checks.py); the completion
+    feature sets it when it issues a certificate and clears it when it revokes one.
+
+    Not a state change: the registration's `version` does not move.
+    """
+    if certificate is not None:
+        update = {"$set": {"completed": True, "completed_at": certificate["issued_at"],
+                           "certificate_number": certificate["number"]}}
+    else:
+        update = {"$set": {"completed": False}, "$unset": {"completed_at": "", "certificate_number": ""}}
+    query = {"_id": registration_id}
+    if revoked_number is not None:
+        # A reissue that landed meanwhile keeps its `completed` flag.
+        query["certificate_number"] = revoked_number
+    collection(REGISTRATIONS).update_one(query, update)

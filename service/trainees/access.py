@@ -3,17 +3,16 @@ review a registration that includes it, and for a leave proof the staff who appr
 leave and the class's supervisors."""
 
 from service.core.errors import NotFound
-from service.core.db import collection
+from service.leave import repository as leave_requests
+from service.registrations import repository as registrations
 
 
 def ensure_can_read_attachment(identity, info):
     if identity.is_admin or info["metadata"]["owner_id"] == identity.user_id:
         return
-    if identity.region_codes and collection("registrations").count_documents(
-            {"attachment_ids": info["_id"], "region_code": {"$in": list(identity.region_codes)}}, limit=1):
+    if identity.region_codes and registrations.includes_attachment_in_regions(info["_id"], identity.region_codes):
         return
-    leave = collection("leave_requests").find_one({"proof_attachment_id": info["_id"]},
-                                                  {"region_code": 1, "class_id": 1})
+    leave = leave_requests.with_proof(info["_id"])
     if leave and (identity.covers_region(leave["region_code"]) or identity.supervises(leave["class_id"])):
         return
     # 404, not 403: do not confirm that someone else's file exists.
