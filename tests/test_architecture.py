@@ -19,11 +19,6 @@ ALLOWED = {
     ("service.demo", "foreign-collection", "staff_accounts"): "#20 after #17: staff.repository",
     ("service.demo", "foreign-collection", "programmes"): "#20 after #17: programmes.repository",
     ("service.demo", "foreign-collection", "classes"): "#20 after #17: classes.repository",
-    ("service.reports.repository", "foreign-collection", "registrations"): "#20: registrations.reports",
-    ("service.reports.repository", "foreign-collection", "rating_receipts"): "#20: ratings.reports",
-    ("service.reports.repository", "foreign-collection", "certificates"): "#20: completion.reports",
-    ("service.reports.repository", "foreign-collection", "attendance"): "#20: attendance.reports",
-    ("service.reports.repository", "foreign-collection", "leave_requests"): "#20: leave.reports",
     # The 小巨人 KPI: confirmed registrations and the registry's entries side by side in one pass
     # (no per-registration look-up); the registry side's filter comes from its owner.
     ("service.registrations.repository", "foreign-collection", "enterprises"):

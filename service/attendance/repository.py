@@ -155,3 +155,34 @@ def session_ids_with_status(*, user_id, session_ids, statuses):
     return {r["session_id"] for r in collection(ATTENDANCE).find(
         {"user_id": user_id, "session_id": {"$in": list(session_ids)}, "status": {"$in": list(statuses)}},
         {"session_id": 1})}
+
+
+# ---- for the reports feature (read side): the class report and the trainee archive -----------------
+
+def _count_if(condition):
+    return {"$sum": {"$cond": [condition, 1, 0]}}
+
+
+def _status_is(status):
+    return {"$eq": ["$status", status]}
+
+
+def counts_by_session(class_doc, scope_match):
+    """{session_id: {status: count}}: grouped on (session, status) with a plain count, which the
+    embedded server evaluates about twice as fast as four conditional sums."""
+    counts = {}
+    for group in collection(ATTENDANCE).aggregate([
+            {"$match": {**of_classes(class_doc), **scope_match}},
+            {"$group": {"_id": {"session_id": "$session_id", "status": "$status"}, "n": {"$sum": 1}}}]):
+        counts.setdefault(group["_id"]["session_id"], {})[group["_id"]["status"]] = group["n"]
+    return counts
+
+
+def figures_of_trainee(user_id, class_docs):
+    """{class_id: {present, late, absent, excused, records: [{session_id, status}]}} of one trainee."""
+    return {g["_id"]: g for g in collection(ATTENDANCE).aggregate([
+        {"$match": {**of_classes(*class_docs), "user_id": user_id}},
+        {"$group": {"_id": "$class_id", "present": _count_if(_status_is("present")),
+                    "late": _count_if(_status_is("late")), "absent": _count_if(_status_is("absent")),
+                    "excused": _count_if(_status_is("excused")),
+                    "records": {"$push": {"session_id": "$session_id", "status": "$status"}}}}])}

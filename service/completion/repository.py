@@ -127,3 +127,16 @@ def valid_by_region(year, region_match):
     return {g["_id"]: g["n"] for g in collection(CERTIFICATES).aggregate([
         {"$match": {"year": year, "status": "valid", **region_match}},
         {"$group": {"_id": "$region_code", "n": {"$sum": 1}}}])}
+
+
+# ---- for the reports feature (read side): the class report and the trainee archive -----------------
+
+def counts_by_status(match):
+    """{status: certificates} matching `match` (a class, and the caller's region filter)."""
+    return {g["_id"]: g["n"] for g in collection(CERTIFICATES).aggregate([
+        {"$match": match}, {"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
+
+
+def of_trainee_in_classes(user_id, class_ids):
+    return list(collection(CERTIFICATES).find({"user_id": user_id, "class_id": {"$in": list(class_ids)}})
+                .sort([("issued_at", 1)]))

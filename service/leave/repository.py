@@ -110,3 +110,19 @@ def taken_counts(*, user_ids, class_ids):
         {"$match": {"user_id": {"$in": user_ids}, "class_id": {"$in": class_ids},
                     "state": {"$in": EXCUSING_STATES}}},
         {"$group": {"_id": {"c": "$class_id", "u": "$user_id"}, "n": {"$sum": 1}}}])
+
+
+# ---- for the reports feature (read side): the class report and the trainee archive -----------------
+
+def approved_by_type(class_id, scope_match):
+    """[{_id: type, requests, users}] for approved leave (returned early included) of one class."""
+    return list(collection(LEAVE_REQUESTS).aggregate([
+        {"$match": {"class_id": class_id, "state": {"$in": EXCUSING_STATES}, **scope_match}},
+        {"$group": {"_id": "$type", "requests": {"$sum": 1}, "users": {"$addToSet": "$user_id"}}}]))
+
+
+def of_trainee_in_classes(user_id, class_ids):
+    """The trainee's requests in these classes (type, dates, state), by start."""
+    return list(collection(LEAVE_REQUESTS).find(
+        {"user_id": user_id, "class_id": {"$in": list(class_ids)}},
+        {"class_id": 1, "type": 1, "starts_at": 1, "ends_at": 1, "state": 1, "created_at": 1}).sort([("starts_at", 1)]))

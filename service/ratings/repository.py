@@ -103,3 +103,16 @@ def replace_rating(rating_id, fields):
 
 def aggregate(pipeline):
     return list(collection(RATINGS).aggregate(pipeline))
+
+
+# ---- for the reports feature (read side): the class report and the trainee archive -----------------
+
+# The trainee archive counts a trainee's receipts per class.
+declare_indexes(RECEIPTS, IndexModel([("user_id", 1), ("class_id", 1)], name="report_user_class"))
+
+
+def receipts_given(user_id, class_ids):
+    """{(class_id, kind): count} from who-rated receipts: how many, never what."""
+    return {(g["_id"]["class_id"], g["_id"]["kind"]): g["n"] for g in collection(RECEIPTS).aggregate([
+        {"$match": {"user_id": user_id, "class_id": {"$in": list(class_ids)}}},
+        {"$group": {"_id": {"class_id": "$class_id", "kind": "$kind"}, "n": {"$sum": 1}}}])}

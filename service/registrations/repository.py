@@ -265,3 +265,21 @@ def record_completion(*, registration_id, certificate=None, revoked_number=None)
         # A reissue that landed meanwhile keeps its `completed` flag.
         query["certificate_number"] = revoked_number
     collection(REGISTRATIONS).update_one(query, update)
+
+
+# ---- for the reports feature (read side): the class report and the trainee archive -----------------
+
+def class_enrolment_by_region(class_id, scope_match):
+    """[{_id: region, applied, admitted, confirmed}] of one class (see APPLIED: drafts are not applications)."""
+    return list(collection(REGISTRATIONS).aggregate([
+        {"$match": {"class_id": class_id, **APPLIED, **scope_match}},
+        {"$group": {"_id": "$region_code", "applied": {"$sum": 1},
+                    "admitted": _count_if({"$in": ["$state", ["admitted", "confirmed"]]}),
+                    "confirmed": _count_if({"$eq": ["$state", "confirmed"]})}},
+        {"$sort": {"_id": 1}}]))
+
+
+def applied_of_trainee(user_id, scope_match):
+    """The trainee's applications (see APPLIED) in the caller's scope, oldest first."""
+    return list(collection(REGISTRATIONS).find({"user_id": user_id, **APPLIED, **scope_match})
+                .sort([("created_at", 1)]))

@@ -15,8 +15,10 @@ from service.core.auth import ensure_region
 from service.core.db import utcnow
 from service.core.errors import NotFound
 from service.core.shares import share
+from service.leave import repository as leave_repository
 from service.leave.states import STATE_LABELS as LEAVE_STATE_LABELS
 from service.leave.states import TYPE_LABELS as LEAVE_TYPE_LABELS
+from service.ratings import repository as ratings_repository
 from service.ratings import service as ratings
 from service.registrations.states import LABELS as REGISTRATION_LABELS
 from service.registrations import repository as registrations_repository
@@ -33,23 +35,23 @@ def class_report(*, identity, class_id):
     match = scope.match()
     now = utcnow()
 
-    enrolment = repository.enrolment_by_region(class_id, match)
+    enrolment = registrations_repository.class_enrolment_by_region(class_id, match)
     quotas = class_doc.get("quotas") or {}
     by_region = [{"region_code": g["_id"], "region_name": regions.name_of(g["_id"]),
                   "places": (quotas.get(g["_id"]) or {}).get("places", 0), "applied": g["applied"],
                   "admitted": g["admitted"], "confirmed": g["confirmed"]} for g in enrolment]
     confirmed = sum(r["confirmed"] for r in by_region)
 
-    attendance = attendance_summary(class_doc, repository.attendance_by_session(class_doc, match), confirmed, now)
+    attendance = attendance_summary(class_doc, attendance_repository.counts_by_session(class_doc, match), confirmed, now)
 
-    leave_groups = repository.leave_by_type(class_id, match)
+    leave_groups = leave_repository.approved_by_type(class_id, match)
     leave = {"requests": sum(g["requests"] for g in leave_groups),
              "trainees": len({u for g in leave_groups for u in g["users"]}),
              "excused_records": attendance["excused"],
              "by_type": [{"type": g["_id"], "label": LEAVE_TYPE_LABELS.get(g["_id"], g["_id"]),
                           "requests": g["requests"]} for g in sorted(leave_groups, key=lambda g: g["_id"] or "")]}
 
-    certificates = repository.certificates_by_status({"class_id": class_id, **match})
+    certificates = completion_repository.counts_by_status({"class_id": class_id, **match})
     return {
         "class": {"id": class_id, "name": class_doc["name"], "institution": class_doc.get("institution"),
                   "year": class_doc.get("year"), "start_date": class_doc["start_date"],
@@ -289,14 +291,14 @@ def trainee_archive(*, identity, registration_id):
     anchor = registrations.get_or_raise(registration_id=registration_id)
     scope_match = _archive_scope(identity, anchor)
     user_id = anchor["user_id"]
-    found = repository.registrations_of(user_id, scope_match)
+    found = registrations_repository.applied_of_trainee(user_id, scope_match)
     class_ids = [r["class_id"] for r in found]
     class_docs = repository.classes_by_id(class_ids, {"name": 1, "institution": 1, "start_date": 1, "end_date": 1,
                                                       "year": 1, "sessions": 1})
-    attendance = repository.attendance_of(user_id, class_docs.values())
-    leave = repository.leave_of(user_id, class_ids)
-    given = repository.ratings_given(user_id, class_ids)
-    certificates = repository.certificates_of(user_id, class_ids)
+    attendance = attendance_repository.figures_of_trainee(user_id, class_docs.values())
+    leave = leave_repository.of_trainee_in_classes(user_id, class_ids)
+    given = ratings_repository.receipts_given(user_id, class_ids)
+    certificates = completion_repository.of_trainee_in_classes(user_id, class_ids)
     latest = found[-1] if found else anchor
     snapshot = latest.get("snapshot") or {}
     entries = []
