@@ -19,10 +19,6 @@ ALLOWED = {
     ("service.demo", "foreign-collection", "staff_accounts"): "#20 after #17: staff.repository",
     ("service.demo", "foreign-collection", "programmes"): "#20 after #17: programmes.repository",
     ("service.demo", "foreign-collection", "classes"): "#20 after #17: classes.repository",
-    # The 小巨人 KPI: confirmed registrations and the registry's entries side by side in one pass
-    # (no per-registration look-up); the registry side's filter comes from its owner.
-    ("service.registrations.repository", "foreign-collection", "enterprises"):
-        "#19: one $unionWith pass, filter from registry.repository.little_giants_of_year",
 }
 
 

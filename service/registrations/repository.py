@@ -210,7 +210,7 @@ def archive_rows(class_id, region_match):
 
 def little_giants_by_region(year, region_match):
     """{region: {in_registry, trained}}: the region's 小巨人 in the registry valid at some time in the
-    year (service.registry.repository.little_giants_of_year), and how many of them sent a confirmed
+    year (the `$unionWith` stage service.registry.repository.little_giants_union), and how many of them sent a confirmed
     trainee of the region that year. One pipeline: the confirmed registrations and the registry
     entries side by side, grouped on (region, credit code) (no per-registration look-up;
     registrations first: the embedded development server reads a `$unionWith` sub-pipeline
@@ -220,9 +220,7 @@ def little_giants_by_region(year, region_match):
     return {g["_id"]: g for g in collection(REGISTRATIONS).aggregate([
         {"$match": {"year": year, **region_match, "state": CONFIRMED}},
         {"$project": {"_id": 0, "region_code": 1, "credit_code": 1, "trained": {"$literal": True}}},
-        {"$unionWith": {"coll": registry.ENTERPRISES, "pipeline": [
-            {"$match": registry.little_giants_of_year(year, region_match)},
-            {"$project": {"_id": 0, "region_code": 1, "credit_code": 1, "giant": {"$literal": True}}}]}},
+        registry.little_giants_union(year, region_match),
         {"$group": {"_id": {"region": "$region_code", "credit_code": "$credit_code"},
                     "giant": {"$max": "$giant"}, "trained": {"$max": "$trained"}}},
         {"$match": {"giant": True}},

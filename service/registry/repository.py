@@ -49,6 +49,15 @@ def little_giants_of_year(year, region_match):
             "valid_until": {"$gte": f"{year}-01-01"}}
 
 
+def little_giants_union(year, region_match):
+    """A `$unionWith` stage adding {region_code, credit_code, giant: true} of the year's 小巨人
+    (little_giants_of_year) to another collection's pipeline: the registrations' KPI reads the registry's
+    entries beside its own documents in one pass, and the registry side stays here."""
+    return {"$unionWith": {"coll": ENTERPRISES, "pipeline": [
+        {"$match": little_giants_of_year(year, region_match)},
+        {"$project": {"_id": 0, "region_code": 1, "credit_code": 1, "giant": {"$literal": True}}}]}}
+
+
 def find_valid_title(*, credit_code, title, day):
     """The entry for (credit_code, title) whose validity covers `day` ("YYYY-MM-DD"), or None."""
     return collection(ENTERPRISES).find_one({"credit_code": credit_code, "title": title,
