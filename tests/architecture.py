@@ -16,6 +16,8 @@ import ast
 import dataclasses
 import pathlib
 
+from pymongo.database import Database
+
 CORE = "service.core"
 # The core's own plumbing hands out collections by a name it is given; it is the door, not a user.
 COLLECTION_DOOR = "service.core.db"
@@ -23,6 +25,8 @@ COLLECTION_CALLS = {"collection", "get_collection"}
 INDEX_CALLS = {"declare_indexes", "retire_indexes"}
 DATABASE_CALLS = {"get_db"}
 # Pipeline stages naming another collection, and the key naming it when the stage's value is a document.
+# `db.registrations` is a collection too (pymongo's attribute access); the Database's own names are not.
+DATABASE_ATTRIBUTES = {name for name in dir(Database) if not name.startswith("__")}
 STAGE_KEYS = {"$lookup": "from", "$graphLookup": "from", "$unionWith": "coll", "$out": "coll", "$merge": "into"}
 
 
@@ -199,11 +203,15 @@ class Tree:
                         continue  # the bucket is the use, reported above
                     if isinstance(parent, ast.Attribute) and parent.attr in {"command", "get_collection"}:
                         continue  # a server command (ping) touches no collection; get_collection is read above
-                    if isinstance(parent, ast.Subscript):
-                        continue  # read below as db[...]
+                    if isinstance(parent, ast.Subscript) or (
+                            isinstance(parent, ast.Attribute) and parent.attr not in DATABASE_ATTRIBUTES):
+                        continue  # read below as db[...] or db.<collection>
                     uses.append((node.lineno, None, "get_db() handed on"))
             elif isinstance(node, ast.Subscript) and _is_database(node.value):
                 uses.append((node.lineno, self.resolve(module, node.slice), "db[...]"))
+            elif (isinstance(node, ast.Attribute) and _is_database(node.value)
+                  and node.attr not in DATABASE_ATTRIBUTES):
+                uses.append((node.lineno, node.attr, "db.<attribute>"))
             elif isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values):
                     stage = key.value if isinstance(key, ast.Constant) else None

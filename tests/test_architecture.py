@@ -86,6 +86,7 @@ def test_reader_finds_foreign_collections_however_they_are_named(tmp_path):
             def g(): return collection("regist" + "rations")
             def h(): return [{"$lookup": {"from": "leave_requests"}}, {"$unionWith": "registrations"}]
             def i(): return get_db()
+            def j(): return get_db().registrations.find(), get_db().command("ping"), db.leave_requests
         """,
         "service/reports/repository.py": """
             from service.core.db import declare_indexes
@@ -107,6 +108,8 @@ def test_reader_finds_foreign_collections_however_they_are_named(tmp_path):
         (module, 13, "foreign-collection", "leave_requests"),
         (module, 13, "foreign-collection", "registrations"),
         (module, 14, "unresolved-collection", "get_db() handed on"),
+        (module, 15, "foreign-collection", "registrations"),
+        (module, 15, "foreign-collection", "leave_requests"),
         ("service.reports.repository", 4, "foreign-collection", "registrations"),
         ("service.reports.repository", 5, "foreign-collection", "attachments.files"),
         ("service.reports.repository", 5, "foreign-collection", "attachments.chunks"),
