@@ -1,66 +1,123 @@
-"""`lingjun` console command: serve, init-db, users create, openapi."""
+"""`lingjun` console command: serve, worker, init-db, users create, openapi.
+
+Every refusal is one line on stderr without a traceback: configuration refusals (all of them at
+once) exit with 2, anything else that stops a command with 1. Times are printed in Beijing time.
+"""
 
 import json
 import logging
 import os
+import signal
+import socket
+import threading
+import time
 
 import click
+import pymongo.errors
 
 from service import config as config_module
 from service.core import embedded
+from service.core.timeutil import BEIJING
 
 log = logging.getLogger("lingjun")
+
+DEMO_DB_SUFFIX = "_demo"
+JOBS_STOP_SECONDS = 1.0  # the background jobs finish the message in hand, the rest stay queued
+GRACEFUL_SECONDS = 1  # gunicorn: in-flight requests may finish this long after a stop signal
+
+
+def _refuse(message, code=1):
+    click.echo(f"lingjun: {message}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+class _Refusing(click.Group):
+    """Turns the errors a person can fix into one line each, never a traceback."""
+
+    def invoke(self, ctx):
+        from service.core.errors import AppError
+
+        try:
+            return super().invoke(ctx)
+        except config_module.ConfigError as exc:
+            for problem in exc.problems:
+                click.echo(f"lingjun: APP_ENV=production refused: {problem}", err=True)
+            raise click.exceptions.Exit(2) from None
+        except embedded.EmbeddedError as exc:
+            _refuse(str(exc))
+        except pymongo.errors.ServerSelectionTimeoutError:
+            _refuse("cannot reach the database at MONGODB_URI: start MongoDB, check the address, "
+                    "or unset MONGODB_URI to use the embedded database")
+        except AppError as exc:
+            details = f" {exc.errors}" if exc.errors else ""
+            _refuse(f"{exc.code}: {exc.message}{details}")
+
+
+def _command_overrides():
+    """Beside a running embedded server, use the database that service uses (the demo's)."""
+    settings = config_module.load()
+    if settings["MONGODB_URI"] or os.environ.get("MONGODB_DB"):
+        return {}
+    address = embedded.running(settings["EMBEDDED_DATA_DIR"])
+    return {"MONGODB_DB": address["database"]} if address and address.get("database") else {}
 
 
 def _make_app(overrides=None):
     from service.app import create_app
 
-    return create_app(overrides or {})
+    return create_app({**_command_overrides(), **(overrides or {})})
 
 
-@click.group()
+def beijing(moment):
+    """A stored UTC time as the API shows it: Beijing time with its offset."""
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M 北京时间 (UTC+08:00)")
+
+
+@click.group(cls=_Refusing)
 def main():
     """SME leader training mini-program backend (中小企业经营管理领军人才培训)."""
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int)
-@click.option("--demo", is_flag=True, help="Seed a demo year and run the fake WeChat in-process.")
-@click.option("--no-worker", is_flag=True, help="Do not run the background jobs (outbox, closing sessions) here.")
-def serve(host, port, workers, threads, demo, no_worker):
-    """Start the service under gunicorn (embedded database when MONGODB_URI is unset)."""
-    settings = config_module.load()
-    # Links (certificate QR, projector page) use this address unless PUBLIC_BASE_URL is set.
-    overrides = {} if settings["PUBLIC_BASE_URL"] else {"PUBLIC_BASE_URL": f"http://{host}:{port}"}
-    if not settings["MONGODB_URI"]:
-        # Started here, before gunicorn forks, so all workers share one database server.
-        overrides["MONGODB_URI"] = embedded.ensure_started(settings["EMBEDDED_DATA_DIR"])
-    fake = None
-    if demo:
-        from service.core.fake_wechat import FAKE_APPID, FAKE_SECRET, FakeWeChat
+def _check_port(host, port):
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            _refuse(f"{host}:{port} is already in use (another `lingjun serve`?): stop it or pass --port")
 
+
+def _preview_settings(demo):
+    """The settings serve will run with, checked before anything starts (all problems at once)."""
+    overrides = {}
+    if demo:
+        from service.core.fake_wechat import FAKE_APPID, FAKE_SECRET
+
+        overrides["DEMO"] = True
         if not os.environ.get("WECHAT_API_BASE"):
-            fake = FakeWeChat().start()
-            overrides.update(WECHAT_API_BASE=fake.api_base, WECHAT_APPID=FAKE_APPID,
-                             WECHAT_SECRET=FAKE_SECRET)
-            click.echo(f"Fake WeChat running at {fake.api_base} (login codes: see README)")
-    app = _make_app(overrides)
-    if demo:
-        from service.demo import seed
+            overrides.update(WECHAT_API_BASE="http://127.0.0.1/", WECHAT_APPID=FAKE_APPID, WECHAT_SECRET=FAKE_SECRET)
+    return config_module.load(overrides)
 
-        with app.app_context():
-            summary = seed()
-        click.echo(summary)
 
-    if not no_worker:
-        # Runs in the gunicorn master; forked workers do not inherit the thread.
-        from service.worker import start_background
+def _start_demo(settings, uri):
+    """Fake WeChat, and a fresh demo database (`<MONGODB_DB>_demo`, dropped first): the demo is
+    always built relative to its start; the service's own database is never touched."""
+    from service.core.fake_wechat import FAKE_APPID, FAKE_SECRET, FakeWeChat
 
-        start_background(app, interval=app.config["WORKER_INTERVAL_SECONDS"])
+    overrides, fake = {"MONGODB_DB": settings["MONGODB_DB"] + DEMO_DB_SUFFIX}, None
+    if not os.environ.get("WECHAT_API_BASE"):
+        fake = FakeWeChat().start()
+        overrides.update(WECHAT_API_BASE=fake.api_base, WECHAT_APPID=FAKE_APPID, WECHAT_SECRET=FAKE_SECRET)
+        click.echo(f"Fake WeChat running at {fake.api_base} (login codes: see README)")
+    client = pymongo.MongoClient(uri, serverSelectionTimeoutMS=settings["MONGODB_SERVER_SELECTION_TIMEOUT_MS"])
+    try:
+        client.drop_database(overrides["MONGODB_DB"])
+    finally:
+        client.close()
+    return overrides, fake
 
+
+def _gunicorn(app, *, host, port, workers, threads):
     from gunicorn.app.base import BaseApplication
 
     from service import gunicorn_conf
@@ -73,27 +130,106 @@ def serve(host, port, workers, threads, demo, no_worker):
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
             self.cfg.set("timeout", 60)
-            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("graceful_timeout", GRACEFUL_SECONDS)
+            # gthread workers wait this long on an idle keep-alive connection; shorter than the
+            # default 2 s so that stopping does not wait on a browser's open connection.
+            self.cfg.set("keepalive", 1)
             self.cfg.set("post_worker_init", gunicorn_conf.post_worker_init)
             for name in ("limit_request_line", "limit_request_field_size", "limit_request_fields"):
                 self.cfg.set(name, getattr(gunicorn_conf, name))
+            for name, value in gunicorn_conf.control_settings().items():
+                if name in self.cfg.settings:  # gunicorn >= 25.1 has a control socket
+                    self.cfg.set(name, value)
 
         def load(self):
             return app
 
-    click.echo(f"Serving on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
+    return _Server()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Seed a fresh demo year (own database) and run the fake WeChat in-process.")
+@click.option("--no-worker", is_flag=True, help="Do not run the background jobs (outbox, closing sessions) here.")
+def serve(host, port, workers, threads, demo, no_worker):
+    """Start the service under gunicorn (embedded database when MONGODB_URI is unset)."""
+    settings = _preview_settings(demo)
+    _check_port(host, port)
+    # Links (certificate QR, projector page) use this address unless PUBLIC_BASE_URL is set.
+    overrides = {} if settings["PUBLIC_BASE_URL"] else {"PUBLIC_BASE_URL": f"http://{host}:{port}"}
+    if not settings["MONGODB_URI"]:
+        # Started here, before gunicorn forks, so all workers share one database server.
+        overrides["MONGODB_URI"] = embedded.ensure_started(settings["EMBEDDED_DATA_DIR"])
+    fake = None
+    if demo:
+        demo_overrides, fake = _start_demo(settings, overrides.get("MONGODB_URI") or settings["MONGODB_URI"])
+        overrides.update(demo_overrides)
+    master = os.getpid()
     try:
-        _Server().run()
+        _serve(overrides, settings, host=host, port=port, workers=workers, threads=threads, demo=demo,
+               no_worker=no_worker)
     finally:
-        if fake:
-            fake.stop()
+        # A gunicorn worker leaves through here too (it was forked inside run()): only the master
+        # owns the fake WeChat and the database server.
+        if os.getpid() == master:
+            from service.core.db import mongo
+
+            started = time.monotonic()
+            mongo.close_all()  # while their server still answers (see embedded.uri_for)
+            stopping_fake = threading.Thread(target=fake.stop) if fake else None
+            if stopping_fake:  # its poll loop takes up to 0.5 s to notice: meanwhile the database stops
+                stopping_fake.start()
+            embedded.stop()
+            if stopping_fake:
+                stopping_fake.join()
+            log.info("stopped the fake WeChat and the embedded database in %.2f s", time.monotonic() - started)
+
+
+def _serve(overrides, settings, *, host, port, workers, threads, demo, no_worker):
+    from service.app import create_app
+
+    app = create_app(overrides)
+    if not settings["MONGODB_URI"]:
+        embedded.announce_database(settings["EMBEDDED_DATA_DIR"], app.config["MONGODB_DB"])
+    base_url = f"http://{host}:{port}"
+    if demo:
+        from service import demo as demo_data
+
+        with app.app_context():
+            started = time.monotonic()
+            demo_data.seed()
+            click.echo(f"Demo database “{app.config['MONGODB_DB']}” built afresh in "
+                       f"{time.monotonic() - started:.1f} s (rebuilt at every `serve --demo`)")
+            click.echo(demo_data.summary(base_url))
+
+    stop_jobs = thread = None
+    if not no_worker:
+        # Runs in the gunicorn master; forked workers do not inherit the thread.
+        from service.worker import start_background
+
+        stop_jobs, thread = start_background(app, interval=app.config["WORKER_INTERVAL_SECONDS"])
+
+    click.echo(f"Serving on {base_url}  (API docs: {base_url}/api/v1/docs)")
+    master = os.getpid()
+    try:
+        _gunicorn(app, host=host, port=port, workers=workers, threads=threads).run()
+    finally:
+        if stop_jobs is not None and os.getpid() == master:
+            started = time.monotonic()
+            stop_jobs.set()
+            thread.join(JOBS_STOP_SECONDS)
+            log.info("background jobs stopped in %.2f s%s", time.monotonic() - started,
+                     "" if not thread.is_alive() else " (a message in hand is retried after its lease)")
 
 
 @main.command("init-db")
 def init_db():
     """Create every collection's indexes and drop retired ones (idempotent)."""
-    _make_app()
-    click.echo("indexes created, retired indexes dropped")
+    app = _make_app()
+    click.echo(f"indexes created, retired indexes dropped (database {app.config['MONGODB_DB']})")
 
 
 @main.group()
@@ -109,20 +245,19 @@ def users():
 def users_create(name, role, region_code, class_ids):
     """Create a staff account and print its one-time binding code."""
     from bson import ObjectId
+    from bson.errors import InvalidId
 
-    from service.core.errors import AppError
     from service.staff import service as staff_service
 
+    try:
+        class_ids = [ObjectId(c) for c in class_ids]
+    except InvalidId as exc:
+        _refuse(f"--class-id: {exc}")
     app = _make_app()
     with app.app_context():
-        try:
-            account, code = staff_service.create(
-                name=name, role=role, region_code=region_code,
-                class_ids=[ObjectId(c) for c in class_ids])
-        except AppError as exc:
-            raise click.ClickException(f"{exc.code}: {exc.message} {exc.errors or ''}")
-    click.echo(f"staff account {account['_id']} ({role}) created")
-    click.echo(f"binding code: {code}  (single use, expires {account['binding']['expires_at']:%Y-%m-%d %H:%M} UTC)")
+        account, code = staff_service.create(name=name, role=role, region_code=region_code, class_ids=class_ids)
+    click.echo(f"staff account {account['_id']} ({role}) created in database {app.config['MONGODB_DB']}")
+    click.echo(f"binding code: {code}  (single use, expires {beijing(account['binding']['expires_at'])})")
 
 
 @main.command()
@@ -135,14 +270,21 @@ def worker(once):
     if once:
         click.echo(run_once(app))
         return
-    run_forever(app, interval=app.config["WORKER_INTERVAL_SECONDS"])
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run_forever(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
 
 
 @main.command()
 @click.option("--output", "-o", default="openapi.json", show_default=True)
 def openapi(output):
-    """Write the OpenAPI document to a file."""
-    app = _make_app({"ENSURE_INDEXES_ON_START": False})
+    """Write the OpenAPI document to a file (needs no database)."""
+    from service.app import create_app
+
+    # Only the routes and schemas matter: no database, and no production checks on settings
+    # the document does not contain.
+    app = create_app({"ENSURE_INDEXES_ON_START": False, "APP_ENV": "development"})
     spec = app.extensions["api"].spec.to_dict()
     with open(output, "w", encoding="utf-8") as fh:
         json.dump(spec, fh, ensure_ascii=False, indent=2)

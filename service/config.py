@@ -130,7 +130,11 @@ ENV_SETTINGS = {
 
 
 class ConfigError(RuntimeError):
-    """The service refuses to start with this configuration."""
+    """The service refuses to start with this configuration; `problems` has one line each."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__("APP_ENV=production refused: " + "; ".join(self.problems))
 
 
 def load(overrides=None):
@@ -165,30 +169,39 @@ def is_fake_wechat(api_base):
     return host in ("127.0.0.1", "localhost", "::1", "[::1]") or host.startswith("127.")
 
 
-def check_production(settings):
-    """Refuse to run production with development secrets or the fake WeChat; name each problem."""
+def production_problems(settings):
+    """Every reason production cannot run with these settings (all of them, not the first)."""
     if settings["APP_ENV"] != "production":
-        return
+        return []
     problems = []
     if settings["SECRET_KEY"] in (DEV_SECRET_KEY, "") or len(settings["SECRET_KEY"]) < 32:
-        problems.append("SECRET_KEY is the development default or shorter than 32 characters")
+        problems.append("SECRET_KEY is the development default or shorter than 32 characters: set a random one")
     if settings["DATA_KEY"] in (DEV_DATA_KEY, "") or len(settings["DATA_KEY"]) < 32:
-        problems.append("DATA_KEY is the development default or shorter than 32 characters")
+        problems.append("DATA_KEY is the development default or shorter than 32 characters: set a random one")
     if not settings["WECHAT_APPID"]:
-        problems.append("WECHAT_APPID is not set")
+        problems.append("WECHAT_APPID is not set: use the mini-program's AppID")
     if not settings["WECHAT_SECRET"]:
-        problems.append("WECHAT_SECRET is not set")
+        problems.append("WECHAT_SECRET is not set: use the mini-program's AppSecret")
     if is_fake_wechat(settings["WECHAT_API_BASE"]):
-        problems.append(f"WECHAT_API_BASE points at the fake WeChat ({settings['WECHAT_API_BASE']})")
+        problems.append(f"WECHAT_API_BASE points at the fake WeChat ({settings['WECHAT_API_BASE']}): unset it")
     prefix = settings["CHECKIN_URL_PREFIX"]
     if prefix == DEV_CHECKIN_URL_PREFIX or not prefix.startswith("https://") or \
             prefix.split("://", 1)[1].rstrip("/").count("/") == 0:
         problems.append("CHECKIN_URL_PREFIX must be the https URL prefix (with a path) registered for "
                         "扫普通链接二维码打开小程序, not the development example")
     if not settings["MONGODB_URI"]:
-        problems.append("MONGODB_URI is not set (the embedded database is for development only)")
+        problems.append("MONGODB_URI is not set (the embedded database is for development only): "
+                        "point it at the MongoDB replica set")
     if not settings["PUBLIC_BASE_URL"].startswith("https://"):
         problems.append("PUBLIC_BASE_URL is not set to the service's https:// address "
                         "(certificate QR codes and projector links are built on it)")
+    if settings.get("DEMO"):
+        problems.append("--demo seeds demo people and runs the fake WeChat: drop --demo in production")
+    return problems
+
+
+def check_production(settings):
+    """Refuse to run production with development secrets or the fake WeChat; name each problem."""
+    problems = production_problems(settings)
     if problems:
-        raise ConfigError("APP_ENV=production refused: " + "; ".join(problems))
+        raise ConfigError(problems)

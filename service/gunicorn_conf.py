@@ -17,6 +17,16 @@ limit_request_line = 8190
 limit_request_field_size = 16 * 1024
 limit_request_fields = 100
 
+# gunicorn >= 25.1 opens a control socket for `gunicornc`, by default one path per user
+# ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl): every instance on a host announced the same
+# socket and stopping one removed the others'. Nothing here uses gunicornc: it is off.
+control_socket_disable = True
+
+
+def control_settings():
+    """Control-socket settings for gunicorn instances built in code (`lingjun serve`)."""
+    return {"control_socket_disable": control_socket_disable}
+
 
 def post_worker_init(worker):
     # A loaded worker holds about 120,000 long-lived objects (Flask, marshmallow, pymongo,

@@ -12,7 +12,7 @@ import threading
 log = logging.getLogger(__name__)
 
 
-def run_once(app):
+def run_once(app, *, stop=None):
     from service.attendance.service import close_due_sessions
     from service.classes.service import advance_statuses
     from service.completion.service import warn_due
@@ -25,14 +25,14 @@ def run_once(app):
         reminders = remind_pending()
         warnings = warn_due()  # after closing: the new absences count
         return {"closed_sessions": closed, "class_statuses": statuses, "leave_reminders": reminders, "attendance_warnings": warnings,
-                "outbox": dispatch_due()}
+                "outbox": dispatch_due(stop=stop)}
 
 
 def run_forever(app, *, interval, stop=None):
     stop = stop or threading.Event()
     while not stop.is_set():
         try:
-            done = run_once(app)
+            done = run_once(app, stop=stop)
             if any(done["outbox"].values()) or done["closed_sessions"] or done["class_statuses"] or done["leave_reminders"] or done["attendance_warnings"]:
                 log.info("background jobs: %s", done)
         except Exception:  # keep the loop alive: the next round retries
@@ -41,8 +41,10 @@ def run_forever(app, *, interval, stop=None):
 
 
 def start_background(app, *, interval):
+    """The jobs in a daemon thread: (stop event, thread). Set the event and join the thread to
+    stop; sending stops after the message in hand, and queued messages stay in the outbox."""
     stop = threading.Event()
     thread = threading.Thread(target=run_forever, args=(app,), kwargs={"interval": interval, "stop": stop},
                               name="jobs", daemon=True)
     thread.start()
-    return stop
+    return stop, thread

@@ -10,6 +10,7 @@ from pymongo.errors import OperationFailure
 from pymongo.write_concern import WriteConcern
 
 from service.core import embedded
+from service.core.timeutil import clock_offset
 
 UTC = dt.timezone.utc
 INDEX_NOT_FOUND = 27  # MongoDB error code
@@ -25,11 +26,17 @@ class Mongo:
         self._collections = {}  # (pid, uri, database name, collection name) -> Collection
 
     def init_app(self, app):
-        if not app.config.get("MONGODB_URI"):
-            app.config["MONGODB_URI"] = embedded.ensure_started(app.config["EMBEDDED_DATA_DIR"])
+        # No connection (nor embedded server) yet: commands such as `lingjun openapi` build the
+        # app without a database; the first use starts or finds one.
         app.extensions["mongo"] = self
 
+    @staticmethod
+    def _resolve(config):
+        if not config.get("MONGODB_URI"):
+            config["MONGODB_URI"] = embedded.ensure_started(config["EMBEDDED_DATA_DIR"])
+
     def client_for(self, config):
+        self._resolve(config)
         key = (os.getpid(), config["MONGODB_URI"])
         client = self._clients.get(key)
         if client is None:
@@ -60,6 +67,7 @@ class Mongo:
     def db_for(self, config):
         # Database and collection handles are kept with the client: building them (and their
         # write concern) on every call was a visible share of a check-in's time.
+        self._resolve(config)
         key = (os.getpid(), config["MONGODB_URI"], config["MONGODB_DB"])
         database = self._databases.get(key)
         if database is None:
@@ -69,6 +77,7 @@ class Mongo:
         return database
 
     def collection_for(self, config, name):
+        self._resolve(config)
         key = (os.getpid(), config["MONGODB_URI"], config["MONGODB_DB"], name)
         found = self._collections.get(key)
         if found is None:
@@ -92,6 +101,9 @@ def utcnow():
     """Now in UTC, at millisecond precision: what BSON stores, so an answer built from the
     document just written equals the one read back later."""
     now = dt.datetime.now(UTC)
+    offset = clock_offset()
+    if offset is not None:  # the demo seed replaying history (service.core.timeutil.replaying)
+        now += offset
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

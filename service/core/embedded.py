@@ -1,22 +1,43 @@
 """Embedded MongoDB-compatible server (SecantusDB) for development, demo and tests.
 
-It runs as a child process (`secantusd-py`) so the database does not share the
-service's interpreter lock, listens on 127.0.0.1 on a free port, and is stopped
-when the parent exits.
+It runs as a child process (`secantusd-py`) so the database does not share the service's
+interpreter lock, listens on 127.0.0.1 on a free port, and is stopped when the process that
+started it exits.
+
+A data directory holds one server at a time (the storage engine locks it). The server's
+address is left in the directory (`lingjun-embedded.json`), so every other command beside a
+running service (`lingjun users create`, `init-db`, `worker`, a second process) uses that server
+instead of trying to start a second one on the same files. An address left by a server that is
+gone, or by a service that died and left its database running, is cleared on the next start.
 """
 
 import atexit
+import datetime as dt
+import json
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pymongo
 
 log = logging.getLogger(__name__)
+
+ADDRESS_FILE = "lingjun-embedded.json"
+LOG_FILE = "lingjun-embedded.log"
+# A clean stop checkpoints; the server gets this long and is then killed, which loses nothing:
+# SecantusDB writes every commit to WiredTiger's redo journal before answering (SIGKILL-durable,
+# replayed on the next start). A clean stop took 1.5-2 s of the 2 s a stop may take.
+STOP_TIMEOUT_SECONDS = 0.5
+
+
+class EmbeddedError(RuntimeError):
+    """The embedded database cannot be used; the message says what to do (one line)."""
 
 
 def _free_port():
@@ -28,11 +49,102 @@ def _free_port():
 def _server_command():
     exe = shutil.which("secantusd-py") or os.path.join(os.path.dirname(sys.executable), "secantusd-py")
     if not os.path.exists(exe):
-        raise RuntimeError(
+        raise EmbeddedError(
             "MONGODB_URI is not set and the embedded database is not installed: "
             "pip install -e '.[embedded]' or set MONGODB_URI"
         )
     return [exe]
+
+
+def uri_for(port):
+    # retryWrites=false: SecantusDB 0.7 keeps every retryable write's reply for 30 minutes and
+    # scans (above 10,000 entries, sorts) that whole table on each write, so a write costs more
+    # the more writes came before it (0.3 ms fresh, 12 ms after 10,000 writes). Retrying a
+    # write after a network error buys nothing on a loopback server; a real MongoDB
+    # (MONGODB_URI) keeps the driver's default of retryable writes.
+    # serverMonitoringMode=poll: with the default streaming mode each client's monitor thread
+    # sits in a 10 s awaitable `hello` that close() cannot interrupt, and pymongo joins every
+    # monitor for up to 1 s at exit: stopping `lingjun serve` took 3 s more. Polling a loopback
+    # server every 10 s costs nothing.
+    return f"mongodb://127.0.0.1:{port}/?directConnection=true&retryWrites=false&serverMonitoringMode=poll"
+
+
+def _alive(pid):
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _address_path(data_dir):
+    return os.path.join(data_dir, ADDRESS_FILE)
+
+
+def read_address(data_dir):
+    """What the server holding `data_dir` left there ({uri, port, pid, owner_pid, ...}), or None."""
+    try:
+        with open(_address_path(data_dir), encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return None
+
+
+def _write_address(data_dir, address):
+    path = _address_path(data_dir)
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump(address, fh)
+    os.replace(path + ".tmp", path)
+
+
+def _stop_pid(pid, timeout=STOP_TIMEOUT_SECONDS):
+    """Stop a server we did not start (left by a service that died)."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def running(data_dir):
+    """The live server of `data_dir` started by a live process: its address, or None.
+
+    Clears what a dead one left: an address whose server is gone, or a server whose service
+    died (it would hold the directory with nobody to stop it).
+    """
+    address = read_address(data_dir)
+    if address is None:
+        return None
+    server_alive = _alive(address.get("pid"))
+    if server_alive and _alive(address.get("owner_pid")):
+        return address  # busy or not, a live service's database is never touched
+    if server_alive:
+        log.warning("stopping the embedded database (pid %s) left running by a service that exited",
+                    address.get("pid"))
+        _stop_pid(address["pid"])
+    try:
+        os.remove(_address_path(data_dir))
+    except FileNotFoundError:
+        pass
+    return None
+
+
+def announce_database(data_dir, database):
+    """Record which database the running service uses, for commands run beside it."""
+    address = read_address(data_dir)
+    if address is not None and address.get("owner_pid") == os.getpid():
+        _write_address(data_dir, {**address, "database": database})
 
 
 class EmbeddedMongo:
@@ -46,66 +158,122 @@ class EmbeddedMongo:
         self.test_commands = test_commands
         self.port = None
         self.process = None
+        self.owner_pid = None
 
     @property
     def uri(self):
-        # retryWrites=false: SecantusDB 0.7 keeps every retryable write's reply for 30 minutes and
-        # scans (above 10,000 entries, sorts) that whole table on each write, so a write costs more
-        # the more writes came before it (0.3 ms fresh, 12 ms after 10,000 writes). Retrying a
-        # write after a network error buys nothing on a loopback server; a real MongoDB
-        # (MONGODB_URI) keeps the driver's default of retryable writes.
-        return f"mongodb://127.0.0.1:{self.port}/?directConnection=true&retryWrites=false"
+        return uri_for(self.port)
+
+    @property
+    def _persistent(self):
+        return self.data_dir != ":memory:"
+
+    def _log_path(self):
+        if self.log_file:
+            return self.log_file
+        return os.path.join(self.data_dir, LOG_FILE) if self._persistent else os.devnull
+
+    def _refusal(self):
+        """One line saying why the server exited and what to do."""
+        try:
+            with open(self._log_path(), encoding="utf-8", errors="replace") as fh:
+                tail = fh.read()[-4000:]
+        except OSError:
+            tail = ""
+        where = os.path.abspath(self.data_dir)
+        if "lock" in tail.lower() or "resource busy" in tail.lower():
+            return (f"the embedded database files in {where} are in use by another process: stop it, "
+                    "or set EMBEDDED_DATA_DIR to another directory, or MONGODB_URI to a running MongoDB")
+        last = next((line.strip() for line in reversed(tail.splitlines()) if line.strip()), "")
+        return (f"the embedded database exited with {self.process.returncode} ({last[:200] or 'no output'}); "
+                f"see {self._log_path()}, or set EMBEDDED_DATA_DIR to another directory")
 
     def start(self, timeout=30):
-        if self.data_dir != ":memory:":
+        if self._persistent:
             os.makedirs(self.data_dir, exist_ok=True)
         self.port = _free_port()
-        out = open(self.log_file or os.devnull, "ab")
+        out = open(self._log_path(), "ab")
         extra = ["--enable-test-commands"] if self.test_commands else []
         self.process = subprocess.Popen(
             _server_command() + ["--host", "127.0.0.1", "--port", str(self.port),
                                  "--storage-path", self.data_dir, "--log-level", "WARNING", *extra],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            # Its own session: Ctrl-C in the terminal reaches the service, which stops the
+            # database last, after the requests and background jobs that still use it.
+            start_new_session=True,
         )
         out.close()
+        self.owner_pid = os.getpid()
         atexit.register(self.stop)
         deadline = time.monotonic() + timeout
         client = pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=500)
         try:
             while True:
                 if self.process.poll() is not None:
-                    raise RuntimeError(f"embedded database exited with {self.process.returncode}")
+                    message = self._refusal()
+                    self.process = None
+                    raise EmbeddedError(message)
                 try:
                     client.admin.command("ping")
                     break
                 except pymongo.errors.PyMongoError:
                     if time.monotonic() > deadline:
                         self.stop()
-                        raise RuntimeError("embedded database did not answer in time")
+                        raise EmbeddedError(f"the embedded database did not answer within {timeout} s; "
+                                            f"see {self._log_path()}")
                     time.sleep(0.1)
         finally:
             client.close()
-        where = "memory" if self.data_dir == ":memory:" else os.path.abspath(self.data_dir)
+        if self._persistent:
+            _write_address(self.data_dir, {
+                "uri": self.uri, "port": self.port, "pid": self.process.pid, "owner_pid": self.owner_pid,
+                "started_at": dt.datetime.now(dt.timezone.utc).isoformat()})
+        where = os.path.abspath(self.data_dir) if self._persistent else "memory"
         log.warning("MONGODB_URI not set: using the embedded database on 127.0.0.1:%s, data in %s",
                     self.port, where)
         return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
+        # Forked gunicorn workers inherit this object and its atexit hook: only the process that
+        # started the server stops it.
+        if self.process is None or os.getpid() != self.owner_pid:
+            return
+        if self.process.poll() is None:
             self.process.terminate()
             try:
-                self.process.wait(timeout=10)
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+                self.process.wait()
+        if self._persistent and (read_address(self.data_dir) or {}).get("pid") == self.process.pid:
+            try:
+                os.remove(_address_path(self.data_dir))
+            except FileNotFoundError:
+                pass
         self.process = None
 
 
 _embedded = None
+_lock = threading.Lock()
 
 
 def ensure_started(data_dir):
-    """Start the process-wide embedded server once and return its URI."""
+    """The URI of the server holding `data_dir`: the one already running there (started by
+    this or another process), or a new one this process starts and stops at exit."""
     global _embedded
-    if _embedded is None or _embedded.process is None:
+    with _lock:
+        if _embedded is not None and _embedded.process is not None and _embedded.data_dir == data_dir:
+            return _embedded.uri
+        if data_dir != ":memory:":
+            address = running(data_dir)
+            if address is not None:
+                return address["uri"]
         _embedded = EmbeddedMongo(data_dir).start()
-    return _embedded.uri
+        return _embedded.uri
+
+
+def stop():
+    """Stop the server this process started, if any (also done at exit)."""
+    with _lock:
+        if _embedded is not None:
+            _embedded.stop()

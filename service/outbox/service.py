@@ -62,11 +62,14 @@ def _backoff(attempts):
     return dt.timedelta(seconds=min(30 * 2 ** (attempts - 1), 3600))
 
 
-def dispatch_due(*, limit=100):
-    """Send up to `limit` due messages; returns counts by outcome."""
+def dispatch_due(*, limit=100, stop=None):
+    """Send up to `limit` due messages, or until `stop` (a threading.Event) is set: a stopping
+    service sends no further message, the rest stay queued. Returns counts by outcome."""
     counts = {"sent": 0, "retry": 0, "failed": 0}
     gateway = get_gateway()
     for _ in range(limit):
+        if stop is not None and stop.is_set():
+            break
         message = repository.claim_due(lease_until=utcnow() + LEASE)
         if message is None:
             break
