@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 import time_machine
 
-from schemas.trainees import check_id_number
 from service import demo
 from service.core import crypto
+from service.core.identifiers import RESIDENT_ID, parse_id_number
 from service.core.timeutil import BEIJING
 from tests.conftest import bearer
 
@@ -65,8 +65,9 @@ def test_demo_people_and_classes_are_each_in_a_telling_state(app, client, login,
         numbers = [crypto.decrypt(p["id_number_enc"]) for p in db["trainee_profiles"].find()]
     assert len(numbers) >= 40 + 28
     for number in numbers:
-        check_id_number(number)
-        assert 1960 <= int(number[6:10]) <= 1990
+        card = parse_id_number(number)  # length, area, birth date and check character
+        assert card.kind == RESIDENT_ID
+        assert 1960 <= card.birth_date.year <= 1990
 
     # Leave: one approved (today's open session), one waiting for demo-staff-bj.
     staff_bj = login("demo-staff-bj")

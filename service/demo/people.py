@@ -3,7 +3,7 @@
 Identity numbers (居民身份证号码) are generated, never copied from anyone: a county code of the
 trainee's region that existed in the birth year (python-stdnum's GB/T 2260 history), a birth
 date 1960-1990, a sequence number and the GB 11643 check character, so every number passes the
-same checks as a trainee's own (schemas.trainees.check_id_number). They are synthetic; like any
+same checks as a trainee's own (service.core.identifiers.parse_id_number). They are synthetic; like any
 well-formed number they could coincide with an issued one, so the demo never runs in production.
 """
 
