@@ -39,6 +39,7 @@ def served(tmp_path, fake_wechat):
 def test_commands_beside_a_running_service_use_its_database(served):
     address = embedded.read_address(str(served["data_dir"]))
     assert address["owner_pid"] == served["process"].pid and address["database"] == served["settings"]["MONGODB_DB"]
+    assert "Control socket" not in served["log"].read_text()  # no shared ~/.gunicorn/gunicorn.ctl
     # Without MONGODB_DB the command finds the running service's database in its address.
     settings = {"EMBEDDED_DATA_DIR": served["data_dir"]}
 
