@@ -63,7 +63,7 @@ def one_run(number):
     with app.app_context():
         user = users.upsert_by_openid(openid=f"oFAKE-stop-bench-{number}")
         for index in range(QUEUED):
-            outbox.enqueue(user_id=user["_id"], template="class_notice", data={"n": {"value": str(index)}})
+            outbox.enqueue(user_id=user["_id"], template="class_notice", values={"character_string1": str(index)})
     time.sleep(1.5)  # the jobs thread is sending
     sig = signal.SIGTERM if number % 2 else signal.SIGINT
     started = time.monotonic()

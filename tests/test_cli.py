@@ -94,7 +94,7 @@ def test_stopping_loses_no_queued_message(served, fake_wechat):
     with app.app_context():
         user = users.upsert_by_openid(openid=openid)
         for number in range(300):
-            outbox.enqueue(user_id=user["_id"], template="class_notice", data={"n": {"value": str(number)}})
+            outbox.enqueue(user_id=user["_id"], template="class_notice", values={"character_string1": str(number)})
     deadline = time.monotonic() + 30
     while not [m for m in fake_wechat.messages if m.get("touser") == openid] and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -102,7 +102,7 @@ def test_stopping_loses_no_queued_message(served, fake_wechat):
     assert served["process"].wait(timeout=30) == 0
     assert embedded.read_address(str(served["data_dir"])) is None  # a clean stop leaves no address
 
-    delivered = [m["data"]["n"]["value"] for m in fake_wechat.messages if m.get("touser") == openid]
+    delivered = [m["data"]["character_string1"]["value"] for m in fake_wechat.messages if m.get("touser") == openid]
     server = embedded.EmbeddedMongo(str(served["data_dir"])).start()  # the same files, reopened
     try:
         client = pymongo.MongoClient(server.uri)
@@ -111,7 +111,7 @@ def test_stopping_loses_no_queued_message(served, fake_wechat):
     finally:
         server.stop()
     assert len(stored) == 300
-    sent = sorted(m["data"]["n"]["value"] for m in stored if m["status"] == "sent")
+    sent = sorted(m["data"]["character_string1"]["value"] for m in stored if m["status"] == "sent")
     assert sent == sorted(delivered) and len(set(delivered)) == len(delivered)
     assert {m["status"] for m in stored} <= {"sent", "pending"}
     assert 0 < len(sent) < 300, "stop while sending: some sent, the rest still queued"
