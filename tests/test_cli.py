@@ -207,3 +207,24 @@ def test_embedded_data_directory_held_by_another_process_is_one_line(tmp_path):
         holder.wait(timeout=30)
     line = assert_one_line_refusal(result)
     assert "EMBEDDED_DATA_DIR" in line
+
+
+def test_every_serve_demo_starts_from_a_fresh_demo_database(mongodb_uri, monkeypatch):
+    """`serve --demo` drops its own `<MONGODB_DB>_demo` database first: run twice, nothing doubles
+    (and the service's own database is left alone)."""
+    from service import cli
+
+    monkeypatch.setenv("WECHAT_API_BASE", "http://127.0.0.1:9/")  # no fake WeChat started here
+    name = f"cli_{uuid.uuid4().hex[:8]}"
+    client = pymongo.MongoClient(mongodb_uri)
+    try:
+        client[name + "_demo"]["classes"].insert_one({"name": "left from the last demo"})
+        client[name]["classes"].insert_one({"name": "the service's own"})
+        overrides, fake = cli._start_demo({"MONGODB_DB": name, "MONGODB_SERVER_SELECTION_TIMEOUT_MS": 5000},
+                                          mongodb_uri)
+        assert overrides["MONGODB_DB"] == name + "_demo" and fake is None
+        assert name + "_demo" not in client.list_database_names()
+        assert client[name]["classes"].count_documents({}) == 1
+    finally:
+        client.drop_database(name)
+        client.close()

@@ -29,6 +29,11 @@ SCHOOLS = [("清华大学", "机械工程"), ("浙江大学", "材料科学与�
            ("四川大学", "化学工程"), ("南京大学", "工商管理"), ("山东大学", "电子信息工程"), ("北京大学", "经济学")]
 
 
+# 海南 was part of 广东 until 1988, 重庆 of 四川 until 1997; 新疆生产建设兵团 issues no numbers of
+# its own (its people hold Xinjiang's).
+PREDECESSORS = {"46": "44", "50": "51", "66": "65"}
+
+
 @functools.cache
 def _counties():
     """{province prefix: [(code, first year, last year)]} from python-stdnum's GB/T 2260 history."""
@@ -55,10 +60,14 @@ def _counties():
 
 def county_code(region_code, year, rng):
     """A county of the region (of the city for a 计划单列市 such as 440300) existing in `year`."""
-    prefix = region_code[:4] if region_code[2:4] != "00" else region_code[:2]
-    choices = [code for code, first, last in _counties()[region_code[:2]]
-               if code.startswith(prefix) and first <= year <= last]
-    return rng.choice(sorted(choices))
+    province = region_code[:2]
+    existing = [code for code, first, last in _counties().get(province, ()) if first <= year <= last]
+    if not existing:  # a region younger than the trainee: the numbers of the one it came from
+        province = PREDECESSORS[province]
+        existing = [code for code, first, last in _counties()[province] if first <= year <= last]
+    # A city founded after the birth year (深圳 440300 in 1960) has no county yet: the province's.
+    in_city = [code for code in existing if code.startswith(region_code[:4])] if region_code[2:4] != "00" else []
+    return rng.choice(sorted(in_city or existing))
 
 
 def id_number(region_code, birth, sequence, male, rng):
