@@ -20,6 +20,8 @@ def app_config(app_config):
     # again; in streaming mode that check can wait a full heartbeat (10 s) on a server that did not
     # really step down. Polling answers a requested check at once.
     uri = app_config["MONGODB_URI"]
+    if "serverMonitoringMode=poll" in uri:  # the embedded server's URI polls already
+        return app_config
     return {**app_config, "MONGODB_URI": uri + ("&" if "?" in uri else "?") + "serverMonitoringMode=poll"}
 
 
