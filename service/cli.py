@@ -41,13 +41,16 @@ class _Refusing(click.Group):
             return super().invoke(ctx)
         except config_module.ConfigError as exc:
             for problem in exc.problems:
-                click.echo(f"lingjun: APP_ENV=production refused: {problem}", err=True)
+                click.echo(f"lingjun: {exc.heading}: {problem}", err=True)
             raise click.exceptions.Exit(2) from None
         except embedded.EmbeddedError as exc:
             _refuse(str(exc))
         except pymongo.errors.ServerSelectionTimeoutError:
             _refuse("cannot reach the database at MONGODB_URI: start MongoDB, check the address, "
                     "or unset MONGODB_URI to use the embedded database")
+        except pymongo.errors.PyMongoError as exc:
+            _refuse(f"the database refused: {type(exc).__name__}: {str(exc).splitlines()[0][:200]} "
+                    "(check MONGODB_URI and its credentials)")
         except AppError as exc:
             details = f" {exc.errors}" if exc.errors else ""
             _refuse(f"{exc.code}: {exc.message}{details}")

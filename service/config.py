@@ -132,18 +132,25 @@ ENV_SETTINGS = {
 class ConfigError(RuntimeError):
     """The service refuses to start with this configuration; `problems` has one line each."""
 
-    def __init__(self, problems):
+    def __init__(self, problems, heading="APP_ENV=production refused"):
         self.problems = list(problems)
-        super().__init__("APP_ENV=production refused: " + "; ".join(self.problems))
+        self.heading = heading
+        super().__init__(f"{heading}: " + "; ".join(self.problems))
 
 
 def load(overrides=None):
     """Merge defaults, environment and explicit overrides into one dict."""
     settings = {k: v for k, v in vars(DefaultConfig).items() if k.isupper()}
+    unreadable = []
     for name, cast in ENV_SETTINGS.items():
         raw = os.environ.get(name)
         if raw not in (None, ""):
-            settings[name] = cast(raw)
+            try:
+                settings[name] = cast(raw)
+            except ValueError:
+                unreadable.append(f"{name}={raw!r} is not a whole number")
+    if unreadable:
+        raise ConfigError(unreadable, heading="settings refused")
     settings.update(overrides or {})
     if settings["WECHAT_API_BASE"] and not settings["WECHAT_API_BASE"].endswith("/"):
         settings["WECHAT_API_BASE"] += "/"

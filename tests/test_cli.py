@@ -228,3 +228,16 @@ def test_every_serve_demo_starts_from_a_fresh_demo_database(mongodb_uri, monkeyp
     finally:
         client.drop_database(name)
         client.close()
+
+
+def test_unreadable_settings_are_one_line_each(tmp_path):
+    result = lingjun("init-db", cwd=tmp_path, TOKEN_TTL_HOURS="72h", WORKER_INTERVAL_SECONDS="twenty")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "lingjun: settings refused: TOKEN_TTL_HOURS='72h' is not a whole number",
+        "lingjun: settings refused: WORKER_INTERVAL_SECONDS='twenty' is not a whole number"]
+
+
+def test_a_malformed_database_address_is_one_line(tmp_path):
+    line = assert_one_line_refusal(lingjun("init-db", cwd=tmp_path, MONGODB_URI="mysql://db.example/lingjun"))
+    assert "InvalidURI" in line and "MONGODB_URI" in line
