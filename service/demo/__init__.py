@@ -36,6 +36,7 @@ from service.programmes import repository as programmes_repo
 from service.programmes import service as programmes
 from service.ratings import service as ratings
 from service.registrations import review as registration_review
+from service.registrations import repository as registrations_repo
 from service.registrations import service as registrations
 from service.staff import service as staff
 from service.trainees import service as trainees
@@ -426,7 +427,7 @@ def summary(base_url="http://127.0.0.1:8000"):
     for person, state in DEMO_TRAINEES.items():
         lines.append(f"  {person:<18} trainee: {state}")
     lines.append(f"Running class {klass['name']} (class id {klass['_id']}), "
-                 f"{collection('registrations').count_documents({'class_id': klass['_id'], 'state': 'confirmed'})}"
+                 f"{registrations_repo.count({'class_id': klass['_id'], 'state': 'confirmed'})}"
                  " confirmed trainees")
     if session is not None:
         supervisor = collection(users_repo.USERS).find_one({"openid": "oFAKE-demo-supervisor"})
