@@ -12,6 +12,7 @@ from service.core import errors, headers, ratelimit, request_body, requestlog
 from service.core.auth import register_fallback_resolver, register_token_resolver
 from service.core.db import ensure_indexes, mongo
 from service.auth import service as auth_service
+from service.classes import access as class_access
 from service.console_login import service as console_login
 
 # Feature blueprints, in the order they appear in the OpenAPI document.
@@ -104,6 +105,7 @@ def create_app(config=None):
     # to the same Identity, so the console goes through the API's rules and nothing else.
     register_fallback_resolver(console_login.resolve_request)
     errors.register(app)
+    app.before_request(class_access.refuse_draft_classes)
     ratelimit.init_app(app)
     app.extensions["api"] = api
 

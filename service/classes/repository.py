@@ -76,6 +76,11 @@ def find_by_session(session_id):
     return collection(CLASSES).find_one({"sessions._id": session_id}, {"changes": 0})
 
 
+def find_by_session_status(session_id):
+    """{_id, status} of the class holding this session, or None."""
+    return collection(CLASSES).find_one({"sessions._id": session_id}, {"status": 1})
+
+
 # Statuses of a class that belongs to a year's plan (drafts are not announced, cancelled ones not held).
 PLANNED_STATUSES = ("published", "in_progress", "finished", "archived")
 
