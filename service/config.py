@@ -168,7 +168,8 @@ def check_rate_limits(settings):
             try:
                 parse(value)
             except ValueError:
-                raise ConfigError(f"{name}={value!r} is not a rate limit such as '30 per 10 minutes'") from None
+                raise ConfigError([f"{name}={value!r} is not a rate limit such as '30 per 10 minutes'"],
+                                  heading="settings refused") from None
 
 
 def is_fake_wechat(api_base):
