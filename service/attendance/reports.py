@@ -52,7 +52,7 @@ def _session_view(identity, session_id):
 def counts(*, identity, session_id):
     """Only the counts and the closed state (the projector page polls this often)."""
     *_, session_counts = _session_view(identity, session_id)
-    return {"counts": session_counts, "closed": roster.is_closed(session_id)}
+    return {"counts": session_counts, "closed": roster.closed_now(session_id)}
 
 
 def board(*, identity, session_id):
@@ -75,7 +75,7 @@ def board(*, identity, session_id):
     return {
         "session_id": session_id, "class_id": class_doc["_id"], "title": session["title"],
         "starts_at": session["starts_at"], "late_after": window["late_after"],
-        "checkin_closes_at": window["checkin_closes_at"], "closed": roster.is_closed(session_id),
+        "checkin_closes_at": window["checkin_closes_at"], "closed": roster.closed_now(session_id),
         "cancelled": class_rules.is_cancelled(session),
         "counts": session_counts,
         "missing": sorted(missing, key=lambda m: (m["region_code"], m["name"])),

@@ -76,9 +76,25 @@ def session_context(session_id):
     return found
 
 
+def _read_closed(session_id):
+    return bool((repository.session_state(session_id) or {}).get("closed_at"))
+
+
 def is_closed(session_id):
-    """Whether a supervisor (or the end-of-session job) closed check-in."""
-    return _cached("closed", session_id, lambda: bool((repository.session_state(session_id) or {}).get("closed_at")))
+    """Whether a supervisor (or the end-of-session job) closed check-in, as this process last read
+    it (at most ROSTER_CACHE_SECONDS old): the check-in hot path, which must not read per scan."""
+    return _cached("closed", session_id, lambda: _read_closed(session_id))
+
+
+def closed_now(session_id):
+    """Whether check-in is closed, read from the database now (one read by _id): the board and the
+    projector poll this, and every process must agree on it at once after a closing. A closing
+    seen here also reaches this process's check-in path at once."""
+    closed = _read_closed(session_id)
+    if closed:
+        with _lock:
+            _cache[(current_app.config["MONGODB_DB"], "closed", session_id)] = (float("inf"), True)
+    return closed
 
 
 ROSTER_FIELDS = {"user_id": 1, "region_code": 1, "snapshot.name": 1, "snapshot.mobile_enc": 1,
