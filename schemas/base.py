@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, missing, validate
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 
@@ -88,6 +88,36 @@ def _bounded_datetime(self, value, attr, data, **kwargs):
 fields.Date._deserialize = _bounded_date
 fields.DateTime._deserialize = _bounded_datetime
 
+# Booleans are JSON true / false (and "true" / "false" in a query string). Marshmallow also takes
+# 0, 1, "yes", "on", ... which the OpenAPI document does not promise and a typo would slip through.
+_boolean_deserialize = fields.Boolean._deserialize
+
+
+def _strict_boolean(self, value, attr, data, **kwargs):
+    if isinstance(value, bool) or value in ("true", "false"):
+        return _boolean_deserialize(self, value, attr, data, **kwargs)
+    raise self.make_error("invalid", input=value)
+
+
+fields.Boolean._deserialize = _strict_boolean
+
+
+# Metadata key of an answer field that only some answers carry (not required, not sent as null).
+SOMETIMES = "sometimes"
+# Every answer carries every field of its schema, `null` when the stored document has no value
+# (a front end then tests for null, never for a missing key), and the OpenAPI document marks them
+# required (service.core.openapi). Request schemas (BaseSchema) are left alone.
+_marshmallow_on_bind_field = Schema.on_bind_field
+
+
+def _answer_every_field(self, field_name, field_obj):
+    if not isinstance(self, BaseSchema) and field_obj.dump_default is missing and not field_obj.metadata.get(SOMETIMES):
+        field_obj.dump_default = None
+    return _marshmallow_on_bind_field(self, field_name, field_obj)
+
+
+Schema.on_bind_field = _answer_every_field
+
 
 class BaseSchema(Schema):
     """Refuses unknown fields (no mass assignment) with a Chinese message."""
@@ -137,10 +167,19 @@ class BeijingDateTime(fields.DateTime):
 
 
 class ErrorSchema(Schema):
-    code = fields.String(metadata={"description": "stable machine code", "example": "VALIDATION_ERROR"})
-    message = fields.String(metadata={"description": "message for the user, in Chinese"})
-    errors = fields.Dict(metadata={"description": "field errors: field name -> list of messages"})
-    request_id = fields.String()
+    code = fields.String(required=True, metadata={"description": "stable machine code", "example": "VALIDATION_ERROR"})
+    message = fields.String(required=True, metadata={"description": "message for the user, in Chinese"})
+    errors = fields.Dict(required=True, metadata={"description": "field errors: field name -> list of messages"})
+    request_id = fields.String(required=True)
+    # Some refusals carry one of these beside the four fields above (see the guide).
+    opens_at = fields.String(metadata={SOMETIMES: True, "description": "CHECKIN_NOT_OPEN: when check-in opens"})
+    distance_m = fields.Integer(metadata={SOMETIMES: True, "description": "OUT_OF_RANGE: metres from the venue"})
+    status = fields.String(metadata={SOMETIMES: True, "description": "ALREADY_MARKED: the record's status"})
+    state = fields.String(allow_none=True,
+                          metadata={SOMETIMES: True, "description": "leave refusals: the request's current state"})
+    leave_request_id = fields.String(metadata={SOMETIMES: True, "description": "LEAVE_OVERLAP: the other request"})
+    required_columns = fields.List(fields.String(),
+                                   metadata={SOMETIMES: True, "description": "REGISTRY_HEADER_INVALID: the columns a file needs"})
 
 
 class PaginationArgs(BaseSchema):

@@ -113,8 +113,10 @@ class LeaveSchema(WithByNames, Schema):
     returned_at = BeijingDateTime(allow_none=True)
     acknowledgements = fields.List(fields.Nested(LeaveAcknowledgementOutSchema))
     history = fields.List(fields.Nested(LeaveHistorySchema))
-    attendance_so_far = fields.Nested(LeaveAttendanceSoFarSchema, metadata={"description": "in the approvers' inbox"})
-    leave_taken = fields.Integer(metadata={"description": "approved leave requests so far (inbox)"})
+    attendance_so_far = fields.Nested(LeaveAttendanceSoFarSchema, allow_none=True,
+                                      metadata={"description": "in the approvers' inbox; null elsewhere"})
+    leave_taken = fields.Integer(allow_none=True,
+                                 metadata={"description": "approved leave requests so far (inbox); null elsewhere"})
     created_at = BeijingDateTime()
     version = fields.Integer()
 

@@ -128,9 +128,9 @@ RegistrationPageSchema = page_schema(RegistrationSchema, "RegistrationPage")
 class BulkResultSchema(Schema):
     id = ObjectIdField()
     ok = fields.Boolean()
-    state = fields.String()
-    code = fields.String()
-    message = fields.String()
+    state = fields.String(allow_none=True, metadata={"description": "the new state; null when refused"})
+    code = fields.String(allow_none=True, metadata={"description": "the refusal's code; null when ok"})
+    message = fields.String(allow_none=True, metadata={"description": "the refusal's message; null when ok"})
 
 
 class BulkDecisionResultSchema(Schema):

@@ -107,26 +107,28 @@ class EnterpriseOutSchema(Schema):
 
 
 class ProfileSchema(Schema):
+    """Fields of the form are null until filled in (a profile may hold only the WeChat mobile)."""
+
     user_id = ObjectIdField(attribute="_id")
-    name = fields.String()
-    gender = fields.String()
-    id_number = fields.String(attribute="id_number_masked", metadata={"description": "masked"})
+    name = fields.String(allow_none=True)
+    gender = fields.String(allow_none=True)
+    id_number = fields.String(attribute="id_number_masked", allow_none=True, metadata={"description": "masked"})
     id_card_kind = fields.String(allow_none=True, metadata={
         "description": "resident_id 居民身份证 / residence_permit 港澳台居民居住证 / "
                        "foreign_permanent_resident 外国人永久居留身份证"})
-    birth_date = fields.String()
+    birth_date = fields.String(allow_none=True)
     mobile = fields.String(attribute="mobile_masked", allow_none=True, metadata={"description": "masked"})
     mobile_source = fields.String(allow_none=True, metadata={"description": "manual or wechat"})
     email = fields.String(allow_none=True)
-    political_status = fields.String()
-    ethnicity = fields.String()
-    position = fields.String()
-    management_years = fields.Integer()
-    address = fields.String()
-    education = fields.List(fields.Dict())
-    social_positions = fields.List(fields.String())
-    honours = fields.List(fields.String())
-    enterprise = fields.Nested(EnterpriseOutSchema)
+    political_status = fields.String(allow_none=True)
+    ethnicity = fields.String(allow_none=True)
+    position = fields.String(allow_none=True)
+    management_years = fields.Integer(allow_none=True)
+    address = fields.String(allow_none=True)
+    education = fields.List(fields.Dict(), allow_none=True)
+    social_positions = fields.List(fields.String(), allow_none=True)
+    honours = fields.List(fields.String(), allow_none=True)
+    enterprise = fields.Nested(EnterpriseOutSchema, allow_none=True)
     complete = fields.Boolean(metadata={"description": "everything needed to submit a registration is there"})
     missing = fields.List(fields.String(), metadata={"description": "what is still missing"})
     updated_at = BeijingDateTime(allow_none=True)

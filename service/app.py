@@ -14,6 +14,7 @@ from service.core.db import ensure_indexes, mongo
 from service.auth import service as auth_service
 from service.classes import access as class_access
 from service.console_login import service as console_login
+from service.core.openapi import AnswerFieldsRequired
 
 # Feature blueprints, in the order they appear in the OpenAPI document.
 from service.health.routes import blp as health_blp
@@ -93,7 +94,7 @@ def create_app(config=None):
     headers.init_app(app)
     mongo.init_app(app)
 
-    api = LingjunApi(app)
+    api = LingjunApi(app, spec_kwargs={"extra_plugins": [AnswerFieldsRequired()]})
     api.register_field(ObjectIdField, "string", "objectid")
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
