@@ -80,7 +80,7 @@ class CheckinRecordSchema(AttendanceRecordSchema):
 class CheckinResultSchema(Schema):
     result = fields.String(metadata={"description": "checked_in / already_checked_in"})
     record = fields.Nested(CheckinRecordSchema)
-    trainee_name = fields.String()
+    trainee_name = fields.String(allow_none=True, metadata={"description": "when a supervisor scanned; else null"})
 
 
 def _text(value):
@@ -102,9 +102,10 @@ def checkin_answer(result):
     the generic dump cost about 5% of a check-in. tests/attendance keeps the two equal."""
     record = result["record"]
     answer = {"result": result["result"],
-              "record": {shown: convert(record[key]) for key, shown, convert in _CHECKIN_RECORD_VIEW if key in record}}
-    if "trainee_name" in result:
-        answer["trainee_name"] = _text(result["trainee_name"])
+              # Every field, null when the record has none (as every answer: schemas.base).
+              "record": {shown: convert(record[key]) if key in record else None
+                         for key, shown, convert in _CHECKIN_RECORD_VIEW},
+              "trainee_name": _text(result["trainee_name"]) if "trainee_name" in result else None}
     return answer
 
 

@@ -18,8 +18,9 @@ class ReportClassSchema(Schema):
 
 
 class EnrolmentRegionSchema(Schema):
-    region_code = fields.String()
-    region_name = fields.String()
+    # null on the row of registrations whose enterprise region is not known (older records)
+    region_code = fields.String(allow_none=True)
+    region_name = fields.String(allow_none=True)
     places = fields.Integer()
     applied = fields.Integer(metadata={"description": "registrations submitted (drafts not counted)"})
     admitted = fields.Integer()

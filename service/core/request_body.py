@@ -139,6 +139,14 @@ class RequestParser(FlaskParser):
             return core.missing
         return parse_json(data)
 
+    def load_json(self, req, schema):
+        value = super().load_json(req, schema)
+        # A PATCH changes the fields it sends: without any, it is a mistake (a lost body), not a no-op.
+        if req.method == "PATCH" and (value is core.missing or value == {}):
+            raise AppError("VALIDATION_ERROR", "请填写要修改的内容", status=422,
+                           errors={"_schema": ["请至少填写一项要修改的内容"]})
+        return value
+
 
 # -- the hook --------------------------------------------------------------------------------------
 

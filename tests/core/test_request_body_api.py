@@ -166,3 +166,24 @@ def test_submit_with_a_state_field_is_refused_and_nothing_changes(client, admin_
                                                                                 "state": "x"},
                            headers=bearer(admin_token))
     assert _shape(response, 422, "VALIDATION_ERROR")["errors"] == {"state": ["不允许的字段"]}
+
+
+@pytest.mark.parametrize("data", [None, "{}"])
+def test_patch_without_changes_is_refused_and_changes_nothing(client, admin_token, db, data):
+    programme = create_programme(client, admin_token, publish=False)
+    before = db.programmes.find_one({})
+    response = client.patch(f"/api/v1/programmes/{programme['id']}", data=data, content_type="application/json",
+                            headers=bearer(admin_token))
+    assert _shape(response, 422, "VALIDATION_ERROR")["errors"] == {"_schema": ["请至少填写一项要修改的内容"]}
+    assert db.programmes.find_one({}) == before
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", "1"])
+def test_zero_and_one_are_not_booleans(client, admin_token, value):
+    programme = create_programme(client, admin_token, publish=False)
+    response = client.patch(f"/api/v1/programmes/{programme['id']}", json={"require_little_giant": value},
+                            headers=bearer(admin_token))
+    assert _shape(response, 422, "VALIDATION_ERROR")["errors"] == {"require_little_giant": ["请填写是或否"]}
+    ok = client.patch(f"/api/v1/programmes/{programme['id']}", json={"require_little_giant": True},
+                      headers=bearer(admin_token))
+    assert ok.status_code == 200 and ok.json["require_little_giant"] is True
