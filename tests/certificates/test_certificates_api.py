@@ -154,7 +154,7 @@ def test_public_verification_valid_revoked_unknown(client, db, admin_token, fini
     name = finished_class.trainees[0].name  # 学员001
     assert valid.json == {"status": "valid", "number": certificate["number"], "name_masked": name[0] + "***" + name[-1],
                           "class_name": "第一期 专精特新发展专题班", "institution": "清华大学经济管理学院",
-                          "issued_on": certificate["issued_on"], "message": "证书有效"}
+                          "issued_on": certificate["issued_on"], "revoked_on": None, "message": "证书有效"}
     page = verify(client, certificate["number"], certificate["check_code"], html=True)
     assert page.mimetype == "text/html" and "证书有效" in page.get_data(as_text=True)
     assert name not in page.get_data(as_text=True)
