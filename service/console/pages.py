@@ -13,8 +13,10 @@ MENU = [
     ("programmes", "培训年度", (ADMIN,)),
     ("classes", "培训班", (ADMIN,)),
     ("registry", "企业名录导入", (ADMIN,)),
+    ("reports", "统计报表", (ADMIN,)),
     ("review", "报名审核", (PROVINCE_STAFF,)),
     ("leave", "请假审批", (PROVINCE_STAFF,)),
+    ("kpis", "地区考核指标", (PROVINCE_STAFF,)),
     ("today", "今日课程", (SUPERVISOR,)),
 ]
 

@@ -1,0 +1,100 @@
+// Reports with charts: the class report and all-regions table (organizers), the region's KPIs
+// (province staff). Charts are Chart.js, kept outside Alpine's reactive state (a Chart must not be
+// wrapped in a Proxy); thresholds (90% satisfaction, 30% 小巨人 share, notice 243 附件5) are drawn
+// as a line over the bars.
+"use strict";
+
+window.ConsoleCharts = (function () {
+  const charts = new Map();
+
+  function bars(canvasId, labels, values, label, threshold, thresholdLabel) {
+    const canvas = document.getElementById(canvasId);
+    if (!canvas || !window.Chart) return;
+    if (charts.has(canvasId)) charts.get(canvasId).destroy();
+    const datasets = [{type: "bar", label, data: values.map((v) => (v === null || v === undefined ? null : v * 100)),
+                       backgroundColor: "rgba(198, 40, 40, 0.65)"}];
+    if (threshold !== undefined && threshold !== null) {
+      datasets.push({type: "line", label: thresholdLabel || "目标", data: labels.map(() => threshold * 100),
+                     borderColor: "#2e7d32", borderDash: [6, 4], fill: false,
+                     // One bar: a line needs two points, so draw the threshold as a wide dash instead.
+                     pointStyle: "line", pointRadius: labels.length === 1 ? 80 : 0, pointBorderWidth: 3});
+    }
+    charts.set(canvasId, new window.Chart(canvas, {
+      data: {labels, datasets},
+      options: {animation: false, responsive: true, maintainAspectRatio: false,
+                scales: {y: {min: 0, max: 100, ticks: {callback: (v) => v + "%"}}},
+                plugins: {legend: {position: "bottom"}}},
+    }));
+  }
+
+  return {bars};
+})();
+
+document.addEventListener("alpine:init", () => {
+  const Alpine = window.Alpine;
+  const api = Console.api;
+
+  Alpine.data("reportsPage", () => ({
+    year: new Date().getFullYear(), classes: [], classId: "", report: null, regions: null,
+    state: Console.formState(),
+    init() { this.load(); },
+    async load() {
+      const result = await api("GET", "/api/v1/classes?page_size=100");
+      if (result.ok) {
+        this.classes = result.data.items;
+        if (this.classes.length && !this.classId) { this.classId = this.classes[0].id; this.year = this.classes[0].year; }
+      }
+      this.loadClass(); this.loadRegions();
+    },
+    percent(value) { return Console.percent(value); },
+    classExcel() { return "/api/v1/reports/classes/" + this.classId + ".xlsx"; },
+    regionsExcel() { return "/api/v1/reports/years/" + this.year + "/regions.xlsx"; },
+    async loadClass() {
+      if (!this.classId) return;
+      const result = await api("GET", "/api/v1/reports/classes/" + this.classId);
+      if (!result.ok) { this.state.message = result.data.message; return; }
+      this.report = result.data;
+      await this.$nextTick();
+      const sessions = result.data.attendance.sessions.filter((s) => s.held);
+      ConsoleCharts.bars("chart-attendance", sessions.map((s) => s.title), sessions.map((s) => s.attendance_rate), "出勤率");
+      const sat = result.data.satisfaction || {};
+      ConsoleCharts.bars("chart-session-satisfaction", (sat.sessions || []).map((s) => s.title),
+        (sat.sessions || []).map((s) => s.satisfaction_rate), "课程满意度", sat.threshold, "90% 目标");
+      ConsoleCharts.bars("chart-teachers", (sat.teachers || []).map((t) => t.teacher),
+        (sat.teachers || []).map((t) => t.satisfaction_rate), "教师满意度", sat.threshold, "90% 目标");
+      ConsoleCharts.bars("chart-dimensions", (sat.dimensions || []).map((d) => d.label),
+        (sat.dimensions || []).map((d) => d.satisfaction_rate), "维度满意度", sat.threshold, "90% 目标");
+    },
+    async loadRegions() {
+      const result = await api("GET", "/api/v1/reports/years/" + this.year + "/regions");
+      if (!result.ok) { this.state.message = result.data.message; return; }
+      this.regions = result.data;
+      await this.$nextTick();
+      const rows = result.data.regions.filter((r) => r.trainees_trained > 0 || r.little_giants.in_registry > 0);
+      ConsoleCharts.bars("chart-regions", rows.map((r) => r.region_name), rows.map((r) => r.little_giants.share),
+        "小巨人企业覆盖率", 0.3, "30% 目标");
+    },
+  }));
+
+  Alpine.data("kpisPage", () => ({
+    region: "", year: new Date().getFullYear(), kpis: null, state: Console.formState(),
+    init() { this.region = this.$el.dataset.region; this.load(); },
+    percent(value) { return Console.percent(value); },
+    meets(flag) { return flag ? "kpi good" : "kpi bad"; },
+    excel() { return "/api/v1/reports/regions/" + this.region + "/years/" + this.year + ".xlsx"; },
+    async load() {
+      const result = await api("GET", "/api/v1/reports/regions/" + this.region + "/years/" + this.year);
+      if (!result.ok) { this.state.message = result.data.message; this.kpis = null; return; }
+      this.state.message = "";
+      this.kpis = result.data;
+      await this.$nextTick();
+      const k = result.data;
+      ConsoleCharts.bars("chart-kpis", ["小巨人企业覆盖率", "服务满意度", "资格审核完成率", "培训档案完整率"],
+        [k.little_giants.share, k.satisfaction.rate, k.review.share, k.archives.share], "本地区");
+      ConsoleCharts.bars("chart-little-giants", ["小巨人企业覆盖率"], [k.little_giants.share], "本地区",
+        k.little_giants.threshold, "30% 目标");
+      ConsoleCharts.bars("chart-satisfaction", ["服务满意度"], [k.satisfaction.rate], "本地区",
+        k.satisfaction.threshold, "90% 目标");
+    },
+  }));
+});
