@@ -13,6 +13,8 @@ MENU = [
     ("programmes", "培训年度", (ADMIN,)),
     ("classes", "培训班", (ADMIN,)),
     ("registry", "企业名录导入", (ADMIN,)),
+    ("admissions", "录取", (ADMIN,)),
+    ("certificates", "结业证书", (ADMIN,)),
     ("reports", "统计报表", (ADMIN,)),
     ("review", "报名审核", (PROVINCE_STAFF,)),
     ("leave", "请假审批", (PROVINCE_STAFF,)),

@@ -167,4 +167,83 @@ document.addEventListener("alpine:init", () => {
       xhr.send(data);
     },
   }));
+  // A class picker shared by the admissions and certificates pages.
+  function classPicker() {
+    return {
+      classes: [], classId: "",
+      async loadClasses() {
+        const result = await api("GET", "/api/v1/classes?page_size=100");
+        if (result.ok) {
+          this.classes = result.data.items;
+          if (this.classes.length && !this.classId) this.classId = this.classes[0].id;
+        }
+      },
+    };
+  }
+
+  Alpine.data("admissionsPage", () => Object.assign(classPicker(), {
+    items: [], quotas: [], selected: [], reason: "", filter: "recommended", rowErrors: {}, state: Console.formState(),
+    async init() { await this.loadClasses(); this.load(); },
+    async load() {
+      if (!this.classId) return;
+      const query = "/api/v1/registrations?page_size=100&class_id=" + this.classId + (this.filter ? "&state=" + this.filter : "");
+      const [list, quotas] = await Promise.all([api("GET", query), api("GET", "/api/v1/classes/" + this.classId + "/quotas")]);
+      if (list.ok) this.items = list.data.items; else this.state.message = list.data.message;
+      if (quotas.ok) this.quotas = quotas.data.quotas;
+    },
+    rowError(item) { return this.rowErrors[item.id] || ""; },
+    async decide(action) {
+      if (!this.selected.length) { this.state.message = "请先勾选报名"; return; }
+      const body = {registration_ids: this.selected, action};
+      if (this.reason) body.reason = this.reason;
+      const result = await api("POST", "/api/v1/registrations/decisions", body);
+      if (!result.ok) { Console.showResult(this.state, result); return; }
+      const errors = {};
+      for (const r of result.data.results) if (!r.ok) errors[r.id] = r.message;
+      this.state.message = result.data.failed ? result.data.failed + " 条未能办理（原因见各行）" : "";
+      this.state.ok = result.data.succeeded ? "已办理 " + result.data.succeeded + " 条" : "";
+      this.selected = Object.keys(errors);
+      await this.load();
+      this.rowErrors = errors;
+    },
+    admit() { this.decide("admit"); },
+    waitlist() { this.decide("waitlist"); },
+    reject() { this.decide("reject"); },
+  }));
+
+  Alpine.data("certificatesPage", () => Object.assign(classPicker(), {
+    completion: null, certificates: [], reasons: {}, rowErrors: {}, result: null, state: Console.formState(),
+    async init() { await this.loadClasses(); this.load(); },
+    async load() {
+      if (!this.classId) return;
+      const [completion, certificates] = await Promise.all([
+        api("GET", "/api/v1/classes/" + this.classId + "/completion"),
+        api("GET", "/api/v1/classes/" + this.classId + "/certificates")]);
+      if (completion.ok) { this.completion = completion.data; this.state.message = ""; } else { this.completion = null; this.state.message = completion.data.message; }
+      if (certificates.ok) this.certificates = Array.isArray(certificates.data) ? certificates.data : (certificates.data.items || []);
+    },
+    percent(value) { return Console.percent(value); },
+    failedText(row) { return row.failed.map((f) => f.message).join("；"); },
+    excel() { return "/api/v1/classes/" + this.classId + "/completion.xlsx"; },
+    rowError(item) { return this.rowErrors[item.id] || ""; },
+    async issue() {
+      this.state.busy = true;
+      const result = await api("POST", "/api/v1/classes/" + this.classId + "/certificates", {});
+      if (Console.showResult(this.state, result, "")) {
+        this.state.ok = "新发证书 " + result.data.issued.length + " 张，已有 " + result.data.already_issued.length + " 张，未达条件 " + result.data.not_eligible.length + " 人";
+      }
+      this.load();
+    },
+    async revoke(item) {
+      const result = await api("POST", "/api/v1/certificates/" + item.id + "/revoke", {reason: this.reasons[item.id] || ""});
+      const errors = Object.assign({}, this.rowErrors);
+      if (result.ok) delete errors[item.id];
+      else {
+        const fields = Console.fieldErrors(result.data.errors);
+        errors[item.id] = fields.reason ? "原因：" + fields.reason : result.data.message;
+      }
+      this.rowErrors = errors;
+      this.load();
+    },
+  }));
 });

@@ -1,0 +1,50 @@
+"""Organizer's admissions and certificates at a desk, in headless Chromium."""
+
+from tests.certificates.conftest import finished_class, rate_class  # noqa: F401 (fixtures)
+from tests.conftest import bearer
+from tests.console.conftest import assert_no_horizontal_overflow
+from tests.factories import create_class, create_programme
+from tests.registrations.conftest import apply, make_trainee  # noqa: F401 (fixtures)
+
+
+def test_organizer_admits_recommended_trainees(client, live_server, new_page, desk_login, admin_token, make_staff,
+                                               make_trainee, apply, db):  # noqa: F811
+    programme = create_programme(client, admin_token)
+    klass = create_class(client, admin_token, programme["id"], publish=True)
+    staff = make_staff("province_staff", region_code="110000")
+    registrations = [apply(make_trainee(serial), klass["id"]) for serial in (1, 2)]
+    decided = client.post("/api/v1/registrations/decisions", headers=bearer(staff),
+                          json={"registration_ids": [r["id"] for r in registrations], "action": "recommend"})
+    assert decided.json["succeeded"] == 2
+
+    page = new_page()
+    desk_login(page, admin_token)
+    page.goto(live_server + "/console/admissions")
+    page.wait_for_selector("#admissions-table tbody tr")
+    assert_no_horizontal_overflow(page, "organizer-admissions")
+    page.check(f"tr[data-id='{registrations[0]['id']}'] input")
+    page.click("#bulk-admit")
+    page.wait_for_selector("#admissions-ok:has-text('已办理 1 条')")
+    assert sorted(r["state"] for r in db.registrations.find()) == ["admitted", "recommended"]
+
+
+def test_organizer_issues_and_revokes_certificates(live_server, new_page, desk_login, admin_token, finished_class,
+                                                   db):  # noqa: F811
+    page = new_page()
+    desk_login(page, admin_token)
+    page.goto(live_server + "/console/certificates")
+    page.wait_for_selector("#completion-table tbody tr")
+    assert "出勤率" in page.locator("#completion-table").inner_text()
+    page.click("#issue-certificates")
+    page.wait_for_selector("#certificates-ok:has-text('新发证书 1 张')")
+    page.wait_for_selector("#certificates-table tbody tr")
+    assert_no_horizontal_overflow(page, "organizer-certificates")
+
+    row = "#certificates-table tbody tr"
+    page.click(f"{row} button:has-text('撤销')")  # no reason: refused next to the reason box
+    page.wait_for_function("() => document.querySelector('#certificates-table .field-error').textContent.length > 0")
+    assert db.certificates.find_one()["status"] == "valid"
+    page.fill(f"{row} input", "出勤记录有误，经核实未达结业要求")
+    page.click(f"{row} button:has-text('撤销')")
+    page.wait_for_selector(f"{row} td:has-text('已撤销')")
+    assert db.certificates.find_one()["status"] == "revoked"
