@@ -37,6 +37,7 @@ class DefaultConfig:
     RATELIMIT_ID_NUMBER_CONFLICTS = "5 per day"  # 409 ID_NUMBER_IN_USE answers, per user
     RATELIMIT_UPLOADS = "30 per hour"  # attachment uploads, per user
     RATELIMIT_PHONE_EXCHANGES = "5 per day"  # getPhoneNumber exchanges cost the operator money, per user
+    RATELIMIT_CONSOLE_LOGINS = "60 per 10 minutes"  # new console QR login requests, per IP address (a whole office)
     RATELIMIT_ENABLED = True
     # Reverse proxies in front of the service that append to X-Forwarded-For (0: use the socket's address).
     TRUSTED_PROXY_COUNT = 0
@@ -119,6 +120,7 @@ ENV_SETTINGS = {
     "PUBLIC_BASE_URL": str,
     "LEAVE_REMINDER_HOURS": int,
     "RATELIMIT_LOGIN_FAILURES": str,
+    "RATELIMIT_CONSOLE_LOGINS": str,
     "RATELIMIT_BINDING_FAILURES": str,
     "RATELIMIT_CHECKIN_FAILURES": str,
     "RATELIMIT_CERTIFICATE_FAILURES": str,

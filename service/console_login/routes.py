@@ -8,6 +8,7 @@ from service.console_login import service
 from service.core.auth import current_identity, require
 from service.core.blueprint import Blueprint
 from service.core.ids import parse_object_id
+from service.core.ratelimit import client_ip, limit
 
 blp = Blueprint("console-logins", __name__, url_prefix="/api/v1/auth/console-logins",
                 description="Staff console login by QR (扫码登录管理后台)")
@@ -21,6 +22,7 @@ def _login_id(login_id):
 class ConsoleLogins(MethodView):
     @blp.doc(security=[])
     @blp.response(201, ConsoleLoginCreatedSchema)
+    @limit("RATELIMIT_CONSOLE_LOGINS", key_func=client_ip, message="登录二维码刷新太频繁，请稍后再试")
     def post(self):
         """Console: start a one-time login request (valid 2 minutes) and get its QR."""
         return service.create(user_agent=request.headers.get("User-Agent", ""))

@@ -218,3 +218,9 @@ def test_console_pages_carry_a_strict_content_security_policy(client, make_staff
     assert "cdn" not in page.get_data(as_text=True).lower()
     assert "<script>" not in page.get_data(as_text=True)  # no inline script without the nonce
     assert page.headers["X-Frame-Options"] == "DENY"
+
+
+def test_login_requests_are_rate_limited_per_address(app, client, db):
+    app.config["RATELIMIT_CONSOLE_LOGINS"] = "2 per minute"
+    assert [client.post("/api/v1/auth/console-logins").status_code for _ in range(3)] == [201, 201, 429]
+    assert db.console_logins.count_documents({}) == 2
