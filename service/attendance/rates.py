@@ -7,8 +7,8 @@ by their number, so numerator and denominator cover the same sessions: a check-i
 still running shows on that session but joins the rate when its window closes. With one record
 per (session, trainee) (a unique index) every rate lies in [0, 1].
 
-The final completion rate divides check-ins of every scheduled (not cancelled) session by the
-number of those sessions: also the same sessions above and below.
+The final completion rate divides the check-ins of the sessions held so far by the number of
+scheduled (not cancelled) sessions: once the class is over, the same sessions above and below.
 """
 
 from collections import Counter
@@ -47,12 +47,18 @@ def trainee_so_far(statuses, class_doc, now):
     return {"sessions_held": figures.pop("sessions"), "attendance_rate": figures.pop("rate"), **figures}
 
 
-def trainee_final(statuses, class_doc):
-    """Check-ins over every scheduled session (completion's `attendance_rate`; 0.0 for a class
-    without sessions, so the rule fails rather than passes on nothing)."""
-    figures = tally(statuses, scheduled_ids(class_doc))
-    return {"sessions_total": figures["sessions"], "attended": figures["attended"],
-            "attendance_rate": figures["rate"] if figures["rate"] is not None else 0.0}
+def trainee_final(statuses, class_doc, now):
+    """Completion's `attendance_rate`: check-ins of the sessions held so far over every scheduled (not
+    cancelled) session. Once the class is over both are the same sessions; before, a check-in to a
+    session still running does not count yet (as in every other rate), so the figure only grows as
+    sessions are held. 0.0 for a class without sessions, so the rule fails rather than passes on nothing.
+    -> {sessions_total, sessions_remaining, attended, attendance_rate}."""
+    held = held_ids(class_doc, now)
+    total = len(scheduled_ids(class_doc))
+    attended = tally(statuses, held)["attended"]
+    rate = share(attended, total)
+    return {"sessions_total": total, "sessions_remaining": max(total - len(held), 0), "attended": attended,
+            "attendance_rate": rate if rate is not None else 0.0}
 
 
 def session_rate(attended, expected):

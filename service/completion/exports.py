@@ -5,7 +5,7 @@ from service.core.excel import pct, xlsx_response, yes_no
 
 CONDITION_NAMES = {"attendance_rate": "出勤率", "excused_share": "请假课时占比", "class_rating": "班级满意度评价"}
 HEADERS = ["序号", "姓名", "地区代码", "地区", "是否符合结业条件", "未达条件", "说明", "课程节数", "已上节数",
-           "出勤节数", "按时签到", "迟到", "缺勤", "请假", "出勤率", "请假课时", "请假课时占比", "已提交班级评价",
+           "出勤节数", "按时签到", "迟到", "缺勤", "请假", "出勤率", "目前出勤率", "请假课时", "请假课时占比", "已提交班级评价",
            "已颁发结业证书", "已发出勤预警"]
 
 
@@ -16,7 +16,8 @@ def _row(number, row):
             "、".join(CONDITION_NAMES.get(f["condition"], f["condition"]) for f in failed),
             "；".join(f["message"] for f in failed),
             row["sessions_total"], row["sessions_held"], row["attended"], row["present"], row["late"],
-            row["absent"], row["excused"], pct(row["attendance_rate"]), row["excused_class_hours"],
+            row["absent"], row["excused"], pct(row["attendance_rate"]), pct(row["attendance_rate_so_far"]),
+            row["excused_class_hours"],
             pct(row["excused_share"]), yes_no(row["class_rated"]), yes_no(row["certificate_issued"]),
             yes_no(row["low_attendance_warned"])]
 

@@ -86,17 +86,26 @@ def _percent(value):
 
 
 def _assess(*, rule, statuses, rated, class_doc, now, hours, total_hours):
-    final = rates.trainee_final(statuses, class_doc)
+    final = rates.trainee_final(statuses, class_doc, now)
     so_far = rates.trainee_so_far(statuses, class_doc, now)
     rate, attended, sessions_total = final["attendance_rate"], final["attended"], final["sessions_total"]
+    remaining = final["sessions_remaining"]
     excused_hours = sum(hours.get(s, 0) for s, status in statuses.items() if status == rates.EXCUSED)
     excused_share = excused_hours / total_hours if total_hours else 0.0
     failed = []
     if rate < rule["min_attendance_rate"]:
+        required = _percent(rule["min_attendance_rate"])
+        if remaining:
+            # Sessions remain: the figure can still grow, so say where the trainee stands, not that they failed.
+            held = so_far["sessions_held"]
+            standing = (f"目前出勤 {attended}/{held} 节（{_percent(so_far['attendance_rate'])}）"
+                        if held else "目前尚无已上课程")
+            message = (f"{standing}，按全部 {sessions_total} 节计目前为 {_percent(rate)}，"
+                       f"结业要求 {required}；还有 {remaining} 节课")
+        else:
+            message = f"出勤率 {_percent(rate)}（{attended}/{sessions_total} 节），低于要求的 {required}"
         failed.append({"condition": "attendance_rate", "actual": rate,
-                       "required": rule["min_attendance_rate"],
-                       "message": f"出勤率 {_percent(rate)}（{attended}/{sessions_total} 节），"
-                                  f"低于要求的 {_percent(rule['min_attendance_rate'])}"})
+                       "required": rule["min_attendance_rate"], "message": message})
     if excused_share > rule["max_excused_share"]:
         failed.append({"condition": "excused_share", "actual": round(excused_share, 4),
                        "required": rule["max_excused_share"],
@@ -105,12 +114,11 @@ def _assess(*, rule, statuses, rated, class_doc, now, hours, total_hours):
     if rule["require_class_rating"] and not rated:
         failed.append({"condition": "class_rating", "actual": 0, "required": 1,
                        "message": "尚未提交班级满意度评价"})
-    # present / late / absent / excused over every scheduled session, like `attendance_rate`;
-    # `attendance_rate_so_far` over the sessions held so far (service.attendance.rates).
-    everything = rates.tally(statuses, rates.scheduled_ids(class_doc))
+    # attended / present / late / absent / excused over the sessions held so far, like every rate
+    # (service.attendance.rates): a session still running counts nowhere yet.
     return {"sessions_total": sessions_total, "sessions_held": so_far["sessions_held"], "attended": attended,
-            "present": everything["present"], "late": everything["late"], "absent": everything["absent"],
-            "excused": everything["excused"], "attendance_rate": rate,
+            "present": so_far["present"], "late": so_far["late"], "absent": so_far["absent"],
+            "excused": so_far["excused"], "attendance_rate": rate,
             "attended_so_far": so_far["attended"], "attendance_rate_so_far": so_far["attendance_rate"],
             "excused_class_hours": round(excused_hours, 1), "excused_share": round(excused_share, 4),
             "class_rated": rated, "eligible": not failed, "failed": failed}

@@ -21,3 +21,40 @@ def test_board_and_projector_see_a_closing_made_by_another_process_at_once(clien
     for _ in range(3):
         assert client.get(f"/api/v1/sessions/{session_id}/board", headers=headers).json["closed"] is True
         assert client.get(state_path).json["closed"] is True
+
+
+def test_completion_counts_the_sessions_held_like_the_sheet_and_the_excel_agrees(client, db, make_checkin_class,
+                                                                               move_session, set_class, class_code,
+                                                                               scan):
+    import io
+
+    import openpyxl
+
+    from tests.attendance.test_session_states_api import _four_sessions, _put_mark
+
+    klass = make_checkin_class(trainees=2)
+    sa, sb, sc, sd = _four_sessions(db, klass, move_session)
+    set_class(klass.id)
+    keen = klass.trainees[0]
+    for session_id in (sa, sb):
+        _put_mark(client, klass, session_id, keen, "present")
+    _put_mark(client, klass, sc, keen, "late")  # SC still running, SD open: neither is held yet
+    assert scan(keen.token, class_code(klass, 3)).status_code == 200
+    headers = bearer(klass.supervisor)
+    sheet = client.get(f"/api/v1/classes/{klass.id}/attendance-sheet", headers=headers).json
+    sheet_row = next(r for r in sheet["trainees"] if r["name"] == keen.name)
+    report = client.get(f"/api/v1/classes/{klass.id}/completion", headers=headers).json
+    row = next(r for r in report["rows"] if r["name"] == keen.name)
+    assert report["final"] is False
+    assert (row["sessions_total"], row["sessions_held"]) == (4, 2)
+    assert (row["attended"], row["present"], row["late"], row["absent"], row["excused"]) == (2, 2, 0, 0, 0)
+    assert (row["attended"], row["attendance_rate_so_far"]) == (sheet_row["attended"], sheet_row["attendance_rate"])
+    assert row["attended_so_far"] == 2 and row["attendance_rate"] == 0.5 and row["attendance_rate_so_far"] == 1.0
+    message = next(f["message"] for f in row["failed"] if f["condition"] == "attendance_rate")
+    assert "目前" in message and "低于" not in message and "还有 2 节课" in message
+
+    excel = client.get(f"/api/v1/classes/{klass.id}/completion.xlsx", headers=headers)
+    sheet_rows = list(openpyxl.load_workbook(io.BytesIO(excel.data))["结业名单"].iter_rows(values_only=True))
+    cells = dict(zip(sheet_rows[0], next(r for r in sheet_rows[1:] if r[1] == keen.name)))
+    assert (cells["课程节数"], cells["已上节数"], cells["出勤节数"], cells["按时签到"], cells["迟到"]) == (4, 2, 2, 2, 0)
+    assert (cells["出勤率"], cells["目前出勤率"]) == ("50.0%", "100.0%")

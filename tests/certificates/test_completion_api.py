@@ -175,8 +175,8 @@ def test_completion_list_as_excel(client, admin_token, finished_class):
     assert workbook.sheetnames == ["结业名单", "结业条件"]
     header, *rows = list(workbook["结业名单"].iter_rows(values_only=True))
     assert header[:7] == ("序号", "姓名", "地区代码", "地区", "是否符合结业条件", "未达条件", "说明")
-    assert header[7:] == ("课程节数", "已上节数", "出勤节数", "按时签到", "迟到", "缺勤", "请假", "出勤率", "请假课时",
-                          "请假课时占比", "已提交班级评价", "已颁发结业证书", "已发出勤预警")
+    assert header[7:] == ("课程节数", "已上节数", "出勤节数", "按时签到", "迟到", "缺勤", "请假", "出勤率", "目前出勤率",
+                          "请假课时", "请假课时占比", "已提交班级评价", "已颁发结业证书", "已发出勤预警")
     by_name = {row[1]: dict(zip(header, row)) for row in rows}
     first, second, third = (by_name[t.name] for t in finished_class.trainees)
     assert [r[0] for r in rows] == [1, 2, 3]
