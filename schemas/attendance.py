@@ -65,7 +65,7 @@ class AttendanceRecordSchema(Schema):
     method = fields.String(metadata={"description": "class_code / personal_code / manual / close"})
     checked_in_at = BeijingDateTime(allow_none=True)
     distance_m = fields.Integer(allow_none=True)
-    flags = fields.List(fields.String())
+    flags = fields.List(fields.String(), allow_none=True, metadata={"description": "null on records that never had any"})
     remark = fields.String(allow_none=True)
     history = fields.List(fields.Nested(AttendanceHistorySchema))
 

@@ -173,6 +173,7 @@ class ErrorSchema(Schema):
     request_id = fields.String(required=True)
     # Some refusals carry one of these beside the four fields above (see the guide).
     opens_at = fields.String(metadata={SOMETIMES: True, "description": "CHECKIN_NOT_OPEN: when check-in opens"})
+    starts_at = fields.String(metadata={SOMETIMES: True, "description": "SESSION_NOT_STARTED: when the session starts"})
     distance_m = fields.Integer(metadata={SOMETIMES: True, "description": "OUT_OF_RANGE: metres from the venue"})
     status = fields.String(metadata={SOMETIMES: True, "description": "ALREADY_MARKED: the record's status"})
     state = fields.String(allow_none=True,
