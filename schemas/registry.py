@@ -18,8 +18,28 @@ class RegistryBadRowSchema(Schema):
     reason = fields.String(metadata={"example": "统一社会信用代码“91110000MA00000010”校验位不正确"})
 
 
+class RegistryImportProgressSchema(Schema):
+    rows_read = fields.Integer(metadata={"description": "the spreadsheet row reached so far (header and blank rows included)"})
+    rows_total = fields.Integer(allow_none=True, metadata={
+        "description": "rows the file holds (blank rows included, so reading may end before it); null until the "
+                       "import starts"})
+
+
+class RegistryImportErrorSchema(Schema):
+    code = fields.String(metadata={"example": "REGISTRY_HEADER_INVALID"})
+    message = fields.String()
+    required_columns = fields.List(fields.String(), metadata={"description": "only with REGISTRY_HEADER_INVALID"})
+
+
 class RegistryImportSummarySchema(Schema):
     id = ObjectIdField(attribute="_id")
+    state = fields.String(validate=validate.OneOf(("queued", "running", "done", "failed")), metadata={
+        "description": "queued (waiting for the worker; imports run one at a time, oldest first), running, "
+                       "done, failed (see error; POST .../retry runs it again)"})
+    progress = fields.Nested(RegistryImportProgressSchema)
+    error = fields.Nested(RegistryImportErrorSchema, allow_none=True, metadata={"description": "why it failed; null otherwise"})
+    started_at = BeijingDateTime(allow_none=True)
+    finished_at = BeijingDateTime(allow_none=True)
     file_name = fields.String()
     file_kind = fields.String(metadata={"description": "xlsx or csv (by content)"})
     file_size = fields.Integer()
@@ -30,12 +50,13 @@ class RegistryImportSummarySchema(Schema):
     updated = fields.Integer()
     unchanged = fields.Integer()
     rejected = fields.Integer(metadata={"description": "rows not imported"})
-    duration_ms = fields.Integer()
+    duration_ms = fields.Integer(allow_none=True, metadata={"description": "null until done"})
 
 
 class RegistryImportReportSchema(RegistryImportSummarySchema):
     bad_rows = fields.List(fields.Nested(RegistryBadRowSchema),
                            metadata={"description": "one entry per fault; a row with two faults appears twice"})
+    bad_rows_total = fields.Integer(metadata={"description": "faults found (all counted; the first 10,000 listed)"})
     bad_rows_truncated = fields.Boolean(metadata={"description": "true when only the first 10,000 are listed"})
 
 

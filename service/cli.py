@@ -266,16 +266,17 @@ def users_create(name, role, region_code, class_ids):
 @main.command()
 @click.option("--once", is_flag=True, help="Run the jobs that are due now and exit.")
 def worker(once):
-    """Background jobs: send outbox messages, close ended sessions (production runs this alone)."""
-    from service.worker import run_forever, run_once
+    """Background jobs: send outbox messages, close ended sessions, registry imports (production runs this alone)."""
+    from service.worker import run_forever, run_imports_once, run_once, start_imports
 
     app = _make_app()
     if once:
-        click.echo(run_once(app))
+        click.echo({**run_once(app), "registry_import": run_imports_once(app)})
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
+    start_imports(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
     run_forever(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
 
 

@@ -1,7 +1,8 @@
 """Background jobs: close sessions whose check-in window ended, move classes' status with their
 timetable (in progress, finished), remind staff of pending leave,
 warn trainees falling below the attendance rule,
-send due outbox messages (last, so messages queued by this round go out in it).
+send due outbox messages (last, so messages queued by this round go out in it); registry imports
+in a loop of their own (run_imports_forever).
 
 A thread under `lingjun serve`; its own process in production (`lingjun worker`).
 """
@@ -40,6 +41,33 @@ def run_forever(app, *, interval, stop=None):
         stop.wait(interval)
 
 
+def run_imports_once(app):
+    """One registry import (service.registry.service.run_next_import): its id, or None if none waited."""
+    from service.registry.service import run_next_import
+
+    with app.app_context():
+        return run_next_import()
+
+
+def run_imports_forever(app, *, interval, stop=None):
+    """Registry imports in their own loop: one takes up to a minute, and closing sessions must not wait."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            if run_imports_once(app) is not None:
+                continue  # the next queued one at once
+        except Exception:  # keep the loop alive
+            log.exception("registry import round failed")
+        stop.wait(interval)
+
+
+def start_imports(app, *, interval, stop):
+    thread = threading.Thread(target=run_imports_forever, args=(app,), kwargs={"interval": interval, "stop": stop},
+                              name="registry-imports", daemon=True)
+    thread.start()
+    return thread
+
+
 def start_background(app, *, interval):
     """The jobs in a daemon thread: (stop event, thread). Set the event and join the thread to
     stop; sending stops after the message in hand, and queued messages stay in the outbox."""
@@ -47,4 +75,5 @@ def start_background(app, *, interval):
     thread = threading.Thread(target=run_forever, args=(app,), kwargs={"interval": interval, "stop": stop},
                               name="jobs", daemon=True)
     thread.start()
+    start_imports(app, interval=interval, stop=stop)
     return stop, thread

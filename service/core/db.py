@@ -142,6 +142,8 @@ COLLECTION_OWNERS = {
     "registrations": "service.registrations",
     "enterprises": "service.registry",
     "registry_imports": "service.registry",
+    "registry_files.files": "service.registry",
+    "registry_files.chunks": "service.registry",
     "report_versions": "service.reports",
     "report_region_counts": "service.reports",
     "staff_accounts": "service.staff",

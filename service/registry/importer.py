@@ -45,8 +45,8 @@ MAX_REPORTED_PROBLEMS = 10_000
 MAX_COLUMNS = 64
 # This many blank rows in a row end the sheet (formatted empty rows down to row 1,048,576).
 MAX_BLANK_RUN = 5_000
-# Reading one file stops after this many seconds: a pathological file does not hold a worker, and
-# the user gets an answer in Chinese before gunicorn's 60 s worker timeout kills the request.
+# Reading one file stops after this many seconds of reading (the time its entries take to be
+# written is not counted): a pathological file does not hold the worker.
 READ_TIME_BUDGET_SECONDS = 45
 
 # field -> Chinese column name (the template's header, in this order).
@@ -86,8 +86,8 @@ class Sheet:
 class Entry:
     """One good row: (credit_code, title, name, region_code, batch, valid_from, valid_until).
 
-    Reads like a dict (entry["name"], dict(entry)) but with slots: a 200,000-row file keeps all its
-    entries until they are written, and a dict per row would be twice the memory.
+    Reads like a dict (entry["name"], dict(entry)) but with slots: a dict per row would be twice
+    the memory of a batch (or of a whole file read with validate_rows).
     """
 
     FIELDS = ("credit_code", "title", "name", "region_code", "batch", "valid_from", "valid_until")
@@ -117,18 +117,40 @@ def _problem(row, column, reason):
 # ---------------------------------------------------------------- reading the file
 
 def read_rows(data):
-    """The file's rows, detected by content (an .xlsx is a zip), never by its name."""
+    """The file's rows, detected by content (an .xlsx is a zip), never by its name: a Sheet with
+    every kept row (small files and tests; imports stream through `open_rows`)."""
+    stream = open_rows(data)
+    with stream:
+        rows = list(stream)
+    return Sheet(stream.kind, rows, ended_after_blank_run_at=stream.ended_after_blank_run_at)
+
+
+def check_file(data):
+    """What the bytes alone tell, at once (the upload answers before the import runs): size,
+    emptiness, kind, a zip inflating too far, a text encoding. RuleViolation if bad; else the kind."""
     if len(data) > MAX_FILE_BYTES:
         raise RuleViolation("REGISTRY_FILE_TOO_LARGE", "文件不能超过 20 MB，请分成几个文件导入", status=413)
     if not data.strip():
         raise RuleViolation("REGISTRY_FILE_EMPTY", "文件是空的", errors={"file": ["请选择文件"]})
-    deadline = time.monotonic() + READ_TIME_BUDGET_SECONDS
     if data.startswith(b"PK\x03\x04"):
-        return _xlsx_sheet(data, deadline)
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                unpacked = sum(info.file_size for info in archive.infolist())
+        except zipfile.BadZipFile:
+            raise _not_a_spreadsheet() from None
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:
+            raise RuleViolation("REGISTRY_FILE_TOO_LARGE", "Excel 文件内容过大，请分成几个文件导入", status=413)
+        return "xlsx"
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise RuleViolation("REGISTRY_FILE_TYPE_INVALID", "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后上传",
                             errors={"file": ["文件格式不支持"]})
-    return _csv_sheet(data, deadline)
+    _decode(data)
+    return "csv"
+
+
+def open_rows(data):
+    """A RowStream over the file's first sheet (RuleViolation for file-level faults)."""
+    return _xlsx_stream(data) if check_file(data) == "xlsx" else _csv_stream(data)
 
 
 def _not_a_spreadsheet():
@@ -136,31 +158,96 @@ def _not_a_spreadsheet():
                          errors={"file": ["文件格式不支持"]})
 
 
-def _xlsx_sheet(data, deadline):
+class RowStream:
+    """The kept rows of a file, read lazily: (row number, cells) for each non-blank row, cut to
+    the columns that matter, within the time budget. `rows_total` is the rows the file holds
+    (blank ones included: an upper bound, for progress). A context manager (closes the workbook)."""
+
+    def __init__(self, kind, numbered_rows, rows_total, close=None):
+        self.kind, self.rows_total = kind, rows_total
+        self.ended_after_blank_run_at = None  # row number after which a long blank run ended the sheet
+        self._rows, self._close = numbered_rows, close
+        self.reading_seconds = 0.0  # time spent reading; the caller's time between rows is not counted
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._close is not None:
+            self._close()
+
+    def __iter__(self):
+        blank_run, width, kept = 0, MAX_COLUMNS, 0
+        resumed = time.monotonic()
+        try:
+            for number, cells in self._rows:
+                if self.reading_seconds + time.monotonic() - resumed > READ_TIME_BUDGET_SECONDS:
+                    raise RuleViolation(
+                        "REGISTRY_FILE_TOO_SLOW",
+                        f"文件在 {READ_TIME_BUDGET_SECONDS} 秒内未能读完，请删除多余的空行空列或分成几个文件导入",
+                        status=413, errors={"file": ["文件读取超时"]})
+                cells = tuple(cells[:width])
+                if _blank(cells):
+                    blank_run += 1
+                    if blank_run >= MAX_BLANK_RUN and kept:
+                        self.ended_after_blank_run_at = number - blank_run
+                        return
+                    continue
+                blank_run = 0
+                end = len(cells)
+                while end and _empty(cells[end - 1]):
+                    end -= 1
+                kept += 1
+                if kept > MAX_ROWS + 1:  # the header is one of the rows read, hence the + 1
+                    raise RuleViolation("REGISTRY_TOO_MANY_ROWS",
+                                        f"一次最多导入 {MAX_ROWS} 行，请分成几个文件导入", status=413)
+                if width == MAX_COLUMNS and kept <= HEADER_SEARCH_ROWS:
+                    columns = _header_columns(cells)
+                    if all(field in columns for field in REQUIRED):
+                        width = max(columns.values()) + 1  # columns past the header's are never kept
+                self.reading_seconds += time.monotonic() - resumed
+                yield number, cells[:end]
+                resumed = time.monotonic()
+        except csv.Error:
+            raise RuleViolation("REGISTRY_FILE_TYPE_INVALID", "CSV 文件格式有误（引号不配对等），无法读取",
+                                errors={"file": ["文件格式有误"]}) from None
+
+
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>]")
+
+
+def _xlsx_rows_total(data, path):
+    """Rows the sheet's XML holds, counted on the bytes (for progress; None if unreadable)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise _not_a_spreadsheet() from None
-    if unpacked > MAX_XLSX_UNPACKED_BYTES:
-        raise RuleViolation("REGISTRY_FILE_TOO_LARGE", "Excel 文件内容过大，请分成几个文件导入", status=413)
+        total, tail = 0, b""
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open(path.lstrip("/")) as xml:
+            while chunk := xml.read(1 << 20):
+                buffer = tail + chunk
+                # A tag cut by the chunk boundary is found once: only matches ending in the new bytes count.
+                total += sum(1 for match in _ROW_TAG.finditer(buffer) if match.end() > len(tail))
+                tail = buffer[-16:]
+        return total
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return None
+
+
+def _xlsx_stream(data):
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises KeyError, ValueError, InvalidFileException... for non-workbooks
         raise _not_a_spreadsheet() from None
-    try:
-        if not workbook.worksheets:
-            raise _not_a_spreadsheet()
-        sheet = workbook.worksheets[0]
-        # Read-only mode trusts the sheet's <dimension>: WPS writes "A1" (every row but the first
-        # vanishes), stale files say "A1:G2" (later rows vanish) and others "A1:XFD5000" (every row
-        # padded to 16,384 cells: hundreds of MB). Forget it and read the rows that are there, no
-        # further right than MAX_COLUMNS.
-        sheet.reset_dimensions()
-        rows = enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1)
-        return _collect("xlsx", rows, deadline)
-    finally:
+    if not workbook.worksheets:
         workbook.close()
+        raise _not_a_spreadsheet()
+    sheet = workbook.worksheets[0]
+    rows_total = _xlsx_rows_total(data, getattr(sheet, "_worksheet_path", "") or "")
+    # Read-only mode trusts the sheet's <dimension>: WPS writes "A1" (every row but the first
+    # vanishes), stale files say "A1:G2" (later rows vanish) and others "A1:XFD5000" (every row
+    # padded to 16,384 cells: hundreds of MB). Forget it and read the rows that are there, no
+    # further right than MAX_COLUMNS.
+    sheet.reset_dimensions()
+    rows = enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1)
+    return RowStream("xlsx", rows, rows_total, close=workbook.close)
 
 
 def _decode(data):
@@ -185,43 +272,12 @@ def _encoding_unknown():
                          errors={"file": ["文件编码无法识别"]})
 
 
-def _csv_sheet(data, deadline):
+def _csv_stream(data):
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     rows = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
-    try:
-        return _collect("csv", rows, deadline)
-    except csv.Error:
-        raise RuleViolation("REGISTRY_FILE_TYPE_INVALID", "CSV 文件格式有误（引号不配对等），无法读取",
-                            errors={"file": ["文件格式有误"]}) from None
-
-
-def _collect(kind, numbered_rows, deadline):
-    """Keep the non-blank rows, each cut to the columns that matter, within the time budget."""
-    rows, blank_run, width = [], 0, MAX_COLUMNS
-    for number, cells in numbered_rows:
-        if time.monotonic() > deadline:
-            raise RuleViolation("REGISTRY_FILE_TOO_SLOW",
-                                f"文件在 {READ_TIME_BUDGET_SECONDS} 秒内未能读完，请删除多余的空行空列或分成几个文件导入",
-                                status=413, errors={"file": ["文件读取超时"]})
-        cells = tuple(cells[:width])
-        if _blank(cells):
-            blank_run += 1
-            if blank_run >= MAX_BLANK_RUN and rows:
-                return Sheet(kind, rows, ended_after_blank_run_at=number - blank_run)
-            continue
-        blank_run = 0
-        end = len(cells)
-        while end and _empty(cells[end - 1]):
-            end -= 1
-        rows.append((number, cells[:end]))
-        if width == MAX_COLUMNS and len(rows) <= HEADER_SEARCH_ROWS:
-            columns = _header_columns(cells)
-            if all(field in columns for field in REQUIRED):
-                width = max(columns.values()) + 1  # columns past the header's are never kept
-        _check_row_count(rows)
-    return Sheet(kind, rows)
+    return RowStream("csv", rows, text.count("\n") + (not text.endswith("\n")))
 
 
 def _empty(cell):
@@ -230,13 +286,6 @@ def _empty(cell):
 
 def _blank(cells):
     return all(_empty(cell) for cell in cells)
-
-
-def _check_row_count(rows):
-    # The header is one of the rows read, hence the + 1.
-    if len(rows) > MAX_ROWS + 1:
-        raise RuleViolation("REGISTRY_TOO_MANY_ROWS",
-                            f"一次最多导入 {MAX_ROWS} 行，请分成几个文件导入", status=413)
 
 
 # ---------------------------------------------------------------- header
@@ -368,27 +417,35 @@ def _date(value, label):
 
 # ---------------------------------------------------------------- rows
 
-def validate_rows(sheet):
-    """Split a sheet into good entries and problems.
+class Validator:
+    """Checks data rows one at a time (a file is never held whole): `check(number, cells)` returns
+    the entry to store or None (its faults kept). Problems are {row, column, reason}, one per
+    fault; the first MAX_REPORTED_PROBLEMS are kept, all are counted."""
 
-    Returns (entries, problems, total, rejected, truncated): entries are Entry (dict-like) with the stored fields,
-    one per (credit_code, title); problems are {row, column, reason}, one per fault, several per row
-    when a row has several faults.
-    """
-    header_index, columns = find_header(sheet.rows)
-    region_index = _region_index()
-    entries, problems = [], []
-    first_row_of = {}  # (credit_code, title) -> row number where it first appeared
-    shared = {}
-    rejected = 0
-    total = len(sheet.rows) - header_index - 1
-    for index in range(header_index + 1, len(sheet.rows)):
-        number, cells = sheet.rows[index]
-        sheet.rows[index] = None  # each row is let go once checked: rows and entries never peak together
+    def __init__(self, columns):
+        self.columns, self.region_index = columns, _region_index()
+        self.problems, self.problems_total = [], 0
+        self.first_row_of = {}  # (credit_code, title) -> row number where it first appeared
+        self.shared = {}  # dates and batches repeat down a list (one batch, one validity): one string each
+        self.total = self.rejected = 0
+
+    def _report(self, number, column, reason):
+        self.problems_total += 1
+        if len(self.problems) < MAX_REPORTED_PROBLEMS:
+            self.problems.append(_problem(number, column, reason))
+
+    @property
+    def truncated(self):
+        return self.problems_total > len(self.problems)
+
+    def check(self, number, cells):
+        columns = self.columns
+
         def cell(field):
             position = columns.get(field)
             return cells[position] if position is not None and position < len(cells) else None
 
+        self.total += 1
         faults = []
         name = _text(cell("name"))
         if not name:
@@ -398,7 +455,7 @@ def validate_rows(sheet):
         credit_code, reason = _credit_code(cell("credit_code"))
         if reason:
             faults.append(("credit_code", reason))
-        region_code, reason = _region(cell("region_code"), region_index)
+        region_code, reason = _region(cell("region_code"), self.region_index)
         if reason:
             faults.append(("region_code", reason))
         title, reason = _title(cell("title"))
@@ -416,24 +473,46 @@ def validate_rows(sheet):
         if credit_code and title:
             # The key counts from its first appearance even if that row is bad, so fixing the first
             # row later does not change which row wins.
-            first = first_row_of.setdefault((credit_code, title), number)
+            first = self.first_row_of.setdefault((credit_code, title), number)
             if first != number:
                 faults.append(("credit_code", f"与第 {first} 行重复（统一社会信用代码和称号相同）"))
         if faults:
-            rejected += 1
-            problems.extend(_problem(number, COLUMNS[field], reason) for field, reason in faults)
-            continue
-        # Dates and batches repeat down a list (one batch, one validity): one string each, shared.
-        entries.append(Entry(credit_code=credit_code, title=title, name=name, region_code=region_code,
-                             batch=shared.setdefault(batch, batch),
-                             valid_from=shared.setdefault(valid_from, valid_from.isoformat()),
-                             valid_until=shared.setdefault(valid_until, valid_until.isoformat())))
+            self.rejected += 1
+            for field, reason in faults:
+                self._report(number, COLUMNS[field], reason)
+            return None
+        shared = self.shared
+        return Entry(credit_code=credit_code, title=title, name=name, region_code=region_code,
+                     batch=shared.setdefault(batch, batch),
+                     valid_from=shared.setdefault(valid_from, valid_from.isoformat()),
+                     valid_until=shared.setdefault(valid_until, valid_until.isoformat()))
+
+    def ended_after_blank_run(self, row_number):
+        """Report that a long blank run after `row_number` ended the sheet."""
+        first_blank = row_number + 1
+        self._report(first_blank, "", f"从第 {first_blank} 行起连续 {MAX_BLANK_RUN} 行为空，视为表格结束；"
+                                      "如下面还有企业，请删除空行后重新导入")
+
+
+def validate_rows(sheet):
+    """Split a sheet into good entries and problems.
+
+    Returns (entries, problems, total, rejected, truncated): entries are dicts with the stored fields,
+    one per (credit_code, title); problems are {row, column, reason}, one per fault, several per row
+    when a row has several faults.
+    """
+    header_index, columns = find_header(sheet.rows)
+    validator = Validator(columns)
+    entries = []
+    for index in range(header_index + 1, len(sheet.rows)):
+        number, cells = sheet.rows[index]
+        sheet.rows[index] = None  # each row is let go once checked: rows and entries never peak together
+        entry = validator.check(number, cells)
+        if entry is not None:
+            entries.append(entry)
     if sheet.ended_after_blank_run_at is not None:
-        first_blank = sheet.ended_after_blank_run_at + 1
-        problems.append(_problem(first_blank, "", f"从第 {first_blank} 行起连续 {MAX_BLANK_RUN} 行为空，视为表格结束；"
-                                                  "如下面还有企业，请删除空行后重新导入"))
-    truncated = len(problems) > MAX_REPORTED_PROBLEMS
-    return entries, problems[:MAX_REPORTED_PROBLEMS], total, rejected, truncated
+        validator.ended_after_blank_run(sheet.ended_after_blank_run_at)
+    return entries, validator.problems, validator.total, validator.rejected, validator.truncated
 
 
 def template_sheets():

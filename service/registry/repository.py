@@ -4,7 +4,7 @@ An enterprise entry is one title held by one enterprise: unique on (credit_code,
 Dates are "YYYY-MM-DD" strings, so validity checks compare strings.
 """
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
 from service.core.db import collection, declare_indexes
@@ -167,3 +167,72 @@ def find_reports(*, skip, limit):
     cursor = (collection(REGISTRY_IMPORTS).find({}, {"bad_rows": 0})
               .sort([("imported_at", -1), ("_id", -1)]).skip(skip).limit(limit))
     return list(cursor), collection(REGISTRY_IMPORTS).count_documents({})
+
+
+# ---- background imports: the uploaded file (GridFS bucket) and the import's state ----------------
+# An import document: state queued -> running -> done | failed (failed -> queued on retry), with
+# progress {rows_read, rows_total} and heartbeat_at written after every batch.
+FILES_BUCKET = "registry_files"
+declare_indexes(REGISTRY_IMPORTS, IndexModel([("state", ASCENDING), ("imported_at", ASCENDING)], name="state_queue"))
+
+
+def _bucket():
+    import gridfs
+
+    from service.core.db import get_db
+
+    return gridfs.GridFSBucket(get_db(), bucket_name=FILES_BUCKET)
+
+
+def save_file(data, file_name):
+    return _bucket().upload_from_stream(file_name or "registry", data)
+
+
+def read_file(file_id):
+    return _bucket().open_download_stream(file_id).read()
+
+
+def delete_file(file_id):
+    import gridfs
+
+    try:
+        _bucket().delete(file_id)
+    except gridfs.errors.NoFile:
+        pass
+
+
+def running_import(*, fresh_after):
+    """An import running with a heartbeat newer than `fresh_after`, or None."""
+    return collection(REGISTRY_IMPORTS).find_one({"state": "running", "heartbeat_at": {"$gte": fresh_after}},
+                                                 {"_id": 1})
+
+
+def fail_stale(*, stale_before, error, now):
+    """Imports left running by a worker that stopped (no heartbeat since `stale_before`) -> failed."""
+    return collection(REGISTRY_IMPORTS).update_many(
+        {"state": "running", "heartbeat_at": {"$lt": stale_before}},
+        {"$set": {"state": "failed", "error": error, "finished_at": now}}).modified_count
+
+
+def claim_next(*, now):
+    """The oldest queued import, now running (one atomic update), or None."""
+    return collection(REGISTRY_IMPORTS).find_one_and_update(
+        {"state": "queued"},
+        {"$set": {"state": "running", "started_at": now, "heartbeat_at": now, "error": None},
+         "$inc": {"attempts": 1}},
+        sort=[("imported_at", ASCENDING), ("_id", ASCENDING)], return_document=ReturnDocument.AFTER)
+
+
+def update_import(import_id, fields, *, state=None):
+    """Set fields of an import (only while in `state`, when given); True if it matched."""
+    query = {"_id": import_id}
+    if state is not None:
+        query["state"] = state
+    return collection(REGISTRY_IMPORTS).update_one(query, {"$set": fields}).matched_count == 1
+
+
+def requeue(import_id, *, fields):
+    """failed -> queued (a retry); the import after, or None if it was not failed."""
+    return collection(REGISTRY_IMPORTS).find_one_and_update(
+        {"_id": import_id, "state": "failed"}, {"$set": {"state": "queued", **fields}},
+        return_document=ReturnDocument.AFTER)

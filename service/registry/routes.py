@@ -28,9 +28,10 @@ class Imports(MethodView):
     @body_limit(lambda: service.MAX_UPLOAD_BYTES, code="REGISTRY_FILE_TOO_LARGE",
                 message=service.FILE_TOO_LARGE_MESSAGE)
     @blp.arguments(RegistryUploadSchema, location="files")
-    @blp.response(201, RegistryImportReportSchema)
+    @blp.response(202, RegistryImportReportSchema)
     def post(self, files):
-        """Organizers: import a registry file (.xlsx or CSV); answers the report with every bad row."""
+        """Organizers: upload a registry file (.xlsx or CSV): answered at once with the queued import;
+        the worker imports it in the background (poll GET /imports/{id} for progress and the report)."""
         upload = files["file"]
         return service.import_file(data=upload.stream.read(), file_name=upload.filename,
                                    imported_by=current_identity().user_id)
@@ -43,6 +44,15 @@ class Import(MethodView):
     def get(self, import_id):
         """Organizers: one import report with its bad rows."""
         return service.get_report_or_raise(report_id=parse_object_id(import_id, "REGISTRY_IMPORT_NOT_FOUND"))
+
+
+@blp.route("/imports/<import_id>/retry")
+class ImportRetry(MethodView):
+    @require(ADMIN)
+    @blp.response(202, RegistryImportReportSchema)
+    def post(self, import_id):
+        """Organizers: run a failed import again (its file was kept); 409 REGISTRY_IMPORT_NOT_FAILED otherwise."""
+        return service.retry_import(report_id=parse_object_id(import_id, "REGISTRY_IMPORT_NOT_FOUND"))
 
 
 @blp.route("/enterprises")

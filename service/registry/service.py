@@ -2,14 +2,19 @@
 registration checks a title's validity; admins and province staff read the list.
 """
 
+import datetime as dt
+import itertools
+import logging
 import re
 import time
 
 from service.core import regions
 from service.core.auth import PROVINCE_STAFF, ensure_region
 from service.core.db import utcnow
-from service.core.errors import Forbidden, NotFound, RuleViolation
+from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from service.registry import importer, repository
+
+log = logging.getLogger(__name__)
 
 # Room for the multipart envelope around the file itself.
 MULTIPART_OVERHEAD = 64 * 1024
@@ -22,48 +27,131 @@ def find_valid_title(*, credit_code, title, on_date):
     return repository.find_valid_title(credit_code=credit_code, title=title, day=on_date.isoformat())
 
 
-# Entries compared with the stored ones and written this many at a time.
-WRITE_SLICE = 5_000
+# Rows checked and written together: memory stays bounded whatever the file's size, and the
+# progress moves every batch.
+IMPORT_BATCH_ROWS = 2000
+# A running import whose worker wrote no progress for this long stopped (the worker died).
+STALE_AFTER = dt.timedelta(minutes=5)
+
+
+def _import_error(*, code, message):
+    """A failed import's `error` (the client reads code and message as from an error answer)."""
+    return {"code": code, "message": message}
+
+
+INTERRUPTED = _import_error(code="REGISTRY_IMPORT_INTERRUPTED", message="导入中断（后台任务停止），已写入的企业保留，可重新导入")
+FAILED = _import_error(code="REGISTRY_IMPORT_FAILED", message="导入出错中断，已写入的企业保留，可重新导入")
+
+
+def _empty_report():
+    return {"total": 0, "inserted": 0, "updated": 0, "unchanged": 0, "rejected": 0, "bad_rows": [],
+            "bad_rows_total": 0, "bad_rows_truncated": False, "duration_ms": None, "error": None,
+            "started_at": None, "finished_at": None, "progress": {"rows_read": 0, "rows_total": None}}
 
 
 def import_file(*, data, file_name, imported_by):
-    """Import a registry file: good rows are upserted by (credit code, title), bad rows reported.
-
-    Everything is read and checked before the first write; a file-level problem (not a
-    spreadsheet, no header, too large) writes nothing, not even a report.
+    """Accept a registry file: checked at once for what the bytes tell (size, kind, encoding),
+    stored, and queued for the background worker (run_next_import). Returns the import (state
+    queued). Imports run one at a time, oldest first: a second upload waits behind the first.
     """
+    kind = importer.check_file(data)
+    file_name = (file_name or "")[:200]
+    doc = {"state": "queued", "file_id": repository.save_file(data, file_name), "file_name": file_name,
+           "file_kind": kind, "file_size": len(data), "imported_by": imported_by, "imported_at": utcnow(),
+           "attempts": 0, **_empty_report()}
+    return repository.insert_report(doc)
+
+
+def retry_import(*, report_id):
+    """Queue a failed import again (its file is kept until it succeeds): 409 unless failed."""
+    get_report_or_raise(report_id=report_id)
+    doc = repository.requeue(report_id, fields=_empty_report())
+    if doc is None:
+        raise Conflict("REGISTRY_IMPORT_NOT_FAILED", "只有失败的导入可以重新导入")
+    return doc
+
+
+def run_next_import():
+    """The worker's step: fail imports whose worker stopped, then run the oldest queued import
+    unless one is running. Returns the import's id, or None when there was nothing to do."""
+    now = utcnow()
+    repository.fail_stale(stale_before=now - STALE_AFTER, error=INTERRUPTED, now=now)
+    if repository.running_import(fresh_after=now - STALE_AFTER) is not None:
+        return None
+    doc = repository.claim_next(now=now)
+    if doc is None:
+        return None
+    try:
+        _run(doc)
+    except RuleViolation as exc:  # a file-level fault found while reading: nothing more is read
+        _fail(doc, {"code": exc.code, "message": exc.message, **exc.extra})
+    except Exception:
+        log.exception("registry import %s failed", doc["_id"])
+        _fail(doc, FAILED)
+    return doc["_id"]
+
+
+def _fail(doc, error):
+    repository.update_import(doc["_id"], {"state": "failed", "error": error, "finished_at": utcnow()},
+                             state="running")
+
+
+def _run(doc):
+    """Read, check and write the file batch by batch; the counts and progress go to the import
+    document as they grow, so a failure midway leaves what was written counted."""
     started = time.monotonic()
-    sheet = importer.read_rows(data)
-    entries, problems, total, rejected, truncated = importer.validate_rows(sheet)
+    data = repository.read_file(doc["file_id"])
+    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+    with importer.open_rows(data) as stream:
+        rows = iter(stream)
+        head = list(itertools.islice(rows, importer.HEADER_SEARCH_ROWS))
+        header_index, columns = importer.find_header(head)
+        validator = importer.Validator(columns)
+        batch, rows_read = [], head[header_index][0]
 
-    # Read what is stored for these codes, and only write what is new or different: a re-import
-    # of the same file then costs one read per 50 codes and writes nothing. In slices, so a
-    # 200,000-row file never holds all stored entries at once.
-    counts, unchanged, now = {"inserted": 0, "updated": 0, "unchanged": 0}, 0, utcnow()
-    for start in range(0, len(entries), WRITE_SLICE):
-        part = entries[start:start + WRITE_SLICE]
-        stored = repository.entries_for(e["credit_code"] for e in part)
-        new, changed = [], []
-        for entry in part:
-            current = stored.get((entry["credit_code"], entry["title"]))
-            if current is None:
-                new.append(entry)
-            elif any(current.get(field) != entry[field] for field in repository.ENTRY_FIELDS):
-                changed.append(entry)
-            else:
-                unchanged += 1
-        for key, value in repository.save_entries(new=new, changed=changed, now=now).items():
-            counts[key] += value
+        def flush():
+            _write(batch, counts)
+            batch.clear()
+            repository.update_import(doc["_id"], {
+                "heartbeat_at": utcnow(), "progress": {"rows_read": rows_read, "rows_total": stream.rows_total},
+                "total": validator.total, "rejected": validator.rejected, **counts}, state="running")
 
-    report = {
-        "file_name": (file_name or "")[:200], "file_kind": sheet.kind, "file_size": len(data),
-        "imported_by": imported_by, "imported_at": now,
-        "total": total, "inserted": counts["inserted"], "updated": counts["updated"],
-        "unchanged": unchanged + counts["unchanged"], "rejected": rejected,
-        "bad_rows": problems, "bad_rows_truncated": truncated,
-        "duration_ms": round((time.monotonic() - started) * 1000),
-    }
-    return repository.insert_report(report)
+        for number, cells in itertools.chain(head[header_index + 1:], rows):
+            rows_read = number
+            entry = validator.check(number, cells)
+            if entry is not None:
+                batch.append(entry)
+            if validator.total % IMPORT_BATCH_ROWS == 0:
+                flush()
+        flush()
+        if stream.ended_after_blank_run_at is not None:
+            validator.ended_after_blank_run(stream.ended_after_blank_run_at)
+    del data
+    repository.delete_file(doc["file_id"])
+    repository.update_import(doc["_id"], {
+        "state": "done", "finished_at": utcnow(), "total": validator.total, "rejected": validator.rejected, **counts,
+        "bad_rows": validator.problems, "bad_rows_total": validator.problems_total,
+        "bad_rows_truncated": validator.truncated, "duration_ms": round((time.monotonic() - started) * 1000),
+        "progress": {"rows_read": rows_read, "rows_total": stream.rows_total}}, state="running")
+
+
+def _write(entries, counts):
+    """Write what is new or different: a re-import of the same file costs one read per 50 codes
+    and writes nothing."""
+    if not entries:
+        return
+    stored = repository.entries_for(e["credit_code"] for e in entries)
+    new, changed = [], []
+    for entry in entries:
+        current = stored.get((entry["credit_code"], entry["title"]))
+        if current is None:
+            new.append(entry)
+        elif any(current.get(field) != entry[field] for field in repository.ENTRY_FIELDS):
+            changed.append(entry)
+        else:
+            counts["unchanged"] += 1
+    for key, value in repository.save_entries(new=new, changed=changed, now=utcnow()).items():
+        counts[key] += value
 
 
 def get_report_or_raise(*, report_id):

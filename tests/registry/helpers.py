@@ -38,3 +38,24 @@ def csv_bytes(rows, header=HEADER, encoding="utf-8-sig"):
     for row in rows:
         writer.writerow([value.isoformat() if isinstance(value, dt.date) else value for value in row])
     return buffer.getvalue().encode(encoding)
+
+
+IMPORTS_URL = "/api/v1/registry/imports"
+
+
+def import_registry(client, token, data, filename="名录.xlsx"):
+    """Upload a file, let the worker run the import (as `lingjun worker` does), and answer the
+    import as GET shows it then; a refused upload's answer as it is."""
+    import io
+
+    from service.registry.service import run_next_import
+    from tests.conftest import bearer
+
+    posted = client.post(IMPORTS_URL, headers=bearer(token), content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(data), filename)})
+    if posted.status_code != 202:
+        return posted
+    assert posted.json["state"] == "queued", posted.json
+    with client.application.app_context():
+        assert run_next_import() is not None
+    return client.get(f"{IMPORTS_URL}/{posted.json['id']}", headers=bearer(token))

@@ -10,15 +10,14 @@ from openpyxl import load_workbook
 from service.registry.importer import COLUMNS
 from tests.conftest import bearer
 from tests.factories import credit_code
-from tests.registry.helpers import good_row, xlsx_bytes
+from tests.registry.helpers import good_row, import_registry, xlsx_bytes
 
 URL = "/api/v1/registry/enterprises"
 
 
 def upload(client, token, data, filename="名录.xlsx"):
-    response = client.post("/api/v1/registry/imports", headers=bearer(token), content_type="multipart/form-data",
-                           data={"file": (io.BytesIO(data), filename)})
-    assert response.status_code == 201, response.json
+    response = import_registry(client, token, data, filename)
+    assert response.status_code == 200 and response.json["state"] == "done", response.json
     return response.json
 
 

@@ -14,7 +14,10 @@ pytestmark = pytest.mark.usefixtures("ctx")
 
 
 def run(data):
-    return service.import_file(data=data, file_name="名录.xlsx", imported_by=ObjectId())
+    """Queue the file and run it as the worker does; the import document after."""
+    queued = service.import_file(data=data, file_name="名录.xlsx", imported_by=ObjectId())
+    assert service.run_next_import() == queued["_id"]
+    return repository.get_report(queued["_id"])
 
 
 def validate(data):

@@ -152,19 +152,42 @@ document.addEventListener("alpine:init", () => {
       xhr.upload.onprogress = (event) => {
         if (event.lengthComputable) this.progress = Math.round(event.loaded * 100 / event.total);
       };
-      xhr.upload.onload = () => { this.progress = 100; this.phase = "上传完成，正在逐行检查…"; };
+      xhr.upload.onload = () => { this.progress = 100; this.phase = "上传完成，等待后台导入…"; };
       xhr.onload = () => {
         let body = null;
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = {message: "导入失败（" + xhr.status + "）"}; }
         const result = {ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, data: body};
-        if (Console.showResult(this.state, result, "导入完成")) { this.report = body; this.loadHistory(); }
-        this.phase = result.ok ? "导入完成" : "";
+        if (!result.ok) { Console.showResult(this.state, result); this.phase = ""; return; }
+        this.follow(body.id);  // 202: the worker imports it; poll its progress
       };
       xhr.onerror = () => { this.state.busy = false; this.phase = ""; this.state.message = "网络连接失败，请稍后重试"; };
       xhr.open("POST", "/api/v1/registry/imports");
       xhr.setRequestHeader("X-CSRF-Token", Console.csrf);
       xhr.setRequestHeader("Accept", "application/json");
       xhr.send(data);
+    },
+    // The import runs in the background: state queued -> running (progress rows_read / rows_total) -> done | failed.
+    async follow(importId) {
+      const result = await api("GET", "/api/v1/registry/imports/" + importId);
+      if (!result.ok) { Console.showResult(this.state, result); this.phase = ""; return; }
+      const item = result.data, progress = item.progress || {};
+      if (item.state === "done") {
+        Console.showResult(this.state, result, "导入完成");
+        this.progress = 100; this.phase = "导入完成"; this.report = item; this.loadHistory();
+        return;
+      }
+      if (item.state === "failed") {
+        Console.showResult(this.state, {ok: false, data: item.error || {}});
+        this.phase = ""; this.loadHistory();
+        return;
+      }
+      if (item.state === "running" && progress.rows_total) {
+        this.progress = Math.min(99, Math.round(progress.rows_read * 100 / progress.rows_total));
+        this.phase = "正在导入：已读 " + progress.rows_read + " / " + progress.rows_total + " 行";
+      } else {
+        this.phase = item.state === "running" ? "正在导入…" : "排队等待导入…";
+      }
+      setTimeout(() => this.follow(importId), 1000);
     },
   }));
   // A class picker shared by the admissions and certificates pages.

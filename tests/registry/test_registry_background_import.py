@@ -1,0 +1,149 @@
+"""Registry imports in the background: the upload answers at once with a queued import, the worker
+runs one import at a time with progress, a failure midway leaves a clear state that can be run
+again, an import whose worker stopped is marked so."""
+
+import datetime as dt
+
+import pytest
+
+from service.registry import importer, repository, service
+from service.registry.repository import ENTERPRISES, REGISTRY_IMPORTS
+from tests.conftest import bearer
+from tests.factories import credit_code
+from tests.registry.helpers import IMPORTS_URL, good_row, import_registry, xlsx_bytes
+
+
+def post(client, token, data, filename="名录.xlsx"):
+    import io
+
+    return client.post(IMPORTS_URL, headers=bearer(token), content_type="multipart/form-data",
+                       data={"file": (io.BytesIO(data), filename)})
+
+
+def get(client, token, import_id):
+    return client.get(f"{IMPORTS_URL}/{import_id}", headers=bearer(token)).json
+
+
+def run_worker(app):
+    with app.app_context():
+        return service.run_next_import()
+
+
+def test_upload_answers_at_once_with_a_queued_import(client, db, admin_token):
+    response = post(client, admin_token, xlsx_bytes([good_row(1), good_row(2)]))
+    assert response.status_code == 202, response.json
+    queued = response.json
+    assert queued["state"] == "queued" and queued["error"] is None
+    assert queued["progress"] == {"rows_read": 0, "rows_total": None}
+    assert (queued["total"], queued["inserted"], queued["bad_rows"], queued["duration_ms"]) == (0, 0, [], None)
+    assert db[ENTERPRISES].count_documents({}) == 0  # nothing written before the worker runs
+    listed = client.get(IMPORTS_URL, headers=bearer(admin_token)).json["items"]
+    assert [(item["id"], item["state"]) for item in listed] == [(queued["id"], "queued")]
+
+
+def test_the_worker_imports_with_progress_in_batches(client, app, db, admin_token, monkeypatch):
+    monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
+    seen = []
+    original = repository.update_import
+
+    def watch(import_id, fields, **kwargs):
+        if "progress" in fields:
+            seen.append((fields["progress"]["rows_read"], db[ENTERPRISES].count_documents({})))
+        return original(import_id, fields, **kwargs)
+
+    monkeypatch.setattr(repository, "update_import", watch)
+    posted = post(client, admin_token, xlsx_bytes([good_row(serial) for serial in range(1, 6)])).json
+    assert run_worker(app) is not None
+    done = get(client, admin_token, posted["id"])
+    assert done["state"] == "done" and done["error"] is None and done["finished_at"]
+    assert (done["total"], done["inserted"], done["rejected"]) == (5, 5, 0)
+    # Header row 1, data rows 2-6: progress after rows 3 and 5 (two each), then the end.
+    assert seen[:2] == [(3, 2), (5, 4)] and seen[-1] == (6, 5)
+    assert done["progress"] == {"rows_read": 6, "rows_total": 6}
+
+
+def test_a_second_upload_waits_for_the_first(client, app, db, admin_token):
+    first = post(client, admin_token, xlsx_bytes([good_row(1)])).json
+    second = post(client, admin_token, xlsx_bytes([good_row(1, name="北京精工科技有限公司（更名）")])).json
+    assert second["state"] == "queued"
+    with app.app_context():  # the first is running (a worker holds it): nothing else starts
+        claimed = repository.claim_next(now=dt.datetime.now(dt.timezone.utc))
+        assert str(claimed["_id"]) == first["id"]
+        assert service.run_next_import() is None
+        repository.update_import(claimed["_id"], {"state": "queued"})  # give it back
+    assert run_worker(app) is not None and run_worker(app) is not None and run_worker(app) is None
+    assert get(client, admin_token, first["id"])["inserted"] == 1
+    assert get(client, admin_token, second["id"])["updated"] == 1  # in upload order: the later file wins
+    assert db[ENTERPRISES].find_one({})["name"] == "北京精工科技有限公司（更名）"
+
+
+def test_a_failure_midway_leaves_a_clear_state_and_can_be_run_again(client, app, db, admin_token, monkeypatch):
+    monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
+    original = repository.save_entries
+    calls = []
+
+    def fail_second_batch(**kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise ConnectionError("database gone")
+        return original(**kwargs)
+
+    monkeypatch.setattr(repository, "save_entries", fail_second_batch)
+    rows = [good_row(serial) for serial in range(1, 6)]
+    posted = post(client, admin_token, xlsx_bytes(rows)).json
+    run_worker(app)
+    failed = get(client, admin_token, posted["id"])
+    assert failed["state"] == "failed"
+    assert failed["error"]["code"] == "REGISTRY_IMPORT_FAILED" and "重新导入" in failed["error"]["message"]
+    # What the first batch wrote is kept and counted; the progress shows where it stopped.
+    assert db[ENTERPRISES].count_documents({}) == 2
+    assert (failed["inserted"], failed["progress"]["rows_read"]) == (2, 3)
+
+    monkeypatch.setattr(repository, "save_entries", original)
+    retried = client.post(f"{IMPORTS_URL}/{posted['id']}/retry", headers=bearer(admin_token))
+    assert retried.status_code == 202 and retried.json["state"] == "queued"
+    run_worker(app)
+    done = get(client, admin_token, posted["id"])
+    assert done["state"] == "done" and done["error"] is None
+    assert (done["inserted"], done["unchanged"], done["total"]) == (3, 2, 5)
+    assert sorted(d["credit_code"] for d in db[ENTERPRISES].find()) == sorted(credit_code(s) for s in range(1, 6))
+    again = client.post(f"{IMPORTS_URL}/{posted['id']}/retry", headers=bearer(admin_token))
+    assert again.status_code == 409 and again.json["code"] == "REGISTRY_IMPORT_NOT_FAILED"
+    # Its file was let go once done.
+    assert db["registry_files.files"].count_documents({}) == 0
+
+
+def test_an_import_whose_worker_stopped_is_marked_interrupted(client, app, db, admin_token):
+    posted = post(client, admin_token, xlsx_bytes([good_row(1)])).json
+    with app.app_context():
+        claimed = repository.claim_next(now=dt.datetime.now(dt.timezone.utc))  # a worker took it, then died
+    db[REGISTRY_IMPORTS].update_one({"_id": claimed["_id"]}, {"$set": {
+        "heartbeat_at": dt.datetime.now(dt.timezone.utc) - service.STALE_AFTER - dt.timedelta(seconds=1)}})
+    assert run_worker(app) is None
+    stopped = get(client, admin_token, posted["id"])
+    assert stopped["state"] == "failed" and stopped["error"]["code"] == "REGISTRY_IMPORT_INTERRUPTED"
+    assert client.post(f"{IMPORTS_URL}/{posted['id']}/retry", headers=bearer(admin_token)).status_code == 202
+    run_worker(app)
+    assert get(client, admin_token, posted["id"])["state"] == "done"
+
+
+def test_every_fault_is_counted_and_the_first_ones_listed(client, db, admin_token, monkeypatch):
+    monkeypatch.setattr(importer, "MAX_REPORTED_PROBLEMS", 3)
+    rows = [good_row(serial, name="") for serial in range(1, 6)]  # five faults
+    report = import_registry(client, admin_token, xlsx_bytes(rows)).json
+    assert (report["rejected"], report["bad_rows_total"], len(report["bad_rows"]), report["bad_rows_truncated"]) == \
+        (5, 5, 3, True)
+    assert [bad["row"] for bad in report["bad_rows"]] == [2, 3, 4]
+
+
+def test_retry_of_an_unknown_import(client, admin_token):
+    response = client.post(f"{IMPORTS_URL}/0123456789abcdef01234567/retry", headers=bearer(admin_token))
+    assert response.status_code == 404 and response.json["code"] == "REGISTRY_IMPORT_NOT_FOUND"
+
+
+@pytest.mark.parametrize("role", ["supervisor", "province_staff"])
+def test_only_organizers_retry(client, app, make_staff, admin_token, role):
+    posted = post(client, admin_token, xlsx_bytes([good_row(1)])).json
+    token = make_staff(role, region_code="110000" if role == "province_staff" else None)
+    response = client.post(f"{IMPORTS_URL}/{posted['id']}/retry", headers=bearer(token))
+    assert response.status_code == 403 and response.json["code"] == "ROLE_REQUIRED"
