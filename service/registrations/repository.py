@@ -124,6 +124,11 @@ SUBMITTED_STATES = sorted(set(states.LABELS) - {states.DRAFT})
 # `applied` by creating and withdrawing drafts, and added a row without a region.
 # (A caller's region filter, placed after it, narrows its region_code condition.)
 APPLIED = {"state": {"$in": SUBMITTED_STATES}, "history.to": SUBMITTED, "region_code": {"$type": "string"}}
+# APPLIED in pipelines: the indexed part first, the rest as a second `$match`. With the array path
+# `history.to` (or the `$type`) in the first `$match` the embedded development server reads the whole
+# collection instead of the index (one region's KPIs: 18 s instead of 0.3 s on the national year).
+APPLIED_INDEXED = {"state": {"$in": SUBMITTED_STATES}}
+APPLIED_CHECK = {"history.to": SUBMITTED, "region_code": {"$type": "string"}}
 # A province decision on a submitted registration (recommend, return, reject).
 REVIEW_STEPS = sorted({to_state for _, to_state, _ in states.PROVINCE_ACTIONS.values()})
 PROFILE_FIELDS = ("snapshot.name", "snapshot.id_number_masked", "snapshot.mobile_masked", "snapshot.position",
@@ -181,7 +186,7 @@ def kpi_counts_by_region(year, region_match, *, with_incomplete=False):
         facets["incomplete_rows"] = [{"$match": {"state": CONFIRMED, **ARCHIVE_INCOMPLETE}},
                                      {"$project": _archive_fields()}]
     found = list(collection(REGISTRATIONS).aggregate([
-        {"$match": {"year": year, **APPLIED, **region_match}},
+        {"$match": {"year": year, **region_match, **APPLIED_INDEXED}}, {"$match": APPLIED_CHECK},
         {"$facet": facets}]))[0]
     by_region = {}
 
@@ -270,7 +275,7 @@ def record_completion(*, registration_id, certificate=None, revoked_number=None)
 def class_enrolment_by_region(class_id, scope_match):
     """[{_id: region, applied, admitted, confirmed}] of one class (see APPLIED: drafts are not applications)."""
     return list(collection(REGISTRATIONS).aggregate([
-        {"$match": {"class_id": class_id, **APPLIED, **scope_match}},
+        {"$match": {"class_id": class_id, **APPLIED_INDEXED, **scope_match}}, {"$match": APPLIED_CHECK},
         {"$group": {"_id": "$region_code", "applied": {"$sum": 1},
                     "admitted": _count_if({"$in": ["$state", ["admitted", "confirmed"]]}),
                     "confirmed": _count_if({"$eq": ["$state", "confirmed"]})}},
