@@ -26,13 +26,29 @@ retire_indexes(ATTENDANCE, "class_trainee", "report_user_class", "report_region_
 declare_indexes(SESSION_CHECKINS, IndexModel([("closed_at", 1)], name="closed"))
 
 
-def insert(doc):
-    """Insert a record; returns (record, created). A duplicate returns the existing one."""
+RETRY_NONCES_KEPT = 10
+
+
+def insert(doc, *, note_nonce=None):
+    """Insert a record; returns (record, created). A duplicate returns the existing one, having
+    noted `note_nonce` among its `answered_nonces` (in the same round trip as reading it)."""
     try:
         collection(ATTENDANCE).insert_one(doc)
         return doc, True
     except DuplicateKeyError:
-        return find_one(session_id=doc["session_id"], user_id=doc["user_id"]), False
+        return find_noting_nonce(session_id=doc["session_id"], user_id=doc["user_id"], nonce=note_nonce), False
+
+
+def find_noting_nonce(*, session_id, user_id, nonce):
+    """The record, after noting `nonce` as one this record has answered (the last few are kept): a
+    request retried with that nonce after its code expired is then answered as it was the first
+    time. Without a nonce, a plain read."""
+    if not nonce:
+        return find_one(session_id=session_id, user_id=user_id)
+    return collection(ATTENDANCE).find_one_and_update(
+        {"session_id": session_id, "user_id": user_id},
+        {"$push": {"answered_nonces": {"$each": [nonce], "$slice": -RETRY_NONCES_KEPT}}},
+        return_document=ReturnDocument.AFTER)
 
 
 def find_one(*, session_id, user_id):

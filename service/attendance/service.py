@@ -106,6 +106,8 @@ def check_in_with_class_code(*, user_id, code, session_id=None, latitude=None, l
         # Someone already checked in who scans again later still gets their record back.
         existing = repository.find_one(session_id=session["_id"], user_id=user_id)
         if existing and existing["status"] in (PRESENT, LATE):
+            if nonce and nonce != existing.get("nonce"):
+                existing = repository.find_noting_nonce(session_id=session["_id"], user_id=user_id, nonce=nonce)
             return _answer(existing, False, nonce)
         raise
     status = PRESENT if now <= window["late_after"] else LATE
@@ -113,16 +115,19 @@ def check_in_with_class_code(*, user_id, code, session_id=None, latitude=None, l
         class_doc=class_doc, session=session, user_id=user_id, registration=registration, status=status,
         method="class_code", now=now, by=user_id,
         extra={"nonce": nonce, "device_id": device_id, "ip": ip, "distance_m": distance, "flags": flags,
-               "location": {"latitude": latitude, "longitude": longitude} if latitude is not None else None}))
+               "location": {"latitude": latitude, "longitude": longitude} if latitude is not None else None}),
+        note_nonce=nonce)
     return _answer(record, created, nonce)
 
 
 def _retried_check_in(exc, *, user_id, session_id, nonce):
     """A check-in retried after a network timeout carries the code and nonce of its first attempt.
-    If that attempt reached us and was recorded, the retry is answered as the first attempt was,
-    for CHECKIN_RETRY_SECONDS after the code expired. Anything else with an expired code — a new
-    nonce, or a first attempt that never arrived (nothing shows it was scanned in time) — stays
-    CODE_EXPIRED. Only expired codes come here, so the check-in hot path is unchanged."""
+    If that attempt reached us and was answered from a record (it created it: `nonce`; or it found
+    the trainee's record already there: `answered_nonces`), the retry is answered as the first
+    attempt was — checked_in, already_checked_in or ALREADY_MARKED — for CHECKIN_RETRY_SECONDS after
+    the code expired. Anything else with an expired code — a new nonce, or a first attempt that
+    never arrived (nothing shows it was scanned in time) — stays CODE_EXPIRED. Only expired codes
+    come here, so the check-in hot path is unchanged."""
     if exc.reason != "expired" or not nonce or (session_id is not None and exc.object_id != session_id):
         return None
     if time.time() - exc.expired_at > current_app.config["CHECKIN_RETRY_SECONDS"]:
@@ -131,7 +136,7 @@ def _retried_check_in(exc, *, user_id, session_id, nonce):
     if roster.confirmed_entry(class_doc["_id"], user_id) is None:
         return None
     record = repository.find_one(session_id=exc.object_id, user_id=user_id)
-    if record is None or record.get("nonce") != nonce:
+    if record is None or (record.get("nonce") != nonce and nonce not in (record.get("answered_nonces") or ())):
         return None
     return _answer(record, False, nonce)
 

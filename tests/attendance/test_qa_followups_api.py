@@ -58,3 +58,28 @@ def test_completion_counts_the_sessions_held_like_the_sheet_and_the_excel_agrees
     cells = dict(zip(sheet_rows[0], next(r for r in sheet_rows[1:] if r[1] == keen.name)))
     assert (cells["课程节数"], cells["已上节数"], cells["出勤节数"], cells["按时签到"], cells["迟到"]) == (4, 2, 2, 2, 0)
     assert (cells["出勤率"], cells["目前出勤率"]) == ("50.0%", "100.0%")
+
+
+from tests.attendance.test_network_drops_api import clock  # noqa: E402,F401  (fixture)
+
+
+def test_a_retry_is_answered_as_its_first_attempt_was_whatever_that_answer_was(client, checkin_class, class_code,
+                                                                              scan, mark, clock):
+    trainee, marked = checkin_class.trainees[:2]
+    code = class_code(checkin_class)
+    assert scan(trainee.token, code, nonce="first-scan-0001").json["result"] == "checked_in"
+    second = scan(trainee.token, code, nonce="second-scan-0002")  # scanned again; this answer gets lost
+    assert second.status_code == 200 and second.json["result"] == "already_checked_in"
+    mark(checkin_class, 1, 0, "absent")
+    refused = scan(marked.token, code, nonce="marked-scan-0003")
+    assert refused.status_code == 409 and refused.json["code"] == "ALREADY_MARKED"
+
+    clock(35)  # the code has expired; both retry with the same body
+    retried = scan(trainee.token, code, nonce="second-scan-0002")
+    assert retried.status_code == 200, retried.json
+    assert retried.json == second.json
+    retried_refusal = scan(marked.token, code, nonce="marked-scan-0003")
+    assert retried_refusal.status_code == 409 and retried_refusal.json["code"] == "ALREADY_MARKED"
+    # A nonce never answered stays a new attempt with an expired code.
+    assert scan(trainee.token, code, nonce="third-scan-0004").json["code"] == "CODE_EXPIRED"
+    assert scan(marked.token, code, nonce="other-scan-0005").json["code"] == "CODE_EXPIRED"
