@@ -41,10 +41,13 @@ def _session_view(identity, session_id):
     leaves = [leave for leave in leaves_covering(class_doc["_id"], session_id) if leave["user_id"] in trainees]
     on_leave = {leave["user_id"] for leave in leaves}
     missing_ids = [uid for uid in trainees if uid not in records and uid not in on_leave]
+    # Each expected trainee counts once: a record decides (a trainee on leave who checked in came
+    # back early and counts as checked in); without one, approved leave is on_leave, else missing.
+    # So checked_in + on_leave + absent + missing = expected.
     tally = Counter(r["status"] for r in records.values())
     counts = {"expected": len(trainees), "checked_in": tally[PRESENT] + tally[LATE], "present": tally[PRESENT],
               "late": tally[LATE],
-              "on_leave": len(on_leave | {u for u, r in records.items() if r["status"] == EXCUSED}),
+              "on_leave": tally[EXCUSED] + len(on_leave - records.keys()),
               "absent": tally[ABSENT], "missing": len(missing_ids)}
     return class_doc, session, full_phones, trainees, records, leaves, missing_ids, counts
 

@@ -83,3 +83,19 @@ def test_a_retry_is_answered_as_its_first_attempt_was_whatever_that_answer_was(c
     # A nonce never answered stays a new attempt with an expired code.
     assert scan(trainee.token, code, nonce="third-scan-0004").json["code"] == "CODE_EXPIRED"
     assert scan(marked.token, code, nonce="other-scan-0005").json["code"] == "CODE_EXPIRED"
+
+
+def test_a_trainee_on_leave_who_checks_in_came_back_early_and_board_counts_partition_expected(
+        client, db, checkin_class, class_code, scan):
+    back_early, away, _ = checkin_class.trainees
+    for trainee in (back_early, away):
+        db["leave_requests"].insert_one({"class_id": ObjectId(checkin_class.id), "user_id": ObjectId(trainee.user_id),
+                                         "state": "approved", "type": "sick",
+                                         "claimed_session_ids": [ObjectId(checkin_class.session_id)]})
+    scanned = scan(back_early.token, class_code(checkin_class))
+    assert scanned.status_code == 200 and scanned.json["record"]["status"] == "present"
+    counts = client.get(f"/api/v1/sessions/{checkin_class.session_id}/board",
+                        headers=bearer(checkin_class.supervisor)).json["counts"]
+    assert (counts["expected"], counts["checked_in"], counts["on_leave"], counts["absent"], counts["missing"]) \
+        == (3, 1, 1, 0, 1)
+    assert counts["checked_in"] + counts["on_leave"] + counts["absent"] + counts["missing"] == counts["expected"]
