@@ -62,7 +62,7 @@ class AttendanceRecordSchema(Schema):
     class_id = ObjectIdField()
     registration_id = ObjectIdField()
     status = fields.String(metadata={"description": "present / late / absent / excused"})
-    method = fields.String(metadata={"description": "class_code / personal_code / manual / close"})
+    method = fields.String(metadata={"description": "class_code / personal_code / offline / manual / close / leave"})
     checked_in_at = BeijingDateTime(allow_none=True)
     distance_m = fields.Integer(allow_none=True)
     flags = fields.List(fields.String(), allow_none=True, metadata={"description": "null on records that never had any"})

@@ -87,10 +87,10 @@ def _one(class_doc, session, window, item, *, now, uploader, device_id):
     if created:
         return "checked_in", record, registration["name"]
     return _onto_existing(record, status=status, item=item, now=now, uploader=uploader,
-                          name=registration["name"])
+                          name=registration["name"], device_id=device_id)
 
 
-def _onto_existing(record, *, status, item, now, uploader, name):
+def _onto_existing(record, *, status, item, now, uploader, name, device_id):
     if record.get("nonce") == item["nonce"]:
         return "checked_in", record, name  # this very scan, uploaded again
     if record["status"] in (PRESENT, LATE):
@@ -102,12 +102,13 @@ def _onto_existing(record, *, status, item, now, uploader, name):
             expected_method="close",
             new_fields={"status": status, "method": OFFLINE_FLAG, "checked_in_at": item["scanned_at"],
                         "nonce": item["nonce"], "flags": [OFFLINE_FLAG], "scanned_by": uploader,
-                        "uploaded_at": now},
+                        "device_id": device_id, "uploaded_at": now},
             history_entry={"at": now, "by": uploader, "from": ABSENT, "to": status, "reason": "offline_scan",
                            "scanned_at": item["scanned_at"], "nonce": item["nonce"]})
         if changed is not None:
             return "checked_in", changed, name
         record = repository.find_one(session_id=record["session_id"], user_id=record["user_id"])
-        return _onto_existing(record, status=status, item=item, now=now, uploader=uploader, name=name)
+        return _onto_existing(record, status=status, item=item, now=now, uploader=uploader, name=name,
+                              device_id=device_id)
     raise _Refused("ALREADY_MARKED", f"该学员本节课已被记为“{STATUS_NAMES[record['status']]}”，离线扫码不改变此记录",
                    record=record, trainee_name=name)

@@ -140,7 +140,7 @@ def test_offline_upload_only_by_the_class_supervisor(app, client, db, make_staff
     refused = _upload(client, checkin_class, items, token=other_class)
     assert refused.status_code == 403 and refused.json["code"] == "OUT_OF_SCOPE"
     trainee = _upload(client, checkin_class, items, token=checkin_class.trainees[0].token)
-    assert trainee.status_code == 403
+    assert trainee.status_code == 403 and trainee.json["code"] == "ROLE_REQUIRED"  # as the guide says
     assert db[ATTENDANCE].count_documents({}) == 0
     empty = _upload(client, checkin_class, [])
     assert empty.status_code == 422
@@ -153,12 +153,15 @@ def test_offline_scan_turns_an_absence_from_closing_into_present_and_leaves_excu
     mark(checkin_class, 1, 0, "excused")
     closed = client.post(f"/api/v1/sessions/{checkin_class.session_id}/close", headers=bearer(checkin_class.supervisor))
     assert closed.status_code == 200 and closed.json["absent"] == 2
-    answer = _upload(client, checkin_class, [_item(app, came, scanned, "offline-0001"),
-                                             _item(app, excused, scanned, "offline-0002")])
+    answer = client.post(f"/api/v1/sessions/{checkin_class.session_id}/checkins/offline",
+                         json={"device_id": "d-supervisor-1", "items": [_item(app, came, scanned, "offline-0001"),
+                                                                         _item(app, excused, scanned, "offline-0002")]},
+                         headers=bearer(checkin_class.supervisor))
     came_result, excused_result = answer.json["results"]
     assert came_result["result"] == "checked_in" and came_result["record"]["status"] == "present"
     record = db[ATTENDANCE].find_one({"user_id": ObjectId(came.user_id)})
     assert record["status"] == "present" and record["method"] == "offline"
+    assert record["device_id"] == "d-supervisor-1"  # the upload's device, also when correcting a closing absence
     assert [(h["from"], h["to"], h["reason"]) for h in record["history"]] == [(None, "absent", "close"),
                                                                               ("absent", "present", "offline_scan")]
     assert record["checked_in_at"] == scanned.replace(microsecond=scanned.microsecond // 1000 * 1000)

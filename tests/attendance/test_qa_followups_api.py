@@ -99,3 +99,14 @@ def test_a_trainee_on_leave_who_checks_in_came_back_early_and_board_counts_parti
     assert (counts["expected"], counts["checked_in"], counts["on_leave"], counts["absent"], counts["missing"]) \
         == (3, 1, 1, 0, 1)
     assert counts["checked_in"] + counts["on_leave"] + counts["absent"] + counts["missing"] == counts["expected"]
+
+
+def test_every_record_method_is_in_the_openapi_description_and_the_guide(client):
+    spec = client.get("/api/v1/openapi.json").json
+    described = " ".join(str(schema.get("properties", {}).get("method", {}).get("description", ""))
+                         for schema in spec["components"]["schemas"].values())
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[2].joinpath("miniprogram-api.md").read_text(encoding="utf-8")
+    for method in ("class_code", "personal_code", "offline", "manual", "close", "leave"):
+        assert method in described and f"`{method}`" in guide
