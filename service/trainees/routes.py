@@ -11,7 +11,7 @@ from schemas.trainees import (DEGREES, ENTERPRISE_TITLES, IPO_BOARDS, IPO_STAGES
 from service.core import reference, regions
 from service.core.auth import current_identity, require
 from service.core.blueprint import Blueprint
-from service.core.ratelimit import limit, user_key
+from service.core.ratelimit import client_ip, limit, user_key
 from service.core.ids import parse_object_id
 from service.core.request_body import body_limit
 from service.trainees import access, service
@@ -46,8 +46,11 @@ class Profile(MethodView):
     @require()
     @blp.arguments(ProfileInputSchema)
     @blp.response(200, ProfileSchema)
-    # Each 409 ID_NUMBER_IN_USE tells whether an ID number is registered: few per user.
+    # Each 409 ID_NUMBER_IN_USE tells whether an ID number is registered (a masked number leaves
+    # ~365 candidates): few per user, and few per address so that many new accounts do not add up.
     @limit("RATELIMIT_ID_NUMBER_CONFLICTS", key_func=user_key, failure_status=409,
+           message="操作太频繁，请稍后再试")
+    @limit("RATELIMIT_ID_NUMBER_CONFLICTS_PER_IP", key_func=client_ip, failure_status=409,
            message="操作太频繁，请稍后再试")
     def put(self, body):
         """Fill in or replace my trainee profile (the whole form)."""

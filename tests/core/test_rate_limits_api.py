@@ -197,3 +197,35 @@ def test_a_whole_class_behind_one_address_is_never_limited(app, client, make_che
 def test_a_limit_that_is_not_a_limit_refuses_to_start(app_config):
     with pytest.raises(ConfigError, match="RATELIMIT_UPLOADS"):
         create_app({**app_config, "RATELIMIT_UPLOADS": "many"})
+
+
+def test_id_number_conflicts_are_limited_per_address_across_accounts(app_config, login):
+    """Many fresh accounts from one address cannot add up to enough 409s to rebuild a masked number."""
+    client = create_app({**app_config, "RATELIMIT_ID_NUMBER_CONFLICTS_PER_IP": "2 per day"}).test_client()
+    owner = login("ip-owner")
+    assert client.put("/api/v1/trainee/profile", json=profile_body(serial=1), headers=bearer(owner)).status_code == 200
+    for name in ("prober-1", "prober-2"):
+        answer = client.put("/api/v1/trainee/profile", json=profile_body(serial=1), headers=bearer(login(name)),
+                            **from_ip("198.51.100.7"))
+        assert answer.status_code == 409 and answer.json["code"] == "ID_NUMBER_IN_USE"
+    assert_too_many(client.put("/api/v1/trainee/profile", json=profile_body(serial=1),
+                               headers=bearer(login("prober-3")), **from_ip("198.51.100.7")), 24 * 3600)
+    # Another address is not affected.
+    answer = client.put("/api/v1/trainee/profile", json=profile_body(serial=1), headers=bearer(login("prober-4")),
+                        **from_ip("198.51.100.8"))
+    assert answer.status_code == 409
+
+
+def test_a_conflicting_save_writes_nothing(client, login, db):
+    owner, other = login("owner-2"), login("other-2")
+    assert client.put("/api/v1/trainee/profile", json=profile_body(serial=1), headers=bearer(owner)).status_code == 200
+    assert client.put("/api/v1/trainee/profile", json=profile_body(serial=2), headers=bearer(other)).status_code == 200
+    before = db.trainee_profiles.find_one({"enterprise.name": "北京精工科技有限公司2"})
+    changed = profile_body(serial=1, name="李四", position="总经理", mobile="13900000999", management_years=3)
+    answer = client.put("/api/v1/trainee/profile", json=changed, headers=bearer(other))
+    assert answer.status_code == 409
+    after = db.trainee_profiles.find_one({"_id": before["_id"]})
+    assert after == before
+    first_time = login("newcomer")
+    assert client.put("/api/v1/trainee/profile", json=changed, headers=bearer(first_time)).status_code == 409
+    assert db.trainee_profiles.count_documents({"position": "总经理"}) == 0
