@@ -1,6 +1,7 @@
 """Shared schema pieces: Chinese field errors, ObjectId and Beijing-time fields, pagination."""
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from bson import ObjectId
@@ -64,6 +65,33 @@ def _bounded_integer(self, value):
 
 
 fields.Integer._validated = _bounded_integer
+
+
+class WholeNumber(fields.Integer):
+    """The one field for whole numbers in a request body (places, counts, years, minutes, versions).
+
+    Marshmallow's Integer turns 2.7 into 2 and "3" into 3: a typo becomes a different number that is
+    saved silently. Here only a JSON number that is whole is taken (2 or 2.0); 2.7, "3", true and
+    NaN/Infinity are 422 `请填写整数`. Bounded to ±(2^53 - 1) like every Integer (above)."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        if isinstance(value, float) and not value.is_integer():
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class QueryWholeNumber(WholeNumber):
+    """A whole number in a query string, where every value is text: ASCII digits only ("2026"),
+    never "2026.5", " 7" or full-width digits."""
+
+    def _validated(self, value):
+        if isinstance(value, str):
+            if not re.fullmatch(r"-?[0-9]{1,16}", value):
+                raise self.make_error("invalid")
+            value = int(value)
+        return super()._validated(value)
 fields.Date.default_error_messages["out_of_range"] = f"日期应在 {DATE_YEAR_MIN} 年到 {DATE_YEAR_MAX} 年之间"
 fields.DateTime.default_error_messages["out_of_range"] = f"时间应在 {DATE_YEAR_MIN} 年到 {DATE_YEAR_MAX} 年之间"
 _date_deserialize = fields.Date._deserialize
@@ -184,8 +212,8 @@ class ErrorSchema(Schema):
 
 
 class PaginationArgs(BaseSchema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10000))
-    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+    page = QueryWholeNumber(load_default=1, validate=validate.Range(min=1, max=10000))
+    page_size = QueryWholeNumber(load_default=20, validate=validate.Range(min=1, max=100))
 
 
 def page_schema(item_schema, name):

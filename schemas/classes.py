@@ -2,7 +2,8 @@
 
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
-from schemas.base import PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.base import (PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs,
+                          QueryWholeNumber, WholeNumber, page_schema)
 from schemas.people import by_name_field
 from schemas.text import Text
 
@@ -17,7 +18,7 @@ class VenueSchema(BaseSchema):
     address = Text(max_length=200, load_default="")
     latitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
-    checkin_radius_m = fields.Integer(load_default=500, validate=validate.Range(min=20, max=20000))
+    checkin_radius_m = WholeNumber(load_default=500, validate=validate.Range(min=20, max=20000))
 
     @validates_schema
     def both_or_neither(self, data, **kwargs):
@@ -28,11 +29,11 @@ class VenueSchema(BaseSchema):
 class CheckinSettingsSchema(BaseSchema):
     """Check-in window around each session; a session can override any of these."""
 
-    opens_before_minutes = fields.Integer(validate=validate.Range(min=0, max=240),
+    opens_before_minutes = WholeNumber(validate=validate.Range(min=0, max=240),
                                           metadata={"description": "window opens this long before the start (default 30)"})
-    late_after_minutes = fields.Integer(validate=validate.Range(min=0, max=240),
+    late_after_minutes = WholeNumber(validate=validate.Range(min=0, max=240),
                                         metadata={"description": "late after this long past the start (default 10)"})
-    closes_after_end_minutes = fields.Integer(validate=validate.Range(min=0, max=240),
+    closes_after_end_minutes = WholeNumber(validate=validate.Range(min=0, max=240),
                                               metadata={"description": "window closes this long after the end (default 0)"})
     out_of_range = fields.String(validate=validate.OneOf(("refuse", "flag")),
                                  metadata={"description": "check-in farther than the venue radius: refuse or flag (default refuse)"})
@@ -40,7 +41,7 @@ class CheckinSettingsSchema(BaseSchema):
 
 class QuotaInputSchema(BaseSchema):
     region_code = fields.String(required=True, validate=REGION_CODE)
-    places = fields.Integer(required=True, validate=validate.Range(min=0, max=10000))
+    places = WholeNumber(required=True, validate=validate.Range(min=0, max=10000))
 
 
 class ClassCreateSchema(BaseSchema):
@@ -53,7 +54,7 @@ class ClassCreateSchema(BaseSchema):
     start_date = fields.Date(required=True)
     end_date = fields.Date(required=True)
     venue = fields.Nested(VenueSchema, required=True)
-    capacity = fields.Integer(required=True, validate=validate.Range(min=1, max=2000))
+    capacity = WholeNumber(required=True, validate=validate.Range(min=1, max=2000))
     allow_quota_above_capacity = fields.Boolean(load_default=False)
     registration_opens_at = BeijingDateTime(load_default=None, allow_none=True)
     registration_deadline = BeijingDateTime(load_default=None, allow_none=True,
@@ -62,7 +63,7 @@ class ClassCreateSchema(BaseSchema):
                                             metadata={"description": "default: the registration deadline"})
     quotas = fields.List(fields.Nested(QuotaInputSchema), load_default=list)
     checkin_settings = fields.Nested(CheckinSettingsSchema, load_default=dict)
-    minutes_per_class_hour = fields.Integer(load_default=45, validate=validate.Range(min=30, max=60))
+    minutes_per_class_hour = WholeNumber(load_default=45, validate=validate.Range(min=30, max=60))
 
 
 class ClassUpdateSchema(BaseSchema):
@@ -73,14 +74,14 @@ class ClassUpdateSchema(BaseSchema):
     start_date = fields.Date()
     end_date = fields.Date()
     venue = fields.Nested(VenueSchema)
-    capacity = fields.Integer(validate=validate.Range(min=1, max=2000))
+    capacity = WholeNumber(validate=validate.Range(min=1, max=2000))
     allow_quota_above_capacity = fields.Boolean()
     registration_opens_at = BeijingDateTime(allow_none=True)
     registration_deadline = BeijingDateTime()
     confirmation_deadline = BeijingDateTime()
     checkin_settings = fields.Nested(CheckinSettingsSchema)
-    minutes_per_class_hour = fields.Integer(validate=validate.Range(min=30, max=60))
-    version = fields.Integer(load_default=None, metadata={"description": "the version you edited; 409 if it changed"})
+    minutes_per_class_hour = WholeNumber(validate=validate.Range(min=30, max=60))
+    version = WholeNumber(load_default=None, metadata={"description": "the version you edited; 409 if it changed"})
     allow_date_change_with_registrations = fields.Boolean(
         load_default=False, metadata={"description": "required to move dates once registrations exist"})
 
@@ -103,7 +104,7 @@ class SessionCancelledSchema(Schema):
 
 
 class QuotaSetSchema(BaseSchema):
-    places = fields.Integer(required=True, validate=validate.Range(min=0, max=10000))
+    places = WholeNumber(required=True, validate=validate.Range(min=0, max=10000))
 
 
 class SupervisorsSetSchema(BaseSchema):
@@ -136,7 +137,7 @@ class SessionUpdateSchema(BaseSchema):
 
 
 class ClassListArgs(PaginationArgs):
-    year = fields.Integer(validate=PROGRAMME_YEAR)
+    year = QueryWholeNumber(validate=PROGRAMME_YEAR)
     programme_id = ObjectIdField()
     region_code = fields.String(validate=REGION_CODE, metadata={"description": "classes open to this region"})
     status = fields.String(validate=validate.OneOf(CLASS_STATUSES))

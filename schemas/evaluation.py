@@ -1,9 +1,9 @@
 """Shapes of the ministries' tables (notice 243): performance targets, the 附件5 self-evaluation
 (training rows), the 附1-2 class plan. Every response field is always present (null when empty)."""
 
-from marshmallow import Schema, ValidationError, fields, validate, validates
+from marshmallow import Schema, ValidationError, fields, validate
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField
+from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, WholeNumber
 from schemas.reports import IncompleteArchiveSchema
 
 
@@ -22,18 +22,13 @@ SHARE = {"validate": [validate.Range(min=0, max=1), _four_decimals]}
 class TargetsInputSchema(BaseSchema):
     little_giant_share = fields.Float(required=True, **SHARE, metadata={
         "description": "目标：本批次培训“小巨人”企业占本地“小巨人”企业总数比例, 0–1 (0.35 = 35%)"})
-    little_giants = fields.Integer(required=True, validate=validate.Range(min=0, max=100000), metadata={
+    little_giants = WholeNumber(required=True, validate=validate.Range(min=0, max=100000), metadata={
         "description": "目标：本批次培训“小巨人”企业数量(个)"})
-    classes = fields.Integer(required=True, validate=validate.Range(min=0, max=1000), metadata={
+    classes = WholeNumber(required=True, validate=validate.Range(min=0, max=1000), metadata={
         "description": "目标：培训班数(个)"})
     satisfaction = fields.Float(required=True, **SHARE, metadata={"description": "目标：服务满意度, 0–1 (0.95 = 95%)"})
-    version = fields.Integer(required=True, validate=validate.Range(min=0), metadata={
+    version = WholeNumber(required=True, validate=validate.Range(min=0), metadata={
         "description": "the version read (0 the first time); 409 TARGETS_CHANGED if it moved since"})
-
-    @validates("version")
-    def not_bool(self, value, **kwargs):
-        if isinstance(value, bool):
-            raise ValidationError("请填写整数")
 
 
 class TargetsVersionSchema(Schema):

@@ -2,7 +2,8 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas.base import PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.base import (PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs,
+                          QueryWholeNumber, WholeNumber, page_schema)
 from schemas.text import Text
 
 PROGRAMME_KINDS = ("national", "regional", "topical", "little_giant")
@@ -10,7 +11,7 @@ PROGRAMME_STATUSES = ("draft", "published", "cancelled")
 
 
 class ProgrammeCreateSchema(BaseSchema):
-    year = fields.Integer(required=True, validate=PROGRAMME_YEAR)
+    year = WholeNumber(required=True, validate=PROGRAMME_YEAR)
     name = Text(max_length=100, min_length=2, required=True)
     kind = fields.String(required=True, validate=validate.OneOf(PROGRAMME_KINDS),
                          metadata={"description": "national / regional / topical (专精特新 etc.) / little_giant (小巨人)"})
@@ -36,7 +37,7 @@ class ProgrammeStatusSchema(BaseSchema):
 
 
 class ProgrammeListArgs(PaginationArgs):
-    year = fields.Integer(validate=PROGRAMME_YEAR)
+    year = QueryWholeNumber(validate=PROGRAMME_YEAR)
     status = fields.String(validate=validate.OneOf(PROGRAMME_STATUSES))
 
 

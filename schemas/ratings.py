@@ -2,18 +2,18 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField
+from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, WholeNumber
 from schemas.text import Text
 
 STARS = validate.Range(min=1, max=5)
 
 
 def _score(label):
-    return fields.Integer(required=True, validate=STARS, metadata={"description": f"{label}, 1–5"})
+    return WholeNumber(required=True, validate=STARS, metadata={"description": f"{label}, 1–5"})
 
 
 class SessionRatingInputSchema(BaseSchema):
-    stars = fields.Integer(required=True, validate=STARS, metadata={"description": "1–5 stars"})
+    stars = WholeNumber(required=True, validate=STARS, metadata={"description": "1–5 stars"})
     comment = Text(max_length=500, multiline=True, load_default="")
 
 

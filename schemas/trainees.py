@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField
+from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, WholeNumber
 from schemas.text import PersonName, Text
 from schemas.identifiers import CreditCode, IdNumber
 from service.core import reference, regions
@@ -63,7 +63,7 @@ class ProfileInputSchema(BaseSchema):
     ethnicity = fields.String(required=True)
     position = Text(max_length=50, min_length=1, required=True,
                              metadata={"example": "董事长"})
-    management_years = fields.Integer(required=True, validate=validate.Range(min=0, max=70))
+    management_years = WholeNumber(required=True, validate=validate.Range(min=0, max=70))
     address = Text(max_length=200, load_default="")
     education = fields.List(fields.Nested(EducationSchema), load_default=list, validate=validate.Length(max=10))
     social_positions = fields.List(Text(max_length=100, min_length=1), load_default=list,
