@@ -12,6 +12,7 @@ from service.core.auth import ensure_region
 from service.core.db import utcnow
 from service.core.errors import Conflict, Forbidden, NotFound
 from service.evaluation import repository, scoring
+from service.evaluation.exports import PHOTO_STORED
 from service.registrations import repository as registrations_repo
 from service.reports import service as reports
 from service.reports.scope import class_scope
@@ -198,7 +199,7 @@ def trainee_forms(*, identity, class_id, region_code=None):
             "education": person.get("education") or [], "social_positions": person.get("social_positions") or [],
             "honours": person.get("honours") or [], "enterprise": person.get("enterprise") or {},
             "photo": trainees.photo(user_id=registration["user_id"],
-                                    attachment_ids=registration.get("attachment_ids") or ()),
+                                    attachment_ids=registration.get("attachment_ids") or (), fit=PHOTO_STORED),
         })
     return {"class": class_doc, "region_code": region_code if region_code is not None else (
         next(iter(region_codes)) if region_codes is not None and len(region_codes) == 1 else None), "forms": forms}

@@ -1,7 +1,7 @@
 """Trainee profile rules: personal data protected at rest, phone from WeChat rate limited."""
 
 
-from service.core import crypto, regions, uploads
+from service.core import crypto, images, regions, uploads
 from service.core.identifiers import parse_id_number
 from service.core.errors import Conflict, NotFound, RuleViolation, ServiceUnavailable
 from service.core.wechat import WeChatError, get_gateway
@@ -97,12 +97,17 @@ def attachment_info_or_raise(attachment_id):
     return info
 
 
-def photo(*, user_id, attachment_ids=()):
-    """The trainee's photo as (bytes, content type) for the trainee form (附1-3): the photo attached to the
-    registration if there is one, else the newest uploaded; None without a photo."""
-    photos = repository.photos_of(user_id)
-    attached = [p for p in photos if p["_id"] in set(attachment_ids)]
-    chosen = (attached or photos or [None])[0]
-    if chosen is None:
-        return None
-    return repository.read_attachment(chosen["_id"]), chosen["metadata"]["content_type"]
+def photo(*, user_id, attachment_ids=(), fit=(240, 330)):
+    """The trainee's photo for the trainee form (附1-3) as (JPEG bytes fitted inside `fit` pixels,
+    "image/jpeg"): the usable photo attached to the registration if there is one, else the newest
+    usable upload; None without one. A photo upload that is a PDF, or an image Pillow cannot read
+    (truncated, stored before uploads were re-encoded), is passed over for an older one."""
+    attached = set(attachment_ids)
+    photos = repository.photos_of(user_id)  # newest first
+    for info in [p for p in photos if p["_id"] in attached] + [p for p in photos if p["_id"] not in attached]:
+        if not info["metadata"].get("content_type", "").startswith("image/"):
+            continue
+        picture = images.fitted_jpeg(repository.read_attachment(info["_id"]), width=fit[0], height=fit[1])
+        if picture is not None:
+            return picture, "image/jpeg"
+    return None

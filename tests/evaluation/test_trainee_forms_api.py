@@ -162,3 +162,55 @@ def test_unknown_region_is_not_found(client, admin_token, forms_world):
     klass, _, _ = forms_world
     unknown = forms(client, admin_token, klass["id"], region_code="999999")
     assert unknown.status_code == 404 and unknown.json["code"] == "REGION_NOT_FOUND"
+
+
+def test_a_pdf_or_unreadable_newest_photo_falls_back_to_an_older_image(client, app, admin_token, forms_world):
+    """李娜's newest photo uploads are a PDF and a truncated JPEG (stored before uploads were
+    re-encoded): her older navy JPEG is placed and the index says 有."""
+    from service.trainees import repository as trainee_repo
+
+    klass, _, people = forms_world
+    token = people["李娜"]["token"]
+    pdf = client.post("/api/v1/trainee/attachments", headers=bearer(token), content_type="multipart/form-data",
+                      data={"kind": "photo", "file": (io.BytesIO(_pdf()), "me.pdf")})
+    assert pdf.status_code == 201 and pdf.json["content_type"] == "application/pdf", pdf.json
+    owner = trainee_repo_owner(app, pdf.json["id"])
+    with app.app_context():
+        trainee_repo.store_attachment(owner_id=owner, kind="photo", filename="photo.jpg",
+                                      content_type="image/jpeg", data=photo_bytes("red")[:400])
+    workbook = workbook_of(forms(client, admin_token, klass["id"]))
+    assert [r[5] for r in workbook["目录"].iter_rows(min_row=2, values_only=True)] == ["有", "无", "有"]
+    sheet = workbook["03-李娜"]
+    assert len(sheet._images) == 1
+    shown = Image.open(io.BytesIO(sheet._images[0]._data())).convert("RGB")
+    red, _, blue = shown.getpixel((shown.width // 2, shown.height // 2))
+    assert blue > 100 and red < 60
+
+
+def test_no_usable_photo_is_none(client, app, admin_token, forms_world):
+    """阿依古丽·买买提 uploads only a PDF as her photo: no picture, 无 in the index."""
+    klass, _, people = forms_world
+    token = people["阿依古丽·买买提"]["token"]
+    pdf = client.post("/api/v1/trainee/attachments", headers=bearer(token), content_type="multipart/form-data",
+                      data={"kind": "photo", "file": (io.BytesIO(_pdf()), "me.pdf")})
+    assert pdf.status_code == 201, pdf.json
+    workbook = workbook_of(forms(client, admin_token, klass["id"]))
+    assert [r[5] for r in workbook["目录"].iter_rows(min_row=2, values_only=True)] == ["有", "无", "有"]
+    assert workbook["02-阿依古丽·买买提"]._images == []
+
+
+def trainee_repo_owner(app, attachment_id):
+    from service.trainees import repository as trainee_repo
+
+    with app.app_context():
+        return trainee_repo.attachment_info(ObjectId(attachment_id))["metadata"]["owner_id"]
+
+
+def _pdf():
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
