@@ -168,6 +168,8 @@ class ArchiveHistorySchema(Schema):
     at = BeijingDateTime()
     from_state = fields.String(attribute="from", data_key="from", allow_none=True)
     to_state = fields.String(attribute="to", data_key="to", allow_none=True)
+    from_label = fields.String(allow_none=True, metadata={"description": "the state in Chinese (已提交, ...)"})
+    to_label = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
 
 

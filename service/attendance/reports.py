@@ -164,7 +164,8 @@ def sheet_view(class_doc, trainees, by_user, now):
 def sheet_xlsx(*, identity, class_id):
     data = sheet(identity=identity, class_id=class_id)
     class_name = classes.get_or_raise(class_id=class_id)["name"]
-    return xlsx_response(f"{class_name}-考勤表.xlsx", [sheet_table(data)])
+    return xlsx_response(f"{class_name}-考勤表.xlsx", [sheet_table(data)],
+                         ascii_name=f"attendance-sheet-{class_id}.xlsx")
 
 
 def sheet_table(data):

@@ -15,7 +15,8 @@ def timetable_xlsx(class_doc):
                      s.get("content_area") or "", KIND_NAMES.get(s["kind"], s["kind"]), s.get("location") or "",
                      s["class_hours"]))
     headers = ["日期", "开始", "结束", "课程", "授课人", "内容模块", "形式", "地点", "学时"]
-    return xlsx_response(f"{class_doc['name']}-课程表.xlsx", [("课程表", headers, rows)])
+    return xlsx_response(f"{class_doc['name']}-课程表.xlsx", [("课程表", headers, rows)],
+                         ascii_name=f"timetable-{class_doc['_id']}.xlsx")
 
 
 def quota_xlsx(class_doc, *, only_region=None):
@@ -24,4 +25,5 @@ def quota_xlsx(class_doc, *, only_region=None):
     rows.append(("", "合计", table["total_places"], table["total_used"],
                  table["total_places"] - table["total_used"]))
     headers = ["地区代码", "地区", "名额", "已占用", "剩余"]
-    return xlsx_response(f"{class_doc['name']}-名额分配.xlsx", [("名额分配", headers, rows)])
+    return xlsx_response(f"{class_doc['name']}-名额分配.xlsx", [("名额分配", headers, rows)],
+                         ascii_name=f"quotas-{class_doc['_id']}.xlsx")

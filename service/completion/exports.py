@@ -35,4 +35,5 @@ def completion_xlsx(class_doc, report):
     ]
     rows = [_row(number, row) for number, row in enumerate(report["rows"], start=1)]
     return xlsx_response(f"{class_doc['name']}-结业名单.xlsx",
-                         [("结业名单", HEADERS, rows), ("结业条件", ["项目", "数值"], summary)])
+                         [("结业名单", HEADERS, rows), ("结业条件", ["项目", "数值"], summary)],
+                         ascii_name=f"completion-{class_doc['_id']}.xlsx")

@@ -12,8 +12,10 @@ written and is safe to open:
   is written as the line feed XML would read it back as;
 - a cell holds at most 32,767 characters (Excel's limit; longer text is cut, Excel would refuse);
 - sheet names are legal (1-31 characters, none of []:*?/\\, unique);
-- the download name travels RFC 6266 / RFC 5987 encoded with an ASCII fallback, built by Werkzeug's
-  send_file (no hand-made header: `quote()` keeps "/" which strict parsers cut at);
+- the download name travels RFC 6266 / RFC 5987 encoded (`filename*`, the Chinese name) with an
+  ASCII fallback (`filename`) that every export names itself (`registry-template.xlsx`): Werkzeug
+  would make the fallback by dropping every non-ASCII character, leaving ".xlsx" of a Chinese name.
+  The header is built by Werkzeug's `Headers.set` (quoting) from names cleaned here, never by hand;
 - list workbooks are written in openpyxl's write-only mode (rows streamed, memory flat for large
   exports); laid-out forms (FormSheet: merged cells, borders, pictures; one small sheet per person)
   need a normal workbook and go through the same cell rules.
@@ -23,6 +25,7 @@ import dataclasses
 import datetime as dt
 import io
 import re
+from urllib.parse import quote
 
 from flask import send_file
 from openpyxl import Workbook
@@ -116,19 +119,33 @@ def download_name(filename):
     return name if name.lower().endswith(".xlsx") else f"{name}.xlsx"
 
 
-def download(data, filename):
-    """An .xlsx download response; the Chinese file name travels in RFC 5987 `filename*` (ASCII `filename` too)."""
+_ASCII_NAME_ILLEGAL = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def ascii_download_name(name):
+    """The ASCII fallback: letters, digits, ".", "_" and "-" only (runs of anything else become "-")."""
+    stem = name[:-5] if name.lower().endswith(".xlsx") else name
+    return f"{_ASCII_NAME_ILLEGAL.sub('-', stem).strip('-.') or 'export'}.xlsx"
+
+
+def download(data, filename, *, ascii_name):
+    """An .xlsx download response: the Chinese `filename` in RFC 5987 `filename*`, `ascii_name`
+    (e.g. "class-plan-2026.xlsx") as the plain `filename` older clients show."""
     response = send_file(io.BytesIO(data), mimetype=XLSX_MIMETYPE, as_attachment=True,
-                         download_name=download_name(filename), conditional=False, etag=False,
+                         download_name=ascii_download_name(ascii_name), conditional=False, etag=False,
                          max_age=0)
+    # RFC 5987 attr-char set, as Werkzeug's send_file quotes it ("/" is not kept).
+    quoted = quote(download_name(filename), safe="!#$&+^`|~")
+    response.headers.set("Content-Disposition", "attachment", filename=ascii_download_name(ascii_name),
+                         **{"filename*": f"UTF-8''{quoted}"})
     # Exports carry personal data: never kept by a shared cache.
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def xlsx_response(filename, sheets):
+def xlsx_response(filename, sheets, *, ascii_name):
     """A download response of list sheets [(title, headers, rows)]."""
-    return download(workbook_bytes(sheets), filename)
+    return download(workbook_bytes(sheets), filename, ascii_name=ascii_name)
 
 
 # ---- laid-out sheets (official forms: merged cells, borders, pictures) ---------------------------
@@ -213,11 +230,11 @@ def form_workbook_bytes(forms):
     return buffer.getvalue()
 
 
-def form_xlsx_response(filename, forms):
+def form_xlsx_response(filename, forms, *, ascii_name):
     """A download response of laid-out sheets."""
-    return download(form_workbook_bytes(forms), filename)
+    return download(form_workbook_bytes(forms), filename, ascii_name=ascii_name)
 
 
 __all__ = ["XLSX_MIMETYPE", "workbook_bytes", "xlsx_response", "clean_text", "sheet_title",
-           "download_name", "pct", "yes_no", "FORMULA_TRIGGERS", "FormSheet", "form_workbook_bytes",
+           "download_name", "ascii_download_name", "pct", "yes_no", "FORMULA_TRIGGERS", "FormSheet", "form_workbook_bytes",
            "form_xlsx_response", "download"]

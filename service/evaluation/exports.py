@@ -59,7 +59,8 @@ def evaluation_xlsx(evaluation):
     form.bordered.append(f"A3:H{last}")
     form.column_widths.update({1: 10, 2: 28, 3: 9, 4: 16, 5: 24, 6: 48, 7: 8, 8: 48})
     return form_xlsx_response(f"{evaluation['region_name']}-{evaluation['year']}年度绩效自评（企业培训）.xlsx",
-                              [form, _missing_sheet(evaluation["missing"])])
+                              [form, _missing_sheet(evaluation["missing"])],
+                              ascii_name=f"evaluation-{evaluation.get('region_code') or 'all'}-{evaluation['year']}.xlsx")
 
 
 def _missing_sheet(missing):
@@ -85,7 +86,8 @@ def national_evaluation_xlsx(table):
     rows = [[r["region_code"], r["region_name"], "是" if r["targets_set"] else "否",
              *(_points(row["points"]) for row in r["rows"]), r["total"]["points"],
              "是" if r["total"]["complete"] else "否"] for r in table["regions"]]
-    return xlsx_response(f"{table['year']}年度各地区绩效自评得分（企业培训）.xlsx", [("各地区得分", headers, rows)])
+    return xlsx_response(f"{table['year']}年度各地区绩效自评得分（企业培训）.xlsx", [("各地区得分", headers, rows)],
+                         ascii_name=f"evaluation-all-regions-{table['year']}.xlsx")
 
 
 # ---- 附1-2 ---------------------------------------------------------------------------------
@@ -111,7 +113,9 @@ def class_plan_xlsx(plan):
     form.put(row + 2, 5, "单位(盖章)", to=(row + 2, 7), align="right")
     form.put(row + 3, 5, "年　月　日", to=(row + 3, 7), align="right")
     form.column_widths.update({1: 6, 2: 18, 3: 32, 4: 30, 5: 26, 6: 8, 7: 10})
-    return form_xlsx_response(f"{plan['region_name']}-{plan['year']}年度专精特新“小巨人”培训班次计划.xlsx", [form])
+    region = f"-{plan['region_code']}" if plan.get("region_code") else ""
+    return form_xlsx_response(f"{plan['region_name']}-{plan['year']}年度专精特新“小巨人”培训班次计划.xlsx", [form],
+                              ascii_name=f"class-plan{region}-{plan['year']}.xlsx")
 
 
 # ---- 附1-3 ---------------------------------------------------------------------------------
@@ -266,4 +270,6 @@ def trainee_forms_xlsx(result):
             index.put(number + 1, column, value)
     index.column_widths.update({1: 6, 2: 12, 3: 14, 4: 34, 5: 16, 6: 6})
     region = f"-{regions.name_of(result['region_code'])}" if result["region_code"] else ""
-    return form_xlsx_response(f"{class_doc['name']}{region}-学员信息表.xlsx", [index, *sheets])
+    ascii_region = f"-{result['region_code']}" if result["region_code"] else ""
+    return form_xlsx_response(f"{class_doc['name']}{region}-学员信息表.xlsx", [index, *sheets],
+                              ascii_name=f"trainee-forms-{class_doc['_id']}{ascii_region}.xlsx")

@@ -25,4 +25,5 @@ def roster_xlsx(*, class_doc, region_code=None, full_id_numbers=False):
     headers = ["序号", "姓名", "性别", "民族", "政治面貌", "身份证号码", "手机", "职务", "企业名称",
                "统一社会信用代码", "地区代码", "地区", "状态"]
     suffix = f"-{regions.name_of(region_code)}" if region_code else ""
-    return xlsx_response(f"{class_doc['name']}{suffix}-花名册.xlsx", [("花名册", headers, rows)])
+    return xlsx_response(f"{class_doc['name']}{suffix}-花名册.xlsx", [("花名册", headers, rows)],
+                         ascii_name=f"roster-{class_doc['_id']}{'-' + region_code if region_code else ''}.xlsx")

@@ -71,4 +71,5 @@ class Template(MethodView):
     @blp.response(200, description="empty import template", content_type=XLSX_MIMETYPE)
     def get(self):
         """Organizers: the empty import template (header row, how to fill it in, region codes)."""
-        return xlsx_response("企业名录导入模板.xlsx", service.template_sheets())
+        return xlsx_response("企业名录导入模板.xlsx", service.template_sheets(),
+                             ascii_name="registry-template.xlsx")

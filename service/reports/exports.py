@@ -50,7 +50,7 @@ def class_report_xlsx(report):
         sheets.append(("意见建议", ["类型", "课程", "星级", "内容"],
                        [["课程评价", c["session_title"], c["stars"], c["text"]] for c in sat["comments"]]
                        + [["班级建议", "", "", text] for text in sat["suggestions"]]))
-    return xlsx_response(f"{klass['name']}-班级报告.xlsx", sheets)
+    return xlsx_response(f"{klass['name']}-班级报告.xlsx", sheets, ascii_name=f"class-report-{klass['id']}.xlsx")
 
 
 def region_kpis_xlsx(kpis):
@@ -74,7 +74,8 @@ def region_kpis_xlsx(kpis):
                   for i in archives["incomplete"]]
     return xlsx_response(f"{kpis['region_name']}-{kpis['year']}年度培训绩效指标.xlsx", [
         ("绩效指标", ["指标", "数值", "目标", "是否达标"], rows),
-        ("档案待完善", ["姓名", "班级", "缺少"], incomplete)])
+        ("档案待完善", ["姓名", "班级", "缺少"], incomplete)],
+        ascii_name=f"kpis-{kpis.get('region_code') or 'all'}-{kpis['year']}.xlsx")
 
 
 def national_kpis_xlsx(table):
@@ -94,7 +95,8 @@ def national_kpis_xlsx(table):
                 sat["class_ratings"], pct(sat["rate"]), yes_no(sat["meets"])]
 
     return xlsx_response(f"{table['year']}年度各地区培训绩效指标.xlsx", [
-        ("各地区绩效指标", headers, [values(row) for row in table["regions"]] + [values(total)])])
+        ("各地区绩效指标", headers, [values(row) for row in table["regions"]] + [values(total)])],
+        ascii_name=f"kpis-all-regions-{table['year']}.xlsx")
 
 
 def archive_xlsx(archive):
@@ -111,7 +113,7 @@ def archive_xlsx(archive):
            e["attendance"]["excused"], e["ratings_given"]["sessions"], yes_no(e["ratings_given"]["class"])]
           for e in entries]),
         ("状态记录", ["班级", "时间", "原状态", "新状态", "原因"],
-         [[e["class_name"] or "", _time(h["at"]), h["from"] or "", h["to"] or "", h["reason"] or ""]
+         [[e["class_name"] or "", _time(h["at"]), h["from_label"] or "", h["to_label"] or "", h["reason"] or ""]
           for e in entries for h in e["history"]]),
         ("考勤", ["班级", "课程", "上课时间", "考勤"],
          [[e["class_name"] or "", s["title"] or "", _time(s["starts_at"]), STATUS_NAMES.get(s["status"], s["status"])]
@@ -122,4 +124,4 @@ def archive_xlsx(archive):
         ("结业证书", ["班级", "证书编号", "发证日期", "状态", "撤销原因"],
          [[e["class_name"] or "", c["number"], c["issued_on"], "有效" if c["status"] == "valid" else "已撤销",
            c["revoke_reason"] or ""] for e in entries for c in e["certificates"]]),
-    ])
+    ], ascii_name=f"archive-{archive['registration_id']}.xlsx")

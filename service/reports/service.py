@@ -283,6 +283,11 @@ def _archive_scope(identity, registration):
     raise NotFound("REGISTRATION_NOT_FOUND", "报名记录不存在")
 
 
+def _registration_label(state):
+    """A registration state as staff read it (registrations.states.LABELS); None stays None."""
+    return None if state is None else REGISTRATION_LABELS.get(state, state)
+
+
 def trainee_archive(*, identity, registration_id):
     """One trainee's training archive: registrations with history, attendance, leave, ratings given
     (how many, not what), certificates."""
@@ -315,7 +320,8 @@ def trainee_archive(*, identity, registration_id):
             "state_label": REGISTRATION_LABELS.get(registration["state"], registration["state"]),
             "region_code": registration.get("region_code"), "enterprise_name": registration.get("enterprise_name"),
             "submitted_at": registration.get("submitted_at"), "completed": bool(registration.get("completed")),
-            "history": [{"at": h["at"], "from": h.get("from"), "to": h.get("to"), "reason": h.get("reason")}
+            "history": [{"at": h["at"], "from": h.get("from"), "to": h.get("to"), "reason": h.get("reason"),
+                         "from_label": _registration_label(h.get("from")), "to_label": _registration_label(h.get("to"))}
                         for h in registration.get("history") or []],
             "attendance": {"present": counts.get("present", 0), "late": counts.get("late", 0),
                            "absent": counts.get("absent", 0), "excused": counts.get("excused", 0),
@@ -333,7 +339,7 @@ def trainee_archive(*, identity, registration_id):
                               "revoke_reason": c.get("revoke_reason")}
                              for c in certificates if c["class_id"] == registration["class_id"]],
         })
-    return {"user_id": user_id, "name": snapshot.get("name"), "gender": snapshot.get("gender"),
+    return {"registration_id": anchor["_id"], "user_id": user_id, "name": snapshot.get("name"), "gender": snapshot.get("gender"),
             "id_number": snapshot.get("id_number_masked"), "mobile": snapshot.get("mobile_masked"),
             "position": snapshot.get("position"), "enterprise_name": latest.get("enterprise_name"),
             "credit_code": latest.get("credit_code"), "registrations": entries}

@@ -78,10 +78,10 @@ def test_sheet_titles_are_unique_after_cutting():
     assert names == ["课" * 31, "课" * 28 + "(2)", "sheet", "SHEET(2)"]
 
 
-def _disposition(filename):
+def _disposition(filename, ascii_name="roster-1.xlsx"):
     app = Flask(__name__)
     with app.test_request_context():
-        response = excel.xlsx_response(filename, [("表", ["a"], [])])
+        response = excel.xlsx_response(filename, [("表", ["a"], [])], ascii_name=ascii_name)
         return response, response.headers["Content-Disposition"]
 
 
@@ -98,11 +98,15 @@ def test_download_name_is_rfc6266_encoded_with_ascii_fallback(class_name, expect
     assert header.startswith("attachment;")
     # RFC 6266: a parser that knows filename* takes it; werkzeug's parser is one.
     assert parse_options_header(header)[1]["filename"] == expected
-    if not expected.isascii():
-        assert "filename*=UTF-8''" in header
-        encoded = header.split("filename*=UTF-8''", 1)[1]
-        assert "/" not in encoded and unquote(encoded) == expected
-        fallback = header.split("filename=", 1)[1].split(";", 1)[0]
-        assert fallback.isascii()
-    else:
-        assert header == f"attachment; filename={expected}"
+    encoded = header.split("filename*=UTF-8''", 1)[1]
+    assert "/" not in encoded and unquote(encoded) == expected
+    # the ASCII fallback is the name the export gave, not the Chinese name stripped to ".xlsx"
+    assert header.split("filename=", 1)[1].split(";", 1)[0] == "roster-1.xlsx"
+
+
+@pytest.mark.parametrize("given, fallback", [
+    ("registry-template.xlsx", "registry-template.xlsx"), ("class-plan-2026", "class-plan-2026.xlsx"),
+    ("archive-6b04/../x y.xlsx", "archive-6b04-..-x-y.xlsx"), ("班级.xlsx", "export.xlsx"), ("", "export.xlsx"),
+])
+def test_ascii_fallback_names_are_plain_ascii(given, fallback):
+    assert excel.ascii_download_name(given) == fallback

@@ -41,6 +41,7 @@ def test_excel_layout(client, admin_token, db, world):
     response = client.get(f"/api/v1/regions/110000/years/{YEAR}/class-plan.xlsx", headers=bearer(admin_token))
     assert response.status_code == 200
     assert "filename*=UTF-8''" in response.headers["Content-Disposition"]
+    assert f"filename=class-plan-110000-{YEAR}.xlsx;" in response.headers["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(response.data))["培训班次计划"]
     assert sheet["A1"].value == "附1-2"
     assert sheet["A2"].value == f"（{YEAR}）年度专精特新“小巨人”培训班次计划"

@@ -103,6 +103,7 @@ def test_template_round_trip(client, admin_token, make_staff):
     response = client.get("/api/v1/registry/template.xlsx", headers=bearer(admin_token))
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response.headers["Content-Disposition"].startswith("attachment; filename=registry-template.xlsx; filename*=")
     workbook = load_workbook(io.BytesIO(response.data))
     sheet = workbook.worksheets[0]
     assert [cell.value for cell in sheet[1]] == list(COLUMNS.values())

@@ -58,6 +58,17 @@ def test_scope(client, make_staff, world):
 def test_excel(client, db, admin_token, world):
     response = client.get(f"/api/v1/reports/archives/{world.registrations['r1']}.xlsx", headers=bearer(admin_token))
     assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert f"filename=archive-{world.registrations['r1']}.xlsx;" in disposition
+    assert "filename*=UTF-8''%E5%BC%A0%E4%BC%9F-" in disposition  # 张伟-培训档案.xlsx
+    history = list(openpyxl.load_workbook(io.BytesIO(response.data))["状态记录"].iter_rows(min_row=2, values_only=True))
+    states = {cell for row in history for cell in row[2:4] if cell}
+    # registration states as staff read them elsewhere (state_label), never the stored English names
+    assert ("已录取，待确认参训", "已确认参训") in {(row[2], row[3]) for row in history}
+    assert states and not any(state.isascii() for state in states)
+    entry = response_json = client.get(f"/api/v1/reports/archives/{world.registrations['r1']}",
+                                       headers=bearer(admin_token)).json["registrations"][0]
+    assert all(h["to_label"] and not h["to_label"].isascii() for h in entry["history"]), response_json
     workbook = openpyxl.load_workbook(io.BytesIO(response.data))
     assert workbook.sheetnames == ["学员信息", "报名记录", "状态记录", "考勤", "请假", "结业证书"]
     assert list(workbook["考勤"].iter_rows(values_only=True))[0] == ("班级", "课程", "上课时间", "考勤")
