@@ -1,8 +1,10 @@
-"""Request fields for identity numbers and credit codes; the rules live in service.core.identifiers."""
+"""Request fields for identity numbers, credit codes and mobile numbers; the rules live in service.core.identifiers."""
+
+import re
 
 from marshmallow import ValidationError, fields
 
-from service.core.identifiers import InvalidIdentifier, parse_credit_code, parse_id_number
+from service.core.identifiers import InvalidIdentifier, compact_code, parse_credit_code, parse_id_number
 
 
 class IdNumber(fields.String):
@@ -29,3 +31,14 @@ class CreditCode(fields.String):
 
 
 __all__ = ["IdNumber", "CreditCode"]
+
+
+class MobileNumber(fields.String):
+    """A mainland mobile number, 11 digits from 1; loads compact (full-width digits, spaces, hyphens and
+    invisible characters removed, like ID numbers: `１３９ ０００１-２３４５` -> `13900012345`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = compact_code(super()._deserialize(value, attr, data, **kwargs))
+        if not re.fullmatch(r"1[3-9][0-9]{9}", number):
+            raise ValidationError("请填写11位手机号码")
+        return number

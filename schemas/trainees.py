@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, WholeNumber
 from schemas.text import PersonName, Text
-from schemas.identifiers import CreditCode, IdNumber
+from schemas.identifiers import CreditCode, IdNumber, MobileNumber
 from service.core import reference, regions
 
 ENTERPRISE_TITLES = ("小巨人", "单项冠军", "高新技术企业", "技术创新示范企业", "绿色工厂", "质量标杆",
@@ -14,7 +14,6 @@ IPO_BOARDS = ("main", "star", "chinext", "bse", "neeq", "hk", "overseas")
 DEGREES = ("博士", "硕士", "学士", "大专", "中专", "高中", "其他")
 ATTACHMENT_KINDS = ("business_licence", "id_card", "photo", "leave_proof")
 YEAR_MONTH = validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="请按 YYYY-MM 填写")
-MOBILE = validate.Regexp(r"^1[3-9]\d{9}$", error="请填写11位手机号码")
 
 
 class EducationSchema(BaseSchema):
@@ -56,8 +55,9 @@ class ProfileInputSchema(BaseSchema):
                            metadata={"description": "male 男 / female 女"})
     id_number = IdNumber(required=True, metadata={
         "description": "居民身份证 / 港澳台居民居住证 / 外国人永久居留身份证 number, 18 characters"})
-    mobile = fields.String(load_default=None, allow_none=True, validate=MOBILE,
-                           metadata={"description": "omit to keep the number from WeChat"})
+    mobile = MobileNumber(load_default=None, allow_none=True,
+                          metadata={"description": "omit to keep the number from WeChat; full-width digits and "
+                                                   "spaces are read as the 11 digits"})
     email = fields.Email(load_default=None, allow_none=True)
     political_status = fields.String(required=True)
     ethnicity = fields.String(required=True)

@@ -48,7 +48,7 @@ CARD_KINDS = {
     FOREIGN_PERMANENT_RESIDENT: "外国人永久居留身份证",
 }
 
-_ID_SHAPE = re.compile(r"\d{17}[\dX]")
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")  # ASCII only: \d would take Arabic-Indic digits
 
 
 class InvalidIdentifier(ValueError):
@@ -76,9 +76,17 @@ def _half_width(value):
     return unicodedata.normalize("NFKC", value)
 
 
+def compact_code(value):
+    """A typed or pasted number or code with what people and Word add removed: full-width characters
+    made half-width, spaces, hyphens and format characters (Unicode category Cf: zero-width spaces,
+    BOMs, bidi marks copied from Word or a web page) dropped. The one door for ID numbers, credit codes
+    and mobile numbers."""
+    return "".join(c for c in re.sub(r"[\s-]", "", _half_width(value)) if unicodedata.category(c) != "Cf")
+
+
 def compact_id_number(value):
-    """The number as stored: half-width, no spaces, upper-case X."""
-    return re.sub(r"[\s-]", "", _half_width(value)).upper()
+    """The number as stored: half-width, no spaces or invisible characters, upper-case X."""
+    return compact_code(value).upper()
 
 
 def parse_id_number(value, *, today=None):
@@ -114,7 +122,7 @@ CREDIT_CODE_EXCLUDED_LETTERS = "IOZSV"
 
 
 def compact_credit_code(value):
-    return re.sub(r"[\s-]", "", _half_width(value)).upper()
+    return compact_code(value).upper()
 
 
 def parse_credit_code(value):

@@ -126,3 +126,34 @@ def test_credit_code_wrong_check_character():
     wrong = code[:-1] + ("0" if code[-1] != "0" else "1")
     with pytest.raises(InvalidIdentifier, match="校验位"):
         parse_credit_code(wrong)
+
+
+@pytest.mark.parametrize("pasted", ["\u200b320102196803150310\u200b", "\ufeff320102196803150310",
+                                    "320102\u200d196803150310\u2060", "\u202a320102196803150310\u202c",
+                                    "３２０１０２ １９６８０３１５ ０３１０"])
+def test_invisible_characters_pasted_from_word_are_dropped(pasted):
+    assert parse_id_number(pasted).number == "320102196803150310"
+
+
+def test_arabic_indic_digits_are_refused_as_not_digits():
+    with pytest.raises(InvalidIdentifier) as refused:
+        parse_id_number("٣٢٠١٠٢١٩٦٨٠٣١٥٠٣١٠")
+    assert refused.value.reason == "身份证号码只能包含数字，最后一位可以是 X"
+
+
+@pytest.mark.parametrize("typed", ["１３９００００１２３４", "139 0000 1234", "139-0000-1234", "\u200b13900001234\ufeff"])
+def test_mobile_numbers_are_read_like_id_numbers(typed):
+    from schemas.identifiers import MobileNumber
+
+    assert MobileNumber().deserialize(typed) == "13900001234"
+
+
+@pytest.mark.parametrize("typed", ["1390000123", "23900001234", "١٣٩٠٠٠٠١٢٣٤", "1390000123a"])
+def test_mobile_refusals(typed):
+    from marshmallow import ValidationError
+
+    from schemas.identifiers import MobileNumber
+
+    with pytest.raises(ValidationError) as refused:
+        MobileNumber().deserialize(typed)
+    assert refused.value.messages == ["请填写11位手机号码"]
