@@ -32,6 +32,19 @@ validate.Length.message_min = "长度不能少于 {min}"
 validate.Length.message_max = "长度不能超过 {max}"
 validate.Length.message_all = "长度应在 {min} 到 {max} 之间"
 validate.Length.message_equal = "长度应为 {equal}"
+# The same limits said of a list (social positions, honours, attachments) count items, not characters.
+_LIST_LENGTH_MESSAGES = {"长度不能少于 {min}": "至少 {min} 项", "长度不能超过 {max}": "最多 {max} 项",
+                         "长度应在 {min} 到 {max} 之间": "应为 {min} 到 {max} 项", "长度应为 {equal}": "应为 {equal} 项"}
+_length_format_error = validate.Length._format_error
+
+
+def _length_error(self, value, message):
+    if isinstance(value, (list, tuple)) and self.error is None:
+        message = _LIST_LENGTH_MESSAGES.get(message, message)
+    return _length_format_error(self, value, message)
+
+
+validate.Length._format_error = _length_error
 validate.Range.message_min = "应{min_op} {{min}}"
 validate.Range.message_max = "应{max_op} {{max}}"
 validate.Range.message_all = "应{min_op} {{min}} 且{max_op} {{max}}"

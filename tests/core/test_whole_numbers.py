@@ -86,3 +86,19 @@ def test_quota_refuses_decimal_places(client, admin_token):
                         headers=bearer(admin_token))
     assert answer.status_code == 422
     assert answer.json["errors"]["places"] == ["请填写整数"]
+
+
+def test_list_size_errors_count_items(client, login):
+    token = login("many-honours")
+    answer = client.put("/api/v1/trainee/profile", json=profile_body(serial=32, honours=[f"荣誉{i}" for i in range(21)]),
+                        headers=bearer(token))
+    assert answer.status_code == 422
+    assert answer.json["errors"]["honours"] == ["最多 20 项"]
+
+
+def test_full_width_mobile_is_saved_as_digits(client, login, db):
+    token = login("full-width-mobile")
+    answer = client.put("/api/v1/trainee/profile", json=profile_body(serial=33, mobile="１３９ ００００-１２３４"),
+                        headers=bearer(token))
+    assert answer.status_code == 200, answer.json
+    assert answer.json["mobile"] == "139****1234"
