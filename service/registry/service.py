@@ -7,6 +7,7 @@ import itertools
 import logging
 import re
 import time
+import unicodedata
 
 from service.core import regions
 from service.core.auth import PROVINCE_STAFF, ensure_region
@@ -49,13 +50,26 @@ def _empty_report():
             "started_at": None, "finished_at": None, "progress": {"rows_read": 0, "rows_total": None}}
 
 
+MAX_FILE_NAME = 120
+
+
+def clean_file_name(file_name):
+    """The uploaded file's name as kept in the import report: the last path part only (browsers and
+    curl may send "C:\\Users\\…\\名录.xlsx" or "../x"), Unicode NFC, without control or format
+    characters (category C: a bidi override makes "xlsx.exe" read as "exe.xlsx"), at most
+    MAX_FILE_NAME characters."""
+    name = re.split(r"[\\/]", file_name or "")[-1]
+    name = "".join(c for c in unicodedata.normalize("NFC", name) if unicodedata.category(c)[0] != "C")
+    return name.strip()[:MAX_FILE_NAME]
+
+
 def import_file(*, data, file_name, imported_by):
     """Accept a registry file: checked at once for what the bytes tell (size, kind, encoding),
     stored, and queued for the background worker (run_next_import). Returns the import (state
     queued). Imports run one at a time, oldest first: a second upload waits behind the first.
     """
     kind = importer.check_file(data)
-    file_name = (file_name or "")[:200]
+    file_name = clean_file_name(file_name)
     doc = {"state": "queued", "file_id": repository.save_file(data, file_name), "file_name": file_name,
            "file_kind": kind, "file_size": len(data), "imported_by": imported_by, "imported_at": utcnow(),
            "attempts": 0, **_empty_report()}

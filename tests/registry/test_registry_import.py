@@ -197,3 +197,17 @@ def test_files_above_the_app_wide_body_limit_are_read(client, db, admin_token, a
     data = (b"x" * 99 + b"\n") * 130_000
     assert len(data) > app.config["MAX_CONTENT_LENGTH"]
     failed(upload(client, admin_token, data, filename="big.csv"), "REGISTRY_HEADER_INVALID")
+
+
+@pytest.mark.parametrize("sent, kept", [
+    ("/home/张伟/桌面/名录.xlsx", "名录.xlsx"),
+    ("../../etc/名录.xlsx", "名录.xlsx"),
+    ("名录\u202excod.xlsx", "名录xcod.xlsx"),
+    ("名\x0b录\x00.xlsx", "名录.xlsx"),
+    ("名" * 300 + ".xlsx", "名" * 120),
+])
+def test_uploaded_file_name_is_kept_clean(client, db, admin_token, sent, kept):
+    response = upload(client, admin_token, xlsx_bytes([good_row(1)]), filename=sent)
+    assert response.status_code == 200, response.json
+    assert response.json["file_name"] == kept
+    assert db[REGISTRY_IMPORTS].find_one()["file_name"] == kept
