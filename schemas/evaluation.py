@@ -11,6 +11,15 @@ def _out(field_class, *args, **kwargs):
     return field_class(*args, required=True, **kwargs)
 
 
+class Figure(fields.Number):
+    """A share (0.35) or a count (4): a count stays an integer on the wire (4, not 4.0)."""
+
+    num_type = float
+
+    def _format_num(self, value):
+        return value if isinstance(value, int) and not isinstance(value, bool) else float(value)
+
+
 def _four_decimals(value):
     if round(value, 4) != value:
         raise ValidationError("最多保留4位小数（如 0.3525 表示 35.25%）")
@@ -64,9 +73,9 @@ class ScoreRowSchema(Schema):
     content = _out(fields.String, metadata={"description": "评价内容 (企业培训)"})
     indicator = _out(fields.String, metadata={"description": "评价指标"})
     base_points = _out(fields.Integer, metadata={"description": "基准分值"})
-    target = _out(fields.Float, allow_none=True, metadata={"description": "绩效目标 (share 0–1 or a count)"})
+    target = _out(Figure, allow_none=True, metadata={"description": "绩效目标 (share 0–1, or a count as an integer)"})
     target_text = _out(fields.String, metadata={"description": "绩效目标 as printed"})
-    actual = _out(fields.Float, allow_none=True, metadata={"description": "实际完成值 (share 0–1 or a count)"})
+    actual = _out(Figure, allow_none=True, metadata={"description": "实际完成值 (share 0–1, or a count as an integer)"})
     actual_text = _out(fields.String, metadata={"description": "实际完成值 as printed, with the counts"})
     standard = _out(fields.String, metadata={"description": "评分标准 as read from 附件5"})
     points = _out(fields.Float, allow_none=True, metadata={"description": "得分; null: cannot be scored yet"})

@@ -38,6 +38,9 @@ def test_beijing_scored_row_by_row(client, admin_token, world):
     assert rows["little_giant_share"]["actual_text"] == "40%（2/5家）"
     assert rows["little_giants"]["rule"] == "实际完成值2个低于目标值3个，得零分（第(2)项）"
     assert rows["classes"]["actual"] == 1 and rows["classes"]["target_text"] == "1个"
+    # counts are integers on the wire (1, not 1.0); shares stay fractions
+    assert all(type(rows[key][side]) is int for key in ("little_giants", "classes") for side in ("actual", "target"))
+    assert b'"actual": 1.0' not in response.data.replace(b'":', b'": ')
     assert rows["trainee_management"]["actual_text"] == "资格审核3/4份；培训档案1/2人"
     assert rows["satisfaction"]["actual_text"] == "90%（18/20项评分满意）"
     assert "不高于90%" in rows["satisfaction"]["rule"]
