@@ -68,7 +68,9 @@ class Text(fields.String):
         if self.multiline:
             text = _LINE_BREAKS.sub("\n", text)
         typed, text = text, text.strip(_EDGE)
-        if not text and typed.strip():
+        if not text and typed:
+            # Something was typed but nothing visible (spaces, NBSP, full-width spaces, zero-width
+            # characters): said as such, also in a required field, not "此项不能为空".
             raise ValidationError("不能只包含空格或不可见字符")
         if self.multiline:
             # Trailing spaces on each line are paste noise; blank lines in the middle are kept.

@@ -31,6 +31,8 @@ MAX_DEPTH = 16
 MAX_NUMBER_CHARS = 32
 _BODY_LOCATIONS = frozenset({"json", "form", "files", "json_or_form"})
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# The same sentence the Text field (schemas/text.py) says, so the guide has one message for it.
+LONE_SURROGATE_MESSAGE = "含有无法识别的字符（不成对的代理项），请删除后重新输入"
 
 
 class BadRequest(AppError):
@@ -100,7 +102,7 @@ def _check_tree(value):
         if isinstance(node, str):
             if _LONE_SURROGATE.search(node):
                 raise AppError("VALIDATION_ERROR", "填写的内容有误，请检查后重试", status=422,
-                               errors=_nest(path, "包含无法识别的字符"))
+                               errors=_nest(path, LONE_SURROGATE_MESSAGE))
             continue
         if not isinstance(node, (dict, list)):
             continue

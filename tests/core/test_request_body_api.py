@@ -75,7 +75,7 @@ def test_huge_or_non_json_numbers_are_400(client, number):
 
 def test_lone_surrogate_is_422_naming_the_field(client):
     response = client.post(LOGIN, data='{"code": "\\ud800"}', content_type="application/json")
-    assert _shape(response, 422, "VALIDATION_ERROR")["errors"] == {"code": ["包含无法识别的字符"]}
+    assert _shape(response, 422, "VALIDATION_ERROR")["errors"] == {"code": ["含有无法识别的字符（不成对的代理项），请删除后重新输入"]}
 
 
 def test_lone_surrogate_deep_in_a_profile_names_its_path(client, login):
@@ -84,7 +84,7 @@ def test_lone_surrogate_deep_in_a_profile_names_its_path(client, login):
     response = client.put("/api/v1/trainee/profile", data=body, content_type="application/json",
                           headers=bearer(token))
     assert _shape(response, 422, "VALIDATION_ERROR")["errors"] == {
-        "education": {"0": {"school": ["包含无法识别的字符"]}}}
+        "education": {"0": {"school": ["含有无法识别的字符（不成对的代理项），请删除后重新输入"]}}}
 
 
 def test_lone_surrogate_in_a_key_is_422(client):
@@ -97,7 +97,7 @@ def test_lone_surrogate_in_a_key_is_422(client):
 def test_lone_surrogate_in_names_for_staff_and_programmes_is_422(client, admin_token, path):
     body = '{"name": "\\ud83d", "role": "admin", "year": 2026}'
     response = client.post(path, data=body, content_type="application/json", headers=bearer(admin_token))
-    assert _shape(response, 422, "VALIDATION_ERROR")["errors"] == {"name": ["包含无法识别的字符"]}
+    assert _shape(response, 422, "VALIDATION_ERROR")["errors"] == {"name": ["含有无法识别的字符（不成对的代理项），请删除后重新输入"]}
 
 
 def test_a_paired_surrogate_escape_is_an_ordinary_character(client):

@@ -73,10 +73,18 @@ def test_names_refused_with_a_reason(typed, message):
     ("company", "字" * 10_000, "不能超过 100 个字（现为 10000 个）"),
     ("comment", "好\u0007", "控制字符（U+0007）"),
     ("comment", "好\t很好", "控制字符（U+0009）"),
-    ("required_note", "   ", "此项不能为空"),
+    ("required_note", "", "此项不能为空"),
+    ("required_note", "   ", "不能只包含空格或不可见字符"),
+    ("required_note", "\u00a0\u00a0", "不能只包含空格或不可见字符"),
+    ("company", "\u3000\u3000", "不能只包含空格或不可见字符"),
+    ("company", " ", "不能只包含空格或不可见字符"),
+    ("comment", "\t钱多多", None),  # tab at either end is trimmed like a space; inside it is refused
 ])
 def test_text_refusals(field, typed, message):
-    assert message in refused(field, typed)
+    if message is None:
+        assert load(**{field: typed})[field] == typed.strip()
+    else:
+        assert message in refused(field, typed)
 
 
 def test_multiline_fields_keep_line_breaks_as_lf():
