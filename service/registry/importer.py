@@ -143,6 +143,8 @@ def check_file(data):
         if unpacked > MAX_XLSX_UNPACKED_BYTES:
             raise RuleViolation("REGISTRY_FILE_TOO_LARGE", "Excel 文件内容过大，请分成几个文件导入", status=413)
         return "xlsx"
+    if data.lstrip().startswith(_OTHER_FILE_SIGNATURES):
+        raise _not_a_spreadsheet()
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise RuleViolation("REGISTRY_FILE_TYPE_INVALID", "不支持旧版 .xls 文件，请在 Excel 中另存为 .xlsx 后上传",
                             errors={"file": ["文件格式不支持"]})
@@ -153,6 +155,12 @@ def check_file(data):
 def open_rows(data):
     """A RowStream over the file's first sheet (RuleViolation for file-level faults)."""
     return _xlsx_stream(data) if check_file(data) == "xlsx" else _csv_stream(data)
+
+
+# Files that are neither .xlsx nor CSV although a text-only one decodes as text (a PDF of plain
+# text has no NUL byte): told by their signature, before decoding is tried.
+_OTHER_FILE_SIGNATURES = (b"%PDF-", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"{\\rtf", b"<?xml", b"<html", b"<!DOCTYPE",
+                          b"Rar!", b"7z\xbc\xaf")
 
 
 def _not_a_spreadsheet():
@@ -260,17 +268,47 @@ def _decode(data):
         except UnicodeDecodeError:
             raise _encoding_unknown() from None
     if b"\x00" in data:  # other text files have no NUL bytes; images, PDFs and archives do
+        if _looks_like_utf16(data):
+            raise _encoding_unknown()
         raise _not_a_spreadsheet()
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves CSV as GBK unless told UTF-8
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")  # Excel in China saves CSV as GBK unless told UTF-8
+    except UnicodeDecodeError:
+        raise _encoding_unknown() from None
+    # GB 18030 decodes nearly any bytes: Big5 (traditional Chinese) comes out as other characters and
+    # would be reported as a header fault. A file whose first lines name no known column in GB 18030
+    # but do in Big5 is an encoding fault.
+    head = data[:4096]
+    if not _names_a_column(text[:4096]):
         try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise _encoding_unknown()
+            if _names_a_column(head.decode("big5", errors="ignore")):
+                raise _encoding_unknown()
+        except LookupError:
+            pass
+    return text
+
+
+def _looks_like_utf16(data):
+    """UTF-16 without a byte-order mark: NUL bytes nearly all on one side of the pairs (the ASCII
+    commas, digits and line ends of a CSV)."""
+    sample = data[:4096]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    # A Chinese character whose low byte is 0 (U+4E00 一) puts a few on the other side.
+    return len(data) % 2 == 0 and max(even, odd) >= 4 and max(even, odd) >= 8 * min(even, odd)
+
+
+def _names_a_column(text):
+    traditional = text.replace("業", "业").replace("稱", "称").replace("號", "号").replace("區", "区") \
+        .replace("統", "统").replace("會", "会").replace("碼", "码").replace("構", "构")
+    return any(name in traditional for name in COLUMNS.values())
 
 
 def _encoding_unknown():
-    return RuleViolation("REGISTRY_FILE_ENCODING", "CSV 文件编码无法识别，请保存为 UTF-8、GBK 或 UTF-16 编码",
+    return RuleViolation("REGISTRY_FILE_ENCODING", "CSV 文件编码无法识别，请保存为 UTF-8、GBK 或带 BOM 的 UTF-16 编码（繁体 Big5 请另存为 UTF-8）",
                          errors={"file": ["文件编码无法识别"]})
 
 

@@ -118,6 +118,16 @@ def test_kind_is_detected_by_content_not_name(client, admin_token):
     (b"PK\x03\x04not really a zip", "REGISTRY_FILE_TYPE_INVALID"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old excel", "REGISTRY_FILE_TYPE_INVALID"),
     (b"   \n", "REGISTRY_FILE_EMPTY"),
+    # a PDF of plain text has no NUL byte and decodes as text: told by its signature
+    (b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+     "REGISTRY_FILE_TYPE_INVALID"),
+    # Excel's Unicode text saved without a byte-order mark, little- and big-endian
+    (csv_bytes([good_row(1)], encoding="utf-16-le"), "REGISTRY_FILE_ENCODING"),
+    (csv_bytes([good_row(1)], encoding="utf-16-be"), "REGISTRY_FILE_ENCODING"),
+    # traditional Chinese Big5: GB 18030 would decode it to other characters (a header fault)
+    (csv_bytes([["台灣精密有限公司", credit_code(1), "北京市", "小巨人", "", "2024-07-01", "2027-06-30"]],
+               header=["企業名稱", "統一社會信用代碼", "所在地區", "稱號", "批次", "有效期起", "有效期止"],
+               encoding="big5"), "REGISTRY_FILE_ENCODING"),
 ])
 def test_non_spreadsheets_are_refused_and_nothing_written(client, db, admin_token, data, code):
     response = upload(client, admin_token, data, filename="名录.xlsx")
