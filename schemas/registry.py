@@ -1,11 +1,11 @@
 """Enterprise registry (企业名录) shapes: the upload, the import report, the enterprise list."""
 
 from flask_smorest.fields import Upload
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
 from schemas.text import Text
-from service.registry.importer import TITLES
+from service.registry.importer import TITLES, normalise_title
 
 
 class RegistryUploadSchema(BaseSchema):
@@ -63,13 +63,24 @@ class RegistryImportReportSchema(RegistryImportSummarySchema):
 RegistryImportPageSchema = page_schema(RegistryImportSummarySchema, "RegistryImportPage")
 
 
+class RegistryTitle(fields.String):
+    """A registry title read the way the import reads it (importer.normalise_title)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        title = normalise_title(super()._deserialize(value, attr, data, **kwargs))
+        if title is None:
+            raise ValidationError(f"请从以下选项中选择：{'、'.join(TITLES)}")
+        return title
+
+
 class RegistryImportListArgs(PaginationArgs):
     pass
 
 
 class RegistryEnterpriseListArgs(PaginationArgs):
     region_code = fields.String(validate=validate.Regexp(r"^\d{6}$"))
-    title = fields.String(validate=validate.OneOf(TITLES))
+    title = RegistryTitle(metadata={"description": f"one of {'、'.join(TITLES)}, or as the import reads it "
+                                                  "(专精特新“小巨人”企业)"})
     credit_code = fields.String(validate=validate.Length(max=18))
     q = Text(max_length=50, min_length=1, metadata={"description": "part of the name"})
     valid_on = fields.Date(metadata={"description": "only entries valid on this day"})

@@ -413,12 +413,18 @@ def _region(value, index):
     return code, None
 
 
+def normalise_title(text):
+    """A title as people write it (`专精特新“小巨人”企业`, `小 巨 人`) -> one of TITLES, or None.
+    The one reading of titles: the import and the registry's `title` filter."""
+    compact = re.sub(r"[\s“”\"'‘’「」]", "", text or "")
+    return compact if compact in TITLES else TITLE_ALIASES.get(compact)
+
+
 def _title(value):
     text = _text(value)
     if not text:
         return None, "称号为空"
-    compact = re.sub(r"[\s“”\"'‘’「」]", "", text)
-    title = compact if compact in TITLES else TITLE_ALIASES.get(compact)
+    title = normalise_title(text)
     if title is None:
         return None, f"称号“{text}”不在可选范围内（{'、'.join(TITLES)}）"
     return title, None

@@ -45,6 +45,9 @@ def test_admin_lists_and_filters(client, admin_token, registry):
     get = lambda query: codes(client.get(f"{URL}?{query}", headers=bearer(admin_token)))  # noqa: E731
     assert get("region_code=440000") == sorted([credit_code(3, "440000"), credit_code(4, "440000")])
     assert get("title=单项冠军") == [credit_code(2)]
+    # the filter reads titles the way the import does
+    assert get("title=制造业单项冠军企业") == [credit_code(2)]
+    assert get("title=专精特新“小巨人”企业") == get("title=小巨人") != []
     assert get(f"credit_code={credit_code(1).lower()}") == [credit_code(1)]
     assert get("q=精") == sorted([credit_code(1), credit_code(3, "440000")])
     assert get("valid_on=2025-01-01") == sorted([credit_code(1), credit_code(2), credit_code(3, "440000")])
