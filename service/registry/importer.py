@@ -15,6 +15,7 @@ import zipfile
 
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
+from openpyxl.utils.escape import unescape
 
 from service.core import regions
 from service.core.identifiers import InvalidIdentifier, parse_credit_code
@@ -256,7 +257,8 @@ def _xlsx_stream(data):
     # padded to 16,384 cells: hundreds of MB). Forget it and read the rows that are there, no
     # further right than MAX_COLUMNS.
     sheet.reset_dimensions()
-    rows = enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1)
+    rows = ((number, tuple(_unescaped(c) for c in cells))
+            for number, cells in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1))
     return RowStream("xlsx", rows, rows_total, close=workbook.close)
 
 
@@ -369,12 +371,21 @@ def find_header(rows):
 
 # ---------------------------------------------------------------- cells
 
+def _unescaped(value):
+    """A cell as the person typed it: Excel stores a control character as `_x000B_` in the XML and
+    openpyxl hands that text over as it is, where a CSV has the character itself. Both then go
+    through the same cleaning (_text), so the two formats of one list store the same text."""
+    return unescape(value) if isinstance(value, str) and "_x" in value else value
+
+
 def _text(value):
+    """A registry cell as stored: runs of spaces and control characters (tab, vertical tab, NUL...)
+    become one space, edges trimmed."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return re.sub(r"\s+", " ", str(value)).strip()
+    return re.sub(r"[\s\x00-\x1f\x7f]+", " ", str(value)).strip()
 
 
 def _credit_code(value):
