@@ -148,7 +148,7 @@ def class_plan(*, identity, year, region_code=None):
         rows.append({
             "number": number, "class_id": class_doc["_id"], "class_name": class_doc["name"],
             "start_date": class_doc["start_date"], "end_date": class_doc["end_date"],
-            "period": _period(class_doc["start_date"], class_doc["end_date"]),
+            "period": period(class_doc["start_date"], class_doc["end_date"], year),
             "content_areas": class_doc.get("content_areas") or [], "institution": class_doc.get("institution"),
             "places": sum((quotas.get(code) or {}).get("places", 0) for code in codes),
             "confirmed": sum(n for (cid, code), n in confirmed.items() if cid == class_doc["_id"]),
@@ -158,10 +158,13 @@ def class_plan(*, identity, year, region_code=None):
             "title": f"（{year}）年度专精特新“小巨人”培训班次计划", "classes": rows}
 
 
-def _period(start_date, end_date):
-    """"2026-03-02", "2026-03-05" -> "3月2日—3月5日" (the 时间 column of 附1-2)."""
-    (_, m1, d1), (_, m2, d2) = (map(int, d.split("-")) for d in (start_date, end_date))
-    return f"{m1}月{d1}日—{m2}月{d2}日"
+def period(start_date, end_date, year):
+    """"2026-03-02", "2026-03-05" -> "3月2日—3月5日" (the 时间 column of 附1-2, year `year`). A class
+    that starts or ends in another calendar year says the years: "2026年12月28日—2027年1月3日"."""
+    (y1, m1, d1), (y2, m2, d2) = (tuple(map(int, d.split("-"))) for d in (start_date, end_date))
+    if y1 == y2 == year:
+        return f"{m1}月{d1}日—{m2}月{d2}日"
+    return f"{y1}年{m1}月{d1}日—{y2}年{m2}月{d2}日"
 
 
 # ---- trainee forms (附1-3) ----------------------------------------------------------------------

@@ -11,7 +11,9 @@ from tests.evaluation.conftest import YEAR
 
 def _period(class_doc):
     start, end = (dt.date.fromisoformat(class_doc[k]) for k in ("start_date", "end_date"))
-    return f"{start.month}月{start.day}日—{end.month}月{end.day}日"
+    if start.year == end.year == YEAR:
+        return f"{start.month}月{start.day}日—{end.month}月{end.day}日"
+    return f"{start.year}年{start.month}月{start.day}日—{end.year}年{end.month}月{end.day}日"
 
 
 def test_beijing_plan(client, make_staff, db, world):
@@ -68,3 +70,11 @@ def test_scope(client, make_staff, world):
     supervisor = make_staff("supervisor", class_ids=[world.p2])
     refused = client.get(f"/api/v1/regions/110000/years/{YEAR}/class-plan", headers=bearer(supervisor))
     assert refused.status_code == 403 and refused.json["code"] == "ROLE_REQUIRED"
+
+
+def test_period_names_the_years_of_a_class_outside_the_programme_year():
+    from service.evaluation.service import period
+
+    assert period("2026-03-02", "2026-03-05", 2026) == "3月2日—3月5日"
+    assert period("2026-12-28", "2027-01-03", 2026) == "2026年12月28日—2027年1月3日"
+    assert period("2027-01-05", "2027-01-08", 2026) == "2027年1月5日—2027年1月8日"
