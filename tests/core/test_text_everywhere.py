@@ -11,6 +11,7 @@ from marshmallow import Schema, fields, validate
 import schemas
 from schemas.base import BaseSchema
 from schemas.identifiers import CreditCode, IdNumber, MobileNumber
+from schemas.registry import RegistryTitle
 from schemas.text import Text
 
 # Opaque tokens produced by software, never typed: login and binding codes, check-in codes, device ids.
@@ -41,7 +42,7 @@ def _strings(field, name):
 def _constrained(field):
     validators = field.validators
     return any(isinstance(v, (validate.OneOf, validate.Regexp, validate.Equal)) for v in validators) or (
-        isinstance(field, (fields.Email, fields.URL, Text, IdNumber, CreditCode, MobileNumber)))
+        isinstance(field, (fields.Email, fields.URL, Text, IdNumber, CreditCode, MobileNumber, RegistryTitle)))
 
 
 def test_every_typed_text_field_is_the_text_field():
