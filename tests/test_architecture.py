@@ -13,12 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 # Uses still waiting for their move to the owner, one entry each with the follow-up that removes it:
 # (module, rule, collection or imported module) -> follow-up. Keep it empty when you can.
-ALLOWED = {
-    # Being moved by #20 itself, feature by feature (each entry goes with its move):
-    ("service.demo", "foreign-collection", "users"): "#20 after #17: users.repository",
-    ("service.demo", "foreign-collection", "programmes"): "#20 after #17: programmes.repository",
-    ("service.demo", "foreign-collection", "classes"): "#20 after #17: classes.repository",
-}
+ALLOWED = {}
 
 
 @pytest.fixture(scope="module")

@@ -109,3 +109,8 @@ def between_sessions(now, projection=None):
     attendance-warning job); a cursor."""
     return collection(CLASSES).find({"status": {"$in": RUNNING_STATUSES}, "sessions.ends_at": {"$lte": now},
                                      "sessions.starts_at": {"$gt": now}}, projection)
+
+
+def in_programme_named(programme_id, name_pattern):
+    """The programme's first class whose name matches the regular expression `name_pattern`, or None."""
+    return collection(CLASSES).find_one({"programme_id": programme_id, "name": {"$regex": name_pattern}})

@@ -27,7 +27,7 @@ from service.attendance import tokens
 from service.auth import service as auth
 from service.classes import service as classes
 from service.completion import certificates
-from service.core.db import collection, utcnow
+from service.core.db import utcnow
 from service.core.timeutil import BEIJING, UTC, replaying
 from service.demo import people
 from service.leave import review as leave_review
@@ -364,7 +364,7 @@ def seed(*, now=None):
     already there, it adds nothing and describes what is there.
     """
     demo = _Demo(now or utcnow())
-    existing = collection(programmes_repo.PROGRAMMES).find_one({"name": DEMO_PROGRAMME_NAME})
+    existing = programmes_repo.by_name(DEMO_PROGRAMME_NAME)
     if existing is None:
         _seed_staff(demo)
         for person in DEMO_TRAINEES:
@@ -397,9 +397,8 @@ def _registry_sample(today):
 
 def running_class():
     """The class in progress (第2期), as stored."""
-    programme = collection(programmes_repo.PROGRAMMES).find_one({"name": DEMO_PROGRAMME_NAME})
-    return collection(classes.repository.CLASSES).find_one(
-        {"programme_id": programme["_id"], "name": {"$regex": "^第2期"}})
+    programme = programmes_repo.by_name(DEMO_PROGRAMME_NAME)
+    return classes.repository.in_programme_named(programme["_id"], "^第2期")
 
 
 def open_session(now=None):
@@ -430,7 +429,7 @@ def summary(base_url="http://127.0.0.1:8000"):
                  f"{registrations_repo.count({'class_id': klass['_id'], 'state': 'confirmed'})}"
                  " confirmed trainees")
     if session is not None:
-        supervisor = collection(users_repo.USERS).find_one({"openid": "oFAKE-demo-supervisor"})
+        supervisor = users_repo.by_openid("oFAKE-demo-supervisor")
         url, expires = projector.make_link(session_id=session["_id"], user_id=supervisor["_id"])
         starts = session["starts_at"].astimezone(BEIJING)
         lines.append(f"Check-in open now: “{session['title']}” (session id {session['_id']}, "

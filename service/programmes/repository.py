@@ -29,3 +29,8 @@ def update(*, programme_id, changes, expected_status=None):
         query["status"] = {"$in": list(expected_status)}
     return collection(PROGRAMMES).find_one_and_update(
         query, {"$set": {**changes, "updated_at": utcnow()}}, return_document=ReturnDocument.AFTER)
+
+
+def by_name(name):
+    """The programme year called `name`, or None (the demo finds its own year by name)."""
+    return collection(PROGRAMMES).find_one({"name": name})

@@ -48,3 +48,8 @@ def get_many(user_ids):
 def store_session_key(*, user_id, session_key):
     collection(WECHAT_SESSIONS).update_one(
         {"_id": user_id}, {"$set": {"session_key": session_key, "updated_at": utcnow()}}, upsert=True)
+
+
+def by_openid(openid):
+    """The user with this WeChat openid, or None (index on openid)."""
+    return collection(USERS).find_one({"openid": openid})
