@@ -7,6 +7,9 @@ from schemas.people import WithByNames, by_name_field
 from schemas.text import Text
 
 STATUSES = ("present", "late", "absent", "excused")
+# A nonce is a machine token: printable ASCII without spaces or control characters (a NUL or a
+# line break would be stored and compared as part of it).
+NONCE = validate.Regexp(r"^[\x21-\x7e]{8,64}\Z", error="nonce 应为 8–64 个可打印 ASCII 字符")
 
 
 class ClassCodeCheckinSchema(BaseSchema):
@@ -16,7 +19,7 @@ class ClassCodeCheckinSchema(BaseSchema):
                                                   "code's scene"})
     latitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-90, max=90))
     longitude = fields.Float(load_default=None, allow_none=True, validate=validate.Range(min=-180, max=180))
-    nonce = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=8, max=64),
+    nonce = fields.String(load_default=None, allow_none=True, validate=NONCE,
                           metadata={"description": "random per attempt; a retry with the same nonce gets the same answer"})
     device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
@@ -30,7 +33,7 @@ class OfflineScanSchema(BaseSchema):
     code = fields.String(required=True, validate=validate.Length(min=1, max=64),
                          metadata={"description": "the trainee's personal code as scanned"})
     scanned_at = BeijingDateTime(required=True, metadata={"description": "when the device scanned it"})
-    nonce = fields.String(required=True, validate=validate.Length(min=8, max=64),
+    nonce = fields.String(required=True, validate=NONCE,
                           metadata={"description": "random per scan, made on the device; an upload repeated "
                                                    "with the same nonce is answered the same"})
     device_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))

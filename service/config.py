@@ -77,6 +77,7 @@ class DefaultConfig:
     # after its class code expired; a supervisor's offline scans are accepted this long after the scan.
     CHECKIN_RETRY_SECONDS = 120
     OFFLINE_UPLOAD_HOURS = 24
+    OFFLINE_CLOCK_DRIFT_SECONDS = 60
     # The class code on the projector is a URL under this prefix (扫普通链接二维码打开小程序: the
     # prefix is registered in the mini-program's admin); WeChat opens the mini-program with it.
     CHECKIN_URL_PREFIX = DEV_CHECKIN_URL_PREFIX
@@ -114,6 +115,7 @@ ENV_SETTINGS = {
     "PERSONAL_CODE_SECONDS": int,
     "CHECKIN_RETRY_SECONDS": int,
     "OFFLINE_UPLOAD_HOURS": int,
+    "OFFLINE_CLOCK_DRIFT_SECONDS": int,
     "CHECKIN_URL_PREFIX": str,
     "PROJECTOR_LINK_HOURS": int,
     "ROSTER_CACHE_SECONDS": int,

@@ -58,8 +58,11 @@ def upload(*, identity, session_id, items, device_id=None):
 def _one(class_doc, session, window, item, *, now, uploader, device_id):
     scanned_at = item["scanned_at"]
     scanned_at = item["scanned_at"] = scanned_at.replace(microsecond=scanned_at.microsecond // 1000 * 1000)  # BSON ms
-    if scanned_at > now:
+    # A device clock a little ahead of ours is normal; the scan then counts as made now at the latest.
+    if scanned_at > now + dt.timedelta(seconds=current_app.config["OFFLINE_CLOCK_DRIFT_SECONDS"]):
         raise _Refused("SCANNED_AT_IN_FUTURE", "扫码时间晚于当前时间，请检查设备时钟")
+    if scanned_at > now:
+        scanned_at = item["scanned_at"] = now.replace(microsecond=now.microsecond // 1000 * 1000)
     if now - scanned_at > dt.timedelta(hours=current_app.config["OFFLINE_UPLOAD_HOURS"]):
         raise _Refused("UPLOAD_TOO_LATE",
                        f"离线扫码须在 {current_app.config['OFFLINE_UPLOAD_HOURS']} 小时内上传，本次已超时")

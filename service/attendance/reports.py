@@ -40,7 +40,9 @@ def _session_view(identity, session_id):
     records = {r["user_id"]: r for r in repository.for_session(session_id) if r["user_id"] in trainees}
     leaves = [leave for leave in leaves_covering(class_doc["_id"], session_id) if leave["user_id"] in trainees]
     on_leave = {leave["user_id"] for leave in leaves}
-    missing_ids = [uid for uid in trainees if uid not in records and uid not in on_leave]
+    # Nobody is missing from a session that will not take place.
+    missing_ids = [] if class_rules.is_cancelled(session) else \
+        [uid for uid in trainees if uid not in records and uid not in on_leave]
     # Each expected trainee counts once: a record decides (a trainee on leave who checked in came
     # back early and counts as checked in); without one, approved leave is on_leave, else missing.
     # So checked_in + on_leave + absent + missing = expected.

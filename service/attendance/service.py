@@ -184,6 +184,8 @@ def class_code(*, identity, session_id):
     """The class code to display now (supervisors of the class)."""
     class_doc, session = roster.session_context(session_id)
     ensure_class(identity, class_doc["_id"])
+    if class_rules.is_cancelled(session):
+        raise RuleViolation("SESSION_CANCELLED", "本节课已取消，无需签到")
     code, expires = tokens.issue(tokens.CLASS, session_id)
     return {"code": code, "url": tokens.class_code_url(code), "expires_at": expires, "session_id": session_id,
             "class_id": class_doc["_id"]}
@@ -203,9 +205,11 @@ def mark(*, identity, session_id, registration_id, status, reason):
              "reason": reason}
     base = new_record(class_doc=class_doc, session=session, user_id=user_id, registration=registration,
                    status=status, method="manual", now=now, by=identity.user_id)
-    upsert_doc = {k: v for k, v in base.items() if k not in ("status", "history", "method")}
-    return repository.set_status(session_id=session_id, user_id=user_id,
-                                 new_fields={"status": status, "method": "manual", "remark": reason},
+    new_fields = {"status": status, "method": "manual", "remark": reason}
+    if status in (ABSENT, EXCUSED):
+        new_fields["checked_in_at"] = None  # no check-in time for an absence (the history keeps when it changed)
+    upsert_doc = {k: v for k, v in base.items() if k not in ("history", *new_fields)}
+    return repository.set_status(session_id=session_id, user_id=user_id, new_fields=new_fields,
                                  history_entry=entry, upsert_doc=upsert_doc)
 
 

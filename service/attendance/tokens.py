@@ -84,6 +84,7 @@ def from_scan(scanned):
     """The bare code of what was scanned: the code itself, its URL, or the URL still
     percent-encoded as WeChat hands it over in `q`. Anything else comes back unchanged (and then
     fails verification as invalid). String operations only: this runs on every check-in."""
+    scanned = scanned.strip()  # scanners and pasted text add spaces or a line break around it
     if scanned[:8] == "https%3A" or scanned[:8] == "https%3a":
         scanned = unquote(scanned)
     prefix = current_app.config["CHECKIN_URL_PREFIX"]

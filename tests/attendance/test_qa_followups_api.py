@@ -110,3 +110,40 @@ def test_every_record_method_is_in_the_openapi_description_and_the_guide(client)
     guide = Path(__file__).resolve().parents[2].joinpath("miniprogram-api.md").read_text(encoding="utf-8")
     for method in ("class_code", "personal_code", "offline", "manual", "close", "leave"):
         assert method in described and f"`{method}`" in guide
+
+
+def test_small_input_rules_of_check_in(app, client, db, checkin_class, class_code, scan, mark, admin_token):
+    import datetime as dt
+
+    from tests.attendance.test_network_drops_api import _item, _upload
+
+    first, second, third = checkin_class.trainees
+    nul = scan(first.token, class_code(checkin_class), nonce="abcdefgh\x00ijk")
+    assert nul.status_code == 422 and nul.json["code"] == "VALIDATION_ERROR"
+    padded = scan(first.token, f"  {class_code(checkin_class)}\n", nonce="padded-scan-0001")
+    assert padded.status_code == 200 and padded.json["record"]["status"] == "present"
+    assert "remark" in padded.json["record"]
+    # An excused (or absent) mark clears the check-in time of the record it corrects.
+    mark(checkin_class, 0, 0, "excused")
+    assert db["attendance"].find_one({"user_id": ObjectId(first.user_id)})["checked_in_at"] is None
+    # A device clock 30 s ahead is tolerated (OFFLINE_CLOCK_DRIFT_SECONDS); 5 minutes ahead is not.
+    now = dt.datetime.now(dt.timezone.utc)
+    results = _upload(client, checkin_class, [_item(app, second, now + dt.timedelta(seconds=30), "drift-000001",
+                                                    code_at=now),
+                                              _item(app, third, now + dt.timedelta(minutes=5), "drift-000002",
+                                                    code_at=now)]).json["results"]
+    assert [(r["result"], r["code"]) for r in results] == [("checked_in", None), ("refused", "SCANNED_AT_IN_FUTURE")]
+
+
+def test_a_cancelled_session_has_no_class_code_and_nobody_missing(client, admin_token, checkin_class, move_session):
+    later = checkin_class.session_ids[1]
+    cancelled = client.post(f"/api/v1/classes/{checkin_class.id}/sessions/{later}/cancel",
+                            json={"reason": "授课老师生病"}, headers=bearer(admin_token))
+    assert cancelled.status_code == 200
+    move_session(later, -10, 60)
+    headers = bearer(checkin_class.supervisor)
+    for path in ("checkin-code", "checkin-code.png", "checkin-code.svg"):
+        refused = client.get(f"/api/v1/sessions/{later}/{path}", headers=headers)
+        assert refused.status_code == 422 and refused.json["code"] == "SESSION_CANCELLED", path
+    board = client.get(f"/api/v1/sessions/{later}/board", headers=headers).json
+    assert board["cancelled"] is True and board["missing"] == [] and board["counts"]["missing"] == 0
