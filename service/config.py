@@ -35,7 +35,7 @@ class DefaultConfig:
     RATELIMIT_CHECKIN_FAILURES = "20 per 10 minutes"  # wrong/expired check-in codes, per user and session
     RATELIMIT_CERTIFICATE_FAILURES = "30 per 10 minutes"  # unknown certificate number/code, per IP address
     RATELIMIT_ID_NUMBER_CONFLICTS = "5 per day"  # 409 ID_NUMBER_IN_USE answers, per user
-    RATELIMIT_ID_NUMBER_CONFLICTS_PER_IP = "20 per day"  # the same answers, per IP address (many accounts)
+    RATELIMIT_ID_NUMBER_CONFLICTS_PER_IP = "20 per hour"  # the same answers, per IP address (many accounts)
     RATELIMIT_UPLOADS = "30 per hour"  # attachment uploads, per user
     RATELIMIT_PHONE_EXCHANGES = "5 per day"  # getPhoneNumber exchanges cost the operator money, per user
     RATELIMIT_CONSOLE_LOGINS = "60 per 10 minutes"  # new console QR login requests, per IP address (a whole office)
