@@ -6,13 +6,11 @@ Skipped (with the reason) where chromium is not installed.
 
 import io
 import shutil
-import threading
 import time
 
 import pytest
 from bson import ObjectId
 from PIL import Image
-from werkzeug.serving import make_server
 
 from service.attendance import tokens
 from tests.conftest import bearer
@@ -29,16 +27,6 @@ ROTATION_SECONDS = 2
 def app_config(app_config):
     # Rotate fast so the test sees several codes within seconds.
     return {**app_config, "CHECKIN_CODE_SECONDS": ROTATION_SECONDS}
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture

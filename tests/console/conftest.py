@@ -31,22 +31,10 @@ def console_login(client):
 # ---- headless Chromium against the app on a loopback server (as tests/attendance's projector test) ----
 
 import shutil  # noqa: E402
-import threading  # noqa: E402
 
-from werkzeug.serving import make_server  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 VIEWPORT = {"width": 1366, "height": 768}
-
-
-@pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
 
 
 @pytest.fixture
