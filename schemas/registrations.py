@@ -4,7 +4,8 @@ from marshmallow import Schema, fields, validate
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
 from schemas.people import WithByNames, by_name_field
-from schemas.text import Text
+from schemas.text import NameSearch, Text
+from schemas.trainees import AttachmentSchema
 
 STATES = ("draft", "submitted", "returned", "recommended", "rejected", "admitted", "waitlisted", "confirmed",
           "withdrawn", "cancelled")
@@ -46,6 +47,12 @@ class ReviewListArgs(PaginationArgs):
     class_id = ObjectIdField()
     region_code = fields.String(validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))
     state = fields.String(validate=validate.OneOf(STATES))
+    name = NameSearch(metadata={"description": "part of the trainee's name (姓名包含)"})
+    enterprise = Text(max_length=100, metadata={
+        "description": "part of the enterprise name, or its whole unified social credit code"})
+    little_giant = fields.Boolean(metadata={
+        "description": "true: only enterprises holding a valid 小巨人 title on the class's start date; "
+                       "false: only the others (the same test as checks.little_giant_valid)"})
 
 
 class RosterArgs(BaseSchema):
@@ -111,6 +118,9 @@ class RegistrationSchema(WithByNames, Schema):
     enterprise_name = fields.String(allow_none=True)
     counted = fields.Boolean(metadata={"description": "holds one of the region's quota places"})
     attachment_ids = fields.List(ObjectIdField())
+    attachments = fields.List(fields.Nested(AttachmentSchema), allow_none=True, metadata={
+        "description": "GET /registrations/{id}: the files of attachment_ids (download: GET /attachments/{id}); "
+                       "null in lists"})
     note = fields.String()
     withdrawal_request = fields.Nested(WithdrawalRequestSchema, allow_none=True)
     snapshot = fields.Nested(SnapshotSchema, allow_none=True)

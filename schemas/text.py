@@ -93,6 +93,17 @@ class Text(fields.String):
         return text
 
 
+class NameSearch(Text):
+    """Part of a person's name typed into a search box: Text, with the name dots read as PersonName
+    stores them (张·三 found whether typed with •, ・ or ·)."""
+
+    def __init__(self, *, max_length=30, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+
+    def clean(self, text):
+        return super().clean(_NAME_DOTS.sub(NAME_DOT, text) if isinstance(text, str) else text)
+
+
 class PersonName(Text):
     """A person's name as written on an identity card: letters of any script (rare characters outside
     the BMP such as 𠇔 included), the middle dot of minority and foreign names (•・．‧ read as ·),

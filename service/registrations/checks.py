@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from service.classes import service as classes_service
 from service.core.errors import RuleViolation
 from service.core.identifiers import InvalidIdentifier, parse_credit_code
 from service.registrations import repository
@@ -21,6 +22,22 @@ def enterprise_key(programme, credit_code):
 def little_giant_title(credit_code, class_doc):
     return registry.find_valid_title(credit_code=credit_code, title=LITTLE_GIANT,
                                      on_date=dt.date.fromisoformat(class_doc["start_date"]))
+
+
+def little_giant_registration_ids(rows):
+    """Ids of the rows ({_id, class_id, credit_code}) whose enterprise holds a valid 小巨人 title on
+    its class's start date: `little_giant_title` for many registrations with one registry read."""
+    start_dates = {}
+    for class_id in {row["class_id"] for row in rows}:
+        start_dates[class_id] = classes_service.get_or_raise(class_id=class_id)["start_date"]
+    validity = registry.title_validity(credit_codes=[r["credit_code"] for r in rows if r.get("credit_code")],
+                                       title=LITTLE_GIANT)
+    ids = []
+    for row in rows:
+        valid = validity.get(row.get("credit_code"))
+        if valid and valid[0] <= start_dates[row["class_id"]] <= valid[1]:
+            ids.append(row["_id"])
+    return ids
 
 
 def has_completed_before(id_number_hash):

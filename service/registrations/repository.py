@@ -70,6 +70,11 @@ def find(query, *, skip=0, limit=0, sort=(("submitted_at", 1), ("_id", 1))):
     return list(cursor), collection(REGISTRATIONS).count_documents(query)
 
 
+def class_and_credit_codes(query):
+    """[{_id, class_id, credit_code}] of the registrations matching `query` (a review filter's candidates)."""
+    return list(collection(REGISTRATIONS).find(query, {"class_id": 1, "credit_code": 1}))
+
+
 def count(query):
     return collection(REGISTRATIONS).count_documents(query)
 

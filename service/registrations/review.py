@@ -1,5 +1,7 @@
 """The staff side: province review (推荐/退回/不通过) and organizer admission (录取/候补/不录取)."""
 
+import re
+
 from service.classes import repository as classes_repo
 from service.classes import service as classes
 from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR, ensure_region
@@ -57,9 +59,23 @@ def scope_query(identity, *, class_id=None, region_code=None, state=None):
     return query
 
 
-def list_for_review(*, identity, class_id=None, region_code=None, state=None, page=1, page_size=20):
-    items, total = repository.find(scope_query(identity, class_id=class_id, region_code=region_code, state=state),
-                                   skip=(page - 1) * page_size, limit=page_size)
+def list_for_review(*, identity, class_id=None, region_code=None, state=None, name=None, enterprise=None,
+                    little_giant=None, page=1, page_size=20):
+    """A page of the registrations in `identity`'s scope, oldest submission first.
+
+    Filters: `name` (part of the trainee's name), `enterprise` (part of the enterprise name or its
+    whole credit code), `little_giant` (a valid 小巨人 title on the class's start date, as the
+    `little_giant_valid` check says: read from the registry now, so it is not stored on the registration)."""
+    query = scope_query(identity, class_id=class_id, region_code=region_code, state=state)
+    if name:
+        query["snapshot.name"] = {"$regex": re.escape(name)}
+    if enterprise:
+        query["$or"] = [{"enterprise_name": {"$regex": re.escape(enterprise)}},
+                        {"credit_code": enterprise.upper()}]
+    if little_giant is not None:
+        giants = checks.little_giant_registration_ids(repository.class_and_credit_codes(query))
+        query["_id"] = {"$in" if little_giant else "$nin": giants}
+    items, total = repository.find(query, skip=(page - 1) * page_size, limit=page_size)
     return {"items": [with_checks(r) for r in items], "total": total, "page": page, "page_size": page_size}
 
 

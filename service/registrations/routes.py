@@ -75,8 +75,9 @@ class RegistrationItem(MethodView):
     @require()
     @blp.response(200, RegistrationSchema)
     def get(self, registration_id):
-        """One registration with its history (owner, reviewing staff, class supervisors)."""
+        """One registration with its history and its files' names (owner, reviewing staff, class supervisors)."""
         registration = review.readable_or_raise(registration_id=_rid(registration_id), identity=current_identity())
+        registration = {**registration, "attachments": service.attachments_of(registration)}
         if registration["user_id"] == current_identity().user_id or registration["state"] == "draft":
             return _view(registration)
         return _view(review.with_checks(registration))

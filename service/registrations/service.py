@@ -36,6 +36,13 @@ def shown_to(registration, identity):
     return {**registration, "snapshot": {**snapshot, "birth_date": None}}
 
 
+def attachments_of(registration):
+    """The registration's files (kind, name, type, size), each downloadable at /api/v1/attachments/{id}
+    by the owner, organizers and the region's staff; a file deleted since is left out."""
+    infos = (profiles.attachment_info(a) for a in registration.get("attachment_ids") or ())
+    return [trainee_profiles.attachment_view(info) for info in infos if info is not None]
+
+
 def own_or_raise(*, registration_id, user_id):
     registration = get_or_raise(registration_id=registration_id)
     if registration["user_id"] != user_id:

@@ -28,6 +28,13 @@ def find_valid_title(*, credit_code, title, on_date):
     return repository.find_valid_title(credit_code=credit_code, title=title, day=on_date.isoformat())
 
 
+def title_validity(*, credit_codes, title):
+    """{credit_code: (valid_from, valid_until)} ("YYYY-MM-DD") of `title` for these credit codes."""
+    return {code: (entry["valid_from"], entry["valid_until"])
+            for (code, entry_title), entry in repository.entries_for(credit_codes).items()
+            if entry_title == title and entry.get("valid_from") and entry.get("valid_until")}
+
+
 # Rows checked and written together: memory stays bounded whatever the file's size, and the
 # progress moves every batch.
 IMPORT_BATCH_ROWS = 2000
