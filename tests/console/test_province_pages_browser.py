@@ -70,3 +70,78 @@ def test_province_staff_approve_a_leave_request(client, live_server, new_page, d
     page.click(f"{row} button:has-text('批准')")
     page.wait_for_selector(row, state="detached")
     assert db.leave_requests.find_one()["state"] == "approved"
+
+
+def test_province_staff_filter_the_queue_and_open_the_trainees_files(client, live_server, new_page, desk_login,
+                                                                     make_staff, admin_token, make_trainee, db):
+    import io
+
+    from tests.factories import credit_code, profile_body
+    from tests.trainees.test_attachments_api import png_bytes
+
+    programme = create_programme(client, admin_token)
+    klass = create_class(client, admin_token, programme["id"], publish=True,
+                         quotas=[{"region_code": "110000", "places": 5}])
+    zhang = make_trainee(1, name="张伟")
+    licence = client.post("/api/v1/trainee/attachments", headers=bearer(zhang), content_type="multipart/form-data",
+                          data={"kind": "business_licence", "file": (io.BytesIO(png_bytes()), "营业执照.png")}).json
+    rid = client.post("/api/v1/registrations", json={"class_id": klass["id"], "attachment_ids": [licence["id"]]},
+                      headers=bearer(zhang)).json["id"]
+    assert client.post(f"/api/v1/registrations/{rid}/submit", headers=bearer(zhang)).status_code == 200
+    for serial, name in ((2, "李娜"), (3, "欧阳·娜娜")):
+        token = make_trainee(serial, name=name)
+        other = client.post("/api/v1/registrations", json={"class_id": klass["id"]}, headers=bearer(token)).json
+        assert client.post(f"/api/v1/registrations/{other['id']}/submit", headers=bearer(token)).status_code == 200
+    db.enterprises.insert_one({"credit_code": credit_code(1), "title": "小巨人", "region_code": "110000",
+                               "valid_from": "2020-01-01", "valid_until": "2099-12-31"})
+
+    page = new_page()
+    desk_login(page, make_staff("province_staff", region_code="110000"))
+    page.goto(live_server + "/console/review")
+    rows = "#review-table tbody tr"
+    page.wait_for_function(f"() => document.querySelectorAll('{rows}').length === 3")
+    assert page.locator("#review-count").inner_text() == "共 3 条"
+
+    page.fill("#filter-name", "娜")
+    page.click("#filter-apply")
+    page.wait_for_function(f"() => document.querySelectorAll('{rows}').length === 2")
+    page.fill("#filter-name", "欧阳•娜娜")  # another dot: found as stored
+    page.click("#filter-apply")
+    page.wait_for_function(f"() => document.querySelectorAll('{rows}').length === 1")
+    assert "欧阳·娜娜" in page.locator(rows).inner_text()
+
+    page.fill("#filter-name", "张" * 31)  # the API's refusal next to the field
+    page.click("#filter-apply")
+    page.wait_for_function("() => document.querySelector('#filter-name-error').textContent.length > 0")
+    assert "30" in page.locator("#filter-name-error").inner_text()
+    assert page.locator(rows).count() == 0
+
+    page.fill("#filter-name", "")
+    page.fill("#filter-enterprise", profile_body(2)["enterprise"]["name"])
+    page.click("#filter-apply")
+    page.wait_for_function(f"() => document.querySelectorAll('{rows}').length === 1 && "
+                           f"document.querySelector('{rows}').textContent.includes('李娜')")
+    page.fill("#filter-enterprise", "")
+    page.select_option("#filter-little-giant", "true")
+    page.wait_for_function(f"() => document.querySelectorAll('{rows}').length === 1 && "
+                           f"document.querySelector('{rows}').dataset.id === '{rid}'")
+    assert page.locator(f"tr[data-id='{rid}']").inner_text().count("是") >= 2  # credit code + 小巨人 valid
+
+    # The trainee's snapshot and files.
+    page.click(f"tr[data-id='{rid}'] .open-detail")
+    page.wait_for_selector("#registration-detail #detail-name:has-text('张伟')")
+    detail = page.locator("#registration-detail").inner_text()
+    assert "北京精工科技有限公司1" in detail and "清华大学" in detail and "有效至 2099-12-31" in detail
+    assert "********" in detail  # ID number still masked
+    link = page.locator("#detail-files li:has-text('营业执照') a").first
+    href = link.get_attribute("href")
+    assert href == f"/api/v1/attachments/{licence['id']}"
+    download = page.request.get(live_server + href)  # the console session's cookie, as a click sends it
+    assert download.status == 200 and download.body()[:4] == b"\x89PNG"
+    assert_no_horizontal_overflow(page, "province-review-detail")
+
+    # Bulk return without a reason: refused on the row, in Chinese; nothing moved.
+    page.check(f"tr[data-id='{rid}'] input[type=checkbox]")
+    page.click("#bulk-return")
+    page.wait_for_function(f"() => document.querySelector(\"tr[data-id='{rid}'] .row-error\").textContent.length > 0")
+    assert db.registrations.count_documents({"state": "submitted"}) == 3

@@ -6,9 +6,13 @@ document.addEventListener("alpine:init", () => {
   const Alpine = window.Alpine;
   const api = Console.api;
 
+  const KIND_NAMES = {business_licence: "营业执照", id_card: "身份证", photo: "一寸照片", leave_proof: "请假证明"};
+  const GENDERS = {male: "男", female: "女"};
+
   Alpine.data("reviewPage", () => ({
-    region: "", classes: [], classId: "", items: [], quota: null, selected: [], reason: "", filter: "submitted",
-    rowErrors: {}, state: Console.formState(),
+    region: "", classes: [], classId: "", items: [], total: 0, quota: null, selected: [], reason: "",
+    filter: "submitted", name: "", enterprise: "", littleGiant: "",
+    rowErrors: {}, state: Console.formState(), filterErrors: {}, detail: null, detailError: "",
     init() { this.region = this.$el.dataset.region; this.loadClasses(); },
     async loadClasses() {
       const result = await api("GET", "/api/v1/classes?mine=true&page_size=100");
@@ -17,20 +21,52 @@ document.addEventListener("alpine:init", () => {
       if (this.classes.length && !this.classId) { this.classId = this.classes[0].id; }
       this.load();
     },
+    // Filters are the API's query parameters (GET /api/v1/registrations): the server filters, pages and counts.
+    query() {
+      const params = new URLSearchParams({page_size: "100", class_id: this.classId, region_code: this.region});
+      if (this.filter) params.set("state", this.filter);
+      if (this.name.trim()) params.set("name", this.name.trim());
+      if (this.enterprise.trim()) params.set("enterprise", this.enterprise.trim());
+      if (this.littleGiant) params.set("little_giant", this.littleGiant);
+      return "/api/v1/registrations?" + params.toString();
+    },
     async load() {
       if (!this.classId) return;
-      const query = "/api/v1/registrations?page_size=100&class_id=" + this.classId + "&region_code=" + this.region +
-        (this.filter ? "&state=" + this.filter : "");
-      const [list, quotas] = await Promise.all([api("GET", query), api("GET", "/api/v1/classes/" + this.classId + "/quotas")]);
-      if (list.ok) this.items = list.data.items; else this.state.message = list.data.message;
+      const [list, quotas] = await Promise.all([api("GET", this.query()), api("GET", "/api/v1/classes/" + this.classId + "/quotas")]);
+      if (list.ok) { this.items = list.data.items; this.total = list.data.total; this.filterErrors = {}; this.state.message = ""; }
+      else {  // a refused filter shows no stale rows
+        this.items = []; this.total = 0;
+        this.state.message = list.data.message; this.filterErrors = Console.fieldErrors(list.data.errors);
+      }
       if (quotas.ok) this.quota = quotas.data.quotas.find((q) => q.region_code === this.region) || null;
       this.selected = this.selected.filter((id) => this.items.some((item) => item.id === id));
     },
+    clearFilters() { this.name = ""; this.enterprise = ""; this.littleGiant = ""; this.load(); },
+    filterError(field) { return this.filterErrors[field] || ""; },
+    countText() { return "共 " + this.total + " 条" + (this.total > this.items.length ? "（显示前 " + this.items.length + " 条）" : ""); },
     gaugeText() { return this.quota ? "已用 " + this.quota.used + " / 名额 " + this.quota.places + "，剩余 " + this.quota.left : "本班次没有本地区名额"; },
     rowError(item) { return this.rowErrors[item.id] || ""; },
     check(item, name) { return item.checks && item.checks[name] ? "是" : "否"; },
     allSelected() { return this.items.length > 0 && this.selected.length === this.items.length; },
     toggleAll() { this.selected = this.allSelected() ? [] : this.items.map((item) => item.id); },
+    // The trainee's snapshot (the form as submitted) and files: GET /api/v1/registrations/{id}.
+    async open(item) {
+      this.detailError = "";
+      const result = await api("GET", "/api/v1/registrations/" + item.id);
+      if (!result.ok) { this.detail = null; this.detailError = result.data.message; return; }
+      this.detail = result.data;
+    },
+    closeDetail() { this.detail = null; },
+    snap() { return (this.detail && this.detail.snapshot) || {}; },
+    firm() { return this.snap().enterprise || {}; },
+    gender(value) { return GENDERS[value] || value || "—"; },
+    list(values) { return values && values.length ? values.join("、") : "—"; },
+    yesNo(value) { return value ? "是" : "否"; },
+    education(e) { return [e.school, e.major, e.degree, (e.start || "") + "–" + (e.end || "")].filter(Boolean).join(" · "); },
+    kindName(kind) { return KIND_NAMES[kind] || kind; },
+    fileUrl(a) { return "/api/v1/attachments/" + a.id; },
+    fileSize(a) { return a.size >= 1048576 ? (a.size / 1048576).toFixed(1) + " MB" : Math.max(1, Math.round(a.size / 1024)) + " KB"; },
+    isImage(a) { return (a.content_type || "").indexOf("image/") === 0; },
     async decide(action) {
       if (!this.selected.length) { this.state.message = "请先勾选报名"; return; }
       this.state.busy = true; this.rowErrors = {};
