@@ -69,7 +69,10 @@ document.addEventListener("alpine:init", () => {
     sessionState: Console.formState(), supervisorState: Console.formState(), statusState: Console.formState(),
     newQuota: {region_code: "", places: 10}, cancelReason: "", supervisors: [], chosen: [],
     session: {title: "", teacher: "", content_area: "经营管理", kind: "lecture", date: "", start: "09:00", end: "11:30"},
-    edit: {capacity: 0, venue_name: "", venue_address: "", latitude: 0, longitude: 0, checkin_radius_m: 300},
+    edit: {capacity: 0, venue_name: "", venue_address: "", latitude: 0, longitude: 0, checkin_radius_m: 300,
+           minutes_per_class_hour: 45},
+    // The timetable row open for editing or cancelling: {id, mode: "edit" | "cancel"}; one at a time.
+    panel: null, rowForm: {}, rowState: Console.formState(), cancelForm: {reason: ""},
     areas: AREAS, kinds: Object.entries(SESSION_KINDS).map(([value, label]) => ({value, label})),
     init() { this.id = this.$el.dataset.classId; this.load(); },
     async load() {
@@ -78,7 +81,8 @@ document.addEventListener("alpine:init", () => {
       const k = result.data;
       this.klass = k;
       this.edit = {capacity: k.capacity, venue_name: k.venue.name, venue_address: k.venue.address || "",
-                   latitude: k.venue.latitude, longitude: k.venue.longitude, checkin_radius_m: k.venue.checkin_radius_m};
+                   latitude: k.venue.latitude, longitude: k.venue.longitude, checkin_radius_m: k.venue.checkin_radius_m,
+                   minutes_per_class_hour: k.minutes_per_class_hour};
       this.chosen = k.supervisors.map((s) => s.staff_id);
       if (!this.session.date) this.session.date = k.start_date;
       const staff = await api("GET", "/api/v1/staff?role=supervisor&page_size=100");
@@ -94,6 +98,7 @@ document.addEventListener("alpine:init", () => {
       this.state.busy = true;
       const e = this.edit;
       const body = {version: this.klass.version, capacity: Number(e.capacity),
+        minutes_per_class_hour: Number(e.minutes_per_class_hour),
         venue: {name: e.venue_name, address: e.venue_address, latitude: Number(e.latitude),
                 longitude: Number(e.longitude), checkin_radius_m: Number(e.checkin_radius_m)}};
       const result = await api("PATCH", "/api/v1/classes/" + this.id, body);
@@ -117,6 +122,79 @@ document.addEventListener("alpine:init", () => {
         starts_at: s.date + "T" + s.start + ":00+08:00", ends_at: s.date + "T" + s.end + ":00+08:00"};
       const result = await api("POST", "/api/v1/classes/" + this.id + "/sessions", body);
       if (Console.showResult(this.sessionState, result, "已添加")) { s.title = ""; s.teacher = ""; this.load(); }
+    },
+    // ---- timetable: in-place edit and cancel (PATCH / POST .../cancel; the API decides, we show its words) ----
+    // One table row per session, plus the open panel's row right under its session.
+    timetableRows() {
+      const rows = [];
+      for (const s of this.klass.sessions) {
+        rows.push({key: s.id, s, panel: false});
+        if (this.panel && this.panel.id === s.id) rows.push({key: s.id + "-" + this.panel.mode, s, panel: true});
+      }
+      return rows;
+    },
+    isCancelled(s) { return s.status === "cancelled"; },
+    canChange(s) { return !this.isCancelled(s) && ["draft", "published", "in_progress"].includes(this.klass.status); },
+    panelIs(mode) { return this.panel !== null && this.panel.mode === mode; },
+    startEdit(s) {
+      this.panel = {id: s.id, mode: "edit"};
+      this.rowState = Console.formState();
+      this.rowForm = {title: s.title, teacher: s.teacher, kind: s.kind, date: s.date, start: Console.clock(s.starts_at),
+        end: Console.clock(s.ends_at), opens_before_minutes: s.checkin.opens_before_minutes,
+        late_after_minutes: s.checkin.late_after_minutes, closes_after_end_minutes: s.checkin.closes_after_end_minutes};
+    },
+    startCancel(s) { this.panel = {id: s.id, mode: "cancel"}; this.rowState = Console.formState(); this.cancelForm = {reason: ""}; },
+    closePanel() { this.panel = null; this.rowState = Console.formState(); },
+    rowErr(field) { return this.rowState.errors[field] || ""; },
+    // Class hours (学时) as the API counts them: minutes ÷ minutes per class hour, one decimal
+    // (service.classes.rules.session_hours); a preview only, the saved figure comes back from the API.
+    minutesOf(date, start, end) {
+      const a = Date.parse(date + "T" + start + ":00+08:00"), b = Date.parse(date + "T" + end + ":00+08:00");
+      return isNaN(a) || isNaN(b) ? null : (b - a) / 60000;
+    },
+    previewHours() {
+      const minutes = this.minutesOf(this.rowForm.date, this.rowForm.start, this.rowForm.end);
+      return minutes === null || minutes <= 0 ? null : Math.round(minutes * 10 / this.klass.minutes_per_class_hour) / 10;
+    },
+    previewHoursText() { const h = this.previewHours(); return h === null ? "—" : String(h); },
+    // Sum of the sessions that take place (a cancelled one counts nowhere), with the edited one's preview.
+    sumHours(withPreview) {
+      let total = 0;
+      for (const s of this.klass.sessions) {
+        if (this.isCancelled(s)) continue;
+        const editing = withPreview && this.panelIs("edit") && this.panel.id === s.id;
+        total += editing ? (this.previewHours() || 0) : s.class_hours;
+      }
+      return Math.round(total * 10) / 10;
+    },
+    previewTotalText() { return this.panelIs("edit") ? "修改后合计 " + this.sumHours(true) + " 课时" : ""; },
+    rowClass(row) { return this.isCancelled(row.s) && !row.panel ? "cancelled" : (row.panel ? "panel-row" : ""); },
+    hoursText(s) { return this.isCancelled(s) ? "0（原 " + s.class_hours + "）" : String(s.class_hours); },
+    cancelText(s) { return s.cancelled ? "已取消：" + s.cancelled.reason : ""; },
+    async saveEdit() {
+      const s = this.klass.sessions.find((x) => x.id === this.panel.id), f = this.rowForm;
+      const body = {};
+      for (const field of ["title", "teacher", "kind"]) if (f[field] !== s[field]) body[field] = f[field];
+      const startsAt = f.date + "T" + f.start + ":00+08:00", endsAt = f.date + "T" + f.end + ":00+08:00";
+      if (f.date !== s.date || f.start !== Console.clock(s.starts_at)) body.starts_at = startsAt;
+      if (f.date !== s.date || f.end !== Console.clock(s.ends_at)) body.ends_at = endsAt;
+      const checkin = {};
+      for (const field of ["opens_before_minutes", "late_after_minutes", "closes_after_end_minutes"]) {
+        // Sent as typed: a number as a number, anything else as text, so the API words the refusal.
+        const typed = String(f[field]).trim(), value = /^\d+$/.test(typed) ? Number(typed) : typed;
+        if (value !== s.checkin[field]) checkin[field] = value;
+      }
+      if (Object.keys(checkin).length) body.checkin = checkin;
+      if (!Object.keys(body).length) { this.closePanel(); return; }
+      this.rowState.busy = true;
+      const result = await api("PATCH", "/api/v1/classes/" + this.id + "/sessions/" + s.id, body);
+      if (Console.showResult(this.rowState, result, "已保存")) { this.panel = null; this.sessionState.ok = "已保存“" + result.data.title + "”"; this.load(); }
+    },
+    async confirmCancel() {
+      this.rowState.busy = true;
+      const result = await api("POST", "/api/v1/classes/" + this.id + "/sessions/" + this.panel.id + "/cancel",
+                               {reason: this.cancelForm.reason});
+      if (Console.showResult(this.rowState, result, "已取消")) { this.panel = null; this.sessionState.ok = "已取消“" + result.data.title + "”"; this.load(); }
     },
     async removeSession(item) {
       const result = await api("DELETE", "/api/v1/classes/" + this.id + "/sessions/" + item.id);
