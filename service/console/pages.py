@@ -20,6 +20,7 @@ MENU = [
     ("leave", "请假审批", (PROVINCE_STAFF,)),
     ("kpis", "地区考核指标", (PROVINCE_STAFF,)),
     ("today", "今日课程", (SUPERVISOR,)),
+    ("classreport", "班级报表", (SUPERVISOR, PROVINCE_STAFF)),
 ]
 
 ROLE_NAMES = {ADMIN: "组织方", PROVINCE_STAFF: "地区工作人员", SUPERVISOR: "班主任"}

@@ -27,7 +27,44 @@ window.ConsoleCharts = (function () {
     }));
   }
 
-  return {bars};
+  // Attendance per session: stacked counts (出勤 / 迟到 / 请假 / 缺勤) on the left axis, the
+  // attendance rate as a line on the right (0–100%), so a desk sees both who and how many.
+  function attendance(canvasId, sessions) {
+    const canvas = document.getElementById(canvasId);
+    if (!canvas || !window.Chart) return;
+    if (charts.has(canvasId)) charts.get(canvasId).destroy();
+    const labels = sessions.map((s) => s.title);
+    const stack = (label, key, color) => ({type: "bar", label, data: sessions.map((s) => s[key]), backgroundColor: color,
+                                           stack: "marks", yAxisID: "y"});
+    charts.set(canvasId, new window.Chart(canvas, {
+      data: {labels, datasets: [
+        stack("出勤", "present", "rgba(46, 125, 50, 0.75)"), stack("迟到", "late", "rgba(249, 168, 37, 0.8)"),
+        stack("请假", "excused", "rgba(120, 144, 156, 0.7)"), stack("缺勤", "absent", "rgba(198, 40, 40, 0.75)"),
+        {type: "line", label: "出勤率", data: sessions.map((s) => (s.attendance_rate === null ? null : s.attendance_rate * 100)),
+         borderColor: "#1565c0", backgroundColor: "#1565c0", yAxisID: "rate", tension: 0}]},
+      options: {animation: false, responsive: true, maintainAspectRatio: false,
+                scales: {y: {stacked: true, beginAtZero: true, ticks: {precision: 0}, title: {display: true, text: "人次"}},
+                         x: {stacked: true},
+                         rate: {position: "right", min: 0, max: 100, grid: {drawOnChartArea: false},
+                                ticks: {callback: (v) => v + "%"}}},
+                plugins: {legend: {position: "bottom"}}},
+    }));
+  }
+
+  // The class report's charts (organizer's 统计报表 and the supervisor's / province's 班级报表 pages).
+  function classReport(report) {
+    const sessions = report.attendance.sessions.filter((s) => s.held);
+    attendance("chart-attendance", sessions);
+    const sat = report.satisfaction || {};
+    bars("chart-session-satisfaction", (sat.sessions || []).map((s) => s.title),
+      (sat.sessions || []).map((s) => s.satisfaction_rate), "课程满意度", sat.threshold, "90% 目标");
+    bars("chart-teachers", (sat.teachers || []).map((t) => t.teacher),
+      (sat.teachers || []).map((t) => t.satisfaction_rate), "教师满意度", sat.threshold, "90% 目标");
+    bars("chart-dimensions", (sat.dimensions || []).map((d) => d.label),
+      (sat.dimensions || []).map((d) => d.satisfaction_rate), "维度满意度", sat.threshold, "90% 目标");
+  }
+
+  return {bars, attendance, classReport};
 })();
 
 document.addEventListener("alpine:init", () => {
@@ -55,15 +92,7 @@ document.addEventListener("alpine:init", () => {
       if (!result.ok) { this.state.message = result.data.message; return; }
       this.report = result.data;
       await this.$nextTick();
-      const sessions = result.data.attendance.sessions.filter((s) => s.held);
-      ConsoleCharts.bars("chart-attendance", sessions.map((s) => s.title), sessions.map((s) => s.attendance_rate), "出勤率");
-      const sat = result.data.satisfaction || {};
-      ConsoleCharts.bars("chart-session-satisfaction", (sat.sessions || []).map((s) => s.title),
-        (sat.sessions || []).map((s) => s.satisfaction_rate), "课程满意度", sat.threshold, "90% 目标");
-      ConsoleCharts.bars("chart-teachers", (sat.teachers || []).map((t) => t.teacher),
-        (sat.teachers || []).map((t) => t.satisfaction_rate), "教师满意度", sat.threshold, "90% 目标");
-      ConsoleCharts.bars("chart-dimensions", (sat.dimensions || []).map((d) => d.label),
-        (sat.dimensions || []).map((d) => d.satisfaction_rate), "维度满意度", sat.threshold, "90% 目标");
+      ConsoleCharts.classReport(result.data);
     },
     async loadRegions() {
       const result = await api("GET", "/api/v1/reports/years/" + this.year + "/regions");
@@ -72,7 +101,33 @@ document.addEventListener("alpine:init", () => {
       await this.$nextTick();
       const rows = result.data.regions.filter((r) => r.trainees_trained > 0 || r.little_giants.in_registry > 0);
       ConsoleCharts.bars("chart-regions", rows.map((r) => r.region_name), rows.map((r) => r.little_giants.share),
-        "小巨人企业覆盖率", 0.3, "30% 目标");
+        "小巨人企业覆盖率", rows.length ? rows[0].little_giants.threshold : 0.3, "30% 目标");
+      const rated = result.data.regions.filter((r) => r.satisfaction.class_ratings > 0);
+      ConsoleCharts.bars("chart-regions-satisfaction", rated.map((r) => r.region_name), rated.map((r) => r.satisfaction.rate),
+        "服务满意度", rated.length ? rated[0].satisfaction.threshold : 0.9, "90% 目标");
+    },
+  }));
+
+  // 班级报表 for a class's supervisors and the province staff of its regions: the same API answer
+  // (GET /api/v1/reports/classes/{id}, scoped by the API to what each may read) and the same charts.
+  Alpine.data("classReportPage", () => ({
+    classes: [], classId: "", report: null, state: Console.formState(),
+    async init() {
+      const result = await api("GET", "/api/v1/classes?mine=true&page_size=100");
+      if (!result.ok) { this.state.message = result.data.message; return; }
+      this.classes = result.data.items;
+      if (this.classes.length) { this.classId = this.classes[0].id; this.load(); }
+    },
+    percent(value) { return Console.percent(value); },
+    excel() { return "/api/v1/reports/classes/" + this.classId + ".xlsx"; },
+    async load() {
+      if (!this.classId) return;
+      const result = await api("GET", "/api/v1/reports/classes/" + this.classId);
+      if (!result.ok) { this.state.message = result.data.message; this.report = null; return; }
+      this.state.message = "";
+      this.report = result.data;
+      await this.$nextTick();
+      ConsoleCharts.classReport(result.data);
     },
   }));
 
