@@ -18,7 +18,7 @@ def test_organizer_creates_fills_and_publishes_a_class(live_server, new_page, de
     # A programme year, published.
     page.goto(live_server + "/console/programmes")
     page.fill("#programme-name", "2026年中小企业经营管理领军人才培训")
-    page.click("#programme-create")
+    page.click("#programme-save")
     page.wait_for_selector("text=2026年中小企业经营管理领军人才培训")
     page.click("button:has-text('发布')")
     page.wait_for_selector("td:has-text('已发布')")

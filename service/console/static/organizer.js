@@ -11,10 +11,19 @@ document.addEventListener("alpine:init", () => {
   const STATUS_NAMES = {draft: "草稿", published: "已发布", cancelled: "已取消", archived: "已归档", finished: "已结束"};
   const SESSION_KINDS = {lecture: "讲座", site_visit: "现场教学", discussion: "研讨"};
 
+  const SWITCHES = ["require_little_giant", "exclude_prior_trainees", "one_enterprise_per_year"];
+
+  // 培训年度: create, edit (PATCH: name, kind, topic, eligibility switches; the year stays), publish.
+  // One form serves both: `editing` holds the programme being changed, null when creating.
   Alpine.data("programmesPage", () => ({
-    items: [], form: {year: new Date().getFullYear(), name: "", kind: "national"}, state: Console.formState(),
+    items: [], editing: null, form: {}, state: Console.formState(), listState: Console.formState(),
     kinds: Object.entries(KIND_NAMES).map(([value, label]) => ({value, label})),
-    init() { this.load(); },
+    init() { this.blank(); this.load(); },
+    blank() {
+      this.editing = null;
+      this.form = {year: new Date().getFullYear(), name: "", kind: "national", topic: "",
+                   require_little_giant: false, exclude_prior_trainees: false, one_enterprise_per_year: true};
+    },
     async load() {
       const result = await api("GET", "/api/v1/programmes?page_size=100");
       if (result.ok) this.items = result.data.items;
@@ -22,15 +31,41 @@ document.addEventListener("alpine:init", () => {
     kindName(kind) { return KIND_NAMES[kind] || kind; },
     statusName(status) { return STATUS_NAMES[status] || status; },
     err(field) { return this.state.errors[field] || ""; },
-    async create() {
+    rules(p) {
+      const out = [];
+      if (p.require_little_giant) out.push("限小巨人企业");
+      if (p.exclude_prior_trainees) out.push("往期学员不得报名");
+      if (p.one_enterprise_per_year) out.push("每企业每年一人");
+      return out.join("、") || "—";
+    },
+    formTitle() { return this.editing ? "修改培训项目：" + this.editing.year + " " + this.editing.name : "新建培训项目"; },
+    edit(p) {
+      this.state = Console.formState();
+      this.editing = p;
+      this.form = {year: p.year, name: p.name, kind: p.kind, topic: p.topic || "", require_little_giant: p.require_little_giant,
+                   exclude_prior_trainees: p.exclude_prior_trainees, one_enterprise_per_year: p.one_enterprise_per_year};
+    },
+    stopEditing() { this.state = Console.formState(); this.blank(); },
+    body() {
+      const f = this.form, body = {name: f.name, kind: f.kind, topic: f.topic.trim() ? f.topic : null};
+      for (const name of SWITCHES) body[name] = !!f[name];
+      return body;
+    },
+    async save() {
       this.state.busy = true;
-      const body = {year: Number(this.form.year), name: this.form.name, kind: this.form.kind};
-      const result = await api("POST", "/api/v1/programmes", body);
-      if (Console.showResult(this.state, result, "已创建")) { this.form.name = ""; this.load(); }
+      if (this.editing) {
+        const result = await api("PATCH", "/api/v1/programmes/" + this.editing.id, this.body());
+        // The form shows what the API stored (a 小巨人 programme comes back limited to 小巨人 enterprises).
+        if (Console.showResult(this.state, result)) { this.edit(result.data); this.state.ok = "已保存"; this.load(); }
+        return;
+      }
+      const result = await api("POST", "/api/v1/programmes", Object.assign({year: Number(this.form.year)}, this.body()));
+      if (Console.showResult(this.state, result, "已创建")) { this.blank(); this.load(); }
     },
     async publish(item) {
       const result = await api("POST", "/api/v1/programmes/" + item.id + "/status", {status: "published"});
-      Console.showResult(this.state, result, "已发布"); this.load();
+      Console.showResult(this.listState, result, "已发布");
+      this.load();
     },
   }));
 
