@@ -30,6 +30,7 @@ from urllib.parse import quote
 from flask import send_file
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.drawing.image import Image as SheetImage
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter, range_boundaries
@@ -68,18 +69,27 @@ def is_formula_like(text):
     return text.startswith(FORMULA_TRIGGERS)
 
 
+# Text openpyxl would store as an error value rather than as text.
+_ERROR_TEXTS = frozenset(ERROR_CODES)
+
+
 def _cell(sheet, value):
-    """One write-only cell: strings as text (quote-prefixed when formula-like), other values as they are."""
+    """One value of a write-only row: strings as text (quote-prefixed when formula-like), other
+    values as they are. Plain text, numbers and empty cells go to openpyxl as values: it binds
+    them in the one cell it reuses for the row, as text; only text it would take for a formula or
+    an error value ("#N/A") needs a cell of its own (explicit text type, quote prefix). Building a
+    cell for every value cost half the time of a 40,000-row roster."""
     if isinstance(value, str):
         text = clean_text(value)
+        if not is_formula_like(text) and text not in _ERROR_TEXTS:
+            return text
         cell = WriteOnlyCell(sheet, text)
-        # openpyxl makes any string starting with "=" a formula; force text.
-        cell.data_type = "s"
+        cell.data_type = "s"  # openpyxl makes a string starting with "=" a formula, "#N/A" an error
         if is_formula_like(text):
             cell.quotePrefix = True
         return cell
     if value is None or isinstance(value, (bool, int, float, dt.date, dt.datetime, dt.time)):
-        return WriteOnlyCell(sheet, value)
+        return value
     return _cell(sheet, str(value))
 
 

@@ -27,6 +27,8 @@ declare_indexes(
     IndexModel([("user_id", 1), ("created_at", -1)], name="user"),
     IndexModel([("id_number_hash", 1), ("completed", 1)], name="prior_training"),
     IndexModel("attachment_ids", name="attachments"),
+    IndexModel([("year", 1), ("region_code", 1), ("class_id", 1), ("submitted_at", 1), ("_id", 1)],
+               name="year_roster"),
 )
 
 
@@ -63,6 +65,28 @@ def confirmed_in_class(class_id, *, region_codes=None, projection=None):
     if region_codes is not None:
         query["region_code"] = {"$in": sorted(region_codes)}
     return list(collection(REGISTRATIONS).find(query, projection).sort([("region_code", 1), ("_id", 1)]))
+
+
+ROSTER_ORDER = [("region_code", 1), ("class_id", 1), ("submitted_at", 1), ("_id", 1)]
+
+
+def counted_in_class(class_id, *, region_code=None, projection=None):
+    """A cursor over the class's registrations counted against quotas (COUNTED), by region then
+    submission: the roster (花名册), read as it is written (index `region_review` / `class_state`)."""
+    query = {"class_id": class_id, "state": {"$in": list(states.COUNTED)}}
+    if region_code is not None:
+        query["region_code"] = region_code
+    return collection(REGISTRATIONS).find(query, projection).sort(ROSTER_ORDER)
+
+
+def counted_in_year(year, *, region_code=None, projection=None):
+    """A cursor over the programme year's counted registrations in every class, by region, class and
+    submission: the national roster (up to tens of thousands of rows, never held in a list;
+    index `year_roster`, which also gives the order)."""
+    query = {"year": year, "state": {"$in": list(states.COUNTED)}}
+    if region_code is not None:
+        query["region_code"] = region_code
+    return collection(REGISTRATIONS).find(query, projection).sort(ROSTER_ORDER)
 
 
 def find(query, *, skip=0, limit=0, sort=(("submitted_at", 1), ("_id", 1))):

@@ -8,7 +8,7 @@ from schemas.registrations import (AdmissionNoticeSchema, BulkDecisionResultSche
                                    RegistrationPageSchema, RegistrationSchema, RequiredReasonSchema,
                                    ReviewListArgs, RosterArgs)
 from service.classes import service as classes
-from service.core.auth import PROVINCE_STAFF, current_identity, ensure_region, require
+from service.core.auth import ADMIN, PROVINCE_STAFF, current_identity, ensure_region, require
 from service.core.blueprint import Blueprint
 from service.core.errors import Forbidden
 from service.core.ids import parse_object_id
@@ -177,3 +177,15 @@ class Roster(MethodView):
             raise Forbidden("ROLE_REQUIRED", "只有组织方可以导出完整身份证号码")
         return exports.roster_xlsx(class_doc=class_doc, region_code=region_code,
                                    full_id_numbers=args["for_certificates"])
+
+
+@blp.route("/years/<int(min=2000, max=2999):year>/roster.xlsx")
+class YearRoster(MethodView):
+    @require(ADMIN)
+    @blp.arguments(RosterArgs, location="query")
+    @blp.response(200, description="Excel roster", content_type=XLSX_TYPE)
+    def get(self, args, year):
+        """Organizers: the programme year's roster (花名册) of every region and class as Excel, streamed
+        (tens of thousands of rows); `region_code` limits it to one region."""
+        return exports.year_roster_xlsx(year=year, region_code=args.get("region_code"),
+                                        full_id_numbers=args["for_certificates"])
