@@ -43,6 +43,25 @@ def test_ordinary_text_has_no_quote_prefix_and_numbers_stay_numbers():
     assert cell_number.value == 3.5 and cell_number.data_type == "n"
 
 
+@pytest.mark.parametrize("text", ["#N/A", "#DIV/0!", "#REF!", "#NAME?"])
+def test_text_that_looks_like_an_error_value_stays_text(text):
+    cell = _read(excel.workbook_bytes([("表", ["职务"], [[text]])])).active["A2"]
+    assert (cell.value, cell.data_type, cell.quotePrefix) == (text, "s", False)
+
+
+def test_rows_from_a_generator_read_back_as_written_mixed_with_hostile_text():
+    """A streamed sheet (rows made as they are read): every row comes back, plain and hostile cells alike."""
+    def rows():
+        for number in range(1, 2001):
+            yield [number, f"学员{number:04d}", FORMULAS[number % len(FORMULAS)], None, "#N/A", 2.5, True]
+
+    sheet = _read(excel.workbook_bytes([("花名册", ["序号", "姓名", "企业", "空", "错", "数", "真"], rows())])).active
+    read = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=2)]
+    assert read == [[n, f"学员{n:04d}", FORMULAS[n % len(FORMULAS)].replace("\r", "\n"), None, "#N/A", 2.5, True]
+                    for n in range(1, 2001)]
+    assert all(row[2].quotePrefix and row[2].data_type == "s" for row in sheet.iter_rows(min_row=2))
+
+
 def test_characters_xml_cannot_hold_are_dropped_instead_of_failing():
     # Rows stored before input was checked: NUL, vertical tab, escape, lone surrogate.
     stored = ["钱\u000b多多", "a\x00b", "\x1b[31m红", "x\ud800y", "keep\ttab\nand newline"]
