@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import queue
 import threading
 
 import pymongo
@@ -105,6 +106,62 @@ def utcnow():
     if offset is not None:  # the demo seed replaying history (service.core.timeutil.replaying)
         now += offset
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+READ_AHEAD_CHUNK, READ_AHEAD_CHUNKS = 500, 4
+
+
+def read_ahead(iterable, *, chunk=READ_AHEAD_CHUNK, chunks=READ_AHEAD_CHUNKS):
+    """Yield what `iterable` yields (a cursor, or a generator running queries), read by a second
+    thread at most `chunks` lists of `chunk` items ahead, in a copy of the app context. An export
+    then writes rows while the database finds the next ones: the database works in its own process,
+    so with two cores the export takes about the longer of reading and writing, not their sum.
+    The reader's exception is raised here; when the consumer stops early (an error while writing),
+    the reader stops too. Items travel in lists: a queue hand-over per row cost more than it saved."""
+    app = current_app._get_current_object()
+    ahead = queue.Queue(maxsize=chunks)
+    stopped = threading.Event()
+    done = object()
+
+    def put(entry):
+        while not stopped.is_set():
+            try:
+                ahead.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read():
+        try:
+            with app.app_context():
+                batch = []
+                for item in iterable:
+                    batch.append(item)
+                    if len(batch) >= chunk:
+                        if not put((None, batch)):
+                            return
+                        batch = []
+                if batch and not put((None, batch)):
+                    return
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer and raised there
+            put((error, None))
+            return
+        put((None, done))
+
+    reader = threading.Thread(target=read, name="read-ahead", daemon=True)
+    reader.start()
+    try:
+        while True:
+            error, batch = ahead.get()
+            if error is not None:
+                raise error
+            if batch is done:
+                return
+            yield from batch
+    finally:
+        stopped.set()
+        reader.join(timeout=5)
 
 
 # Long `$in` lists go out in chunks: MongoDB takes any size, but the embedded development server

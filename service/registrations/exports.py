@@ -5,6 +5,7 @@ never held as documents or as a list."""
 
 from service.classes import repository as classes_repo
 from service.core import crypto, regions
+from service.core.db import read_ahead
 from service.core.excel import xlsx_response
 from service.registrations import repository
 from service.registrations.states import LABELS
@@ -67,7 +68,9 @@ def _year_rows(cursor, full_id_numbers):
 def year_roster_xlsx(*, year, region_code=None, full_id_numbers=False):
     """The programme year's roster across every class: registrations counted against quotas
     (recommended, admitted, waitlisted, confirmed), by region, class and submission."""
-    cursor = repository.counted_in_year(year, region_code=region_code, projection=_projection(full_id_numbers))
+    # Read ahead: the next regions are read while this one's rows are written.
+    cursor = read_ahead(repository.counted_in_year(year, region_code=region_code,
+                                                   projection=_projection(full_id_numbers)))
     scope = regions.name_of(region_code) if region_code else "全部地区"
     return xlsx_response(f"{year}年度花名册（{scope}）.xlsx",
                          [("花名册", YEAR_HEADERS, _year_rows(cursor, full_id_numbers))],
