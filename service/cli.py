@@ -267,16 +267,18 @@ def users_create(name, role, region_code, class_ids):
 @click.option("--once", is_flag=True, help="Run the jobs that are due now and exit.")
 def worker(once):
     """Background jobs: send outbox messages, close ended sessions, registry imports (production runs this alone)."""
-    from service.worker import run_forever, run_imports_once, run_once, start_imports
+    from service.worker import run_forever, run_imports_once, run_once, run_read_model_once, start_imports, start_read_model
 
     app = _make_app()
     if once:
-        click.echo({**run_once(app), "registry_import": run_imports_once(app)})
+        click.echo({**run_once(app), "registry_import": run_imports_once(app),
+                    "report_read_model": run_read_model_once(app)})
         return
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     start_imports(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
+    start_read_model(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
     run_forever(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
 
 

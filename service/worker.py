@@ -2,7 +2,8 @@
 timetable (in progress, finished), remind staff of pending leave,
 warn trainees falling below the attendance rule,
 send due outbox messages (last, so messages queued by this round go out in it); registry imports
-in a loop of their own (run_imports_forever).
+and the all-regions KPI table's read model in loops of their own (run_imports_forever,
+run_read_model_forever).
 
 A thread under `lingjun serve`; its own process in production (`lingjun worker`).
 """
@@ -68,6 +69,36 @@ def start_imports(app, *, interval, stop):
     return thread
 
 
+def run_read_model_once(app):
+    """Keep the all-regions KPI table counted (service.reports.service.refresh_read_model):
+    {year: regions counted}."""
+    from service.reports.service import refresh_read_model
+
+    with app.app_context():
+        return refresh_read_model()
+
+
+def run_read_model_forever(app, *, interval, stop=None):
+    """The read model in its own loop: a national count takes 10-80 s, closing sessions and
+    imports must not wait for it (nor it for them)."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            counted = run_read_model_once(app)
+            if any(counted.values()):
+                log.info("report read model counted again: %s", counted)
+        except Exception:  # keep the loop alive
+            log.exception("report read model round failed")
+        stop.wait(interval)
+
+
+def start_read_model(app, *, interval, stop):
+    thread = threading.Thread(target=run_read_model_forever, args=(app,), kwargs={"interval": interval, "stop": stop},
+                              name="report-read-model", daemon=True)
+    thread.start()
+    return thread
+
+
 def start_background(app, *, interval):
     """The jobs in a daemon thread: (stop event, thread). Set the event and join the thread to
     stop; sending stops after the message in hand, and queued messages stay in the outbox."""
@@ -76,4 +107,5 @@ def start_background(app, *, interval):
                               name="jobs", daemon=True)
     thread.start()
     start_imports(app, interval=interval, stop=stop)
+    start_read_model(app, interval=interval, stop=stop)
     return stop, thread

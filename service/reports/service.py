@@ -13,6 +13,7 @@ from service.classes import service as classes
 from service.core import regions
 from service.core.auth import ensure_region
 from service.core.db import utcnow
+from service.core.timeutil import beijing_date
 from service.core.errors import NotFound
 from service.core.shares import share
 from service.leave import repository as leave_repository
@@ -191,20 +192,53 @@ def _with_time(stored, *, now, region_code=None):
 RECOUNT_ALL_ABOVE = 12
 
 
+def _count_regions(year, codes):
+    """{region: stored counts} of `codes`, counted now: one all-regions pass when many, else region by region."""
+    if len(codes) > RECOUNT_ALL_ABOVE:
+        everything = _stored_counts(year=year)[0]
+        return {code: everything[code] for code in codes}
+    return {code: _stored_counts(year=year, region_code=code)[0][code] for code in codes}
+
+
 def _national_stored_counts(year):
     """Every region's stored counts through the read model (service.reports.summaries): rows
     still at their regions' current versions are read, the others counted again and kept."""
     codes = sorted(regions.all_regions())
     seen = summaries.versions(year, codes)  # before counting: a write meanwhile leaves a newer version
     counts = summaries.stored(year, seen)
-    missing = [code for code in codes if code not in counts]
-    if len(missing) > RECOUNT_ALL_ABOVE:
-        fresh = _stored_counts(year=year)[0]
-    else:
-        fresh = {code: _stored_counts(year=year, region_code=code)[0][code] for code in missing}
+    fresh = _count_regions(year, [code for code in codes if code not in counts])
     summaries.store(year, fresh, seen)
     counts.update(fresh)
     return {code: counts[code] for code in codes}
+
+
+# The worker counts a region again once its row is this old, well before a request would refuse
+# it (summaries.MAX_AGE): even under load a full count (~80 s at load 10) ends in time.
+REFRESH_AFTER = summaries.MAX_AGE / 2
+
+
+def read_model_years(now=None):
+    """The years the worker keeps counted: last, this and next programme year (Asia/Shanghai);
+    registration for next year opens before the new year. Older years are counted on request."""
+    this_year = beijing_date(now or utcnow()).year
+    return [this_year - 1, this_year, this_year + 1]
+
+
+def refresh_read_model(*, years=None, now=None):
+    """The worker's step for the all-regions table (a request then never counts a national year
+    cold): each year's regions whose row is missing, behind its versions or older than
+    REFRESH_AFTER are counted again and stored, by the same pipelines and the same version
+    protocol as a request (summaries). Returns {year: regions counted}."""
+    codes = sorted(regions.all_regions())
+    counted = {}
+    for year in years if years is not None else read_model_years(now):
+        seen = summaries.versions(year, codes)
+        valid = summaries.stored(year, seen, max_age=REFRESH_AFTER)
+        missing = [code for code in codes if code not in valid]
+        if missing:
+            summaries.store(year, _count_regions(year, missing), seen)
+        counted[year] = len(missing)
+    return counted
 
 
 def _added(counts):

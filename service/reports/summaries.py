@@ -73,9 +73,9 @@ def versions(year, region_codes):
     return {code: (found.get(_key(int(year), code), 0), found.get(_key(REGISTRY, code), 0)) for code in region_codes}
 
 
-def stored(year, current):
-    """{region: counts} of the stored rows still valid against `current` versions."""
-    oldest = utcnow() - MAX_AGE
+def stored(year, current, *, max_age=MAX_AGE):
+    """{region: counts} of the stored rows still valid against `current` versions and younger than `max_age`."""
+    oldest = utcnow() - max_age
     valid = {}
     for doc in collection(SUMMARIES).find({"year": int(year)}):
         code = doc["region_code"]

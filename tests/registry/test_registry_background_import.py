@@ -147,3 +147,63 @@ def test_only_organizers_retry(client, app, make_staff, admin_token, role):
     token = make_staff(role, region_code="110000" if role == "province_staff" else None)
     response = client.post(f"{IMPORTS_URL}/{posted['id']}/retry", headers=bearer(token))
     assert response.status_code == 403 and response.json["code"] == "ROLE_REQUIRED"
+
+
+def test_the_progress_a_client_polls_moves_while_the_import_runs(client, app, db, admin_token, monkeypatch):
+    """What GET .../imports/{id} answers between batches: running, rows read of rows total, and
+    the counts of what is written so far (the writer stores them after each batch)."""
+    monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
+    posted = post(client, admin_token, xlsx_bytes([good_row(serial) for serial in range(1, 6)])).json
+    polled = []
+    original = repository.save_entries
+
+    def poll_then_write(**kwargs):
+        report = get(client, admin_token, posted["id"])
+        polled.append((report["state"], report["progress"]["rows_read"], report["progress"]["rows_total"],
+                       report["inserted"], db[ENTERPRISES].count_documents({})))
+        return original(**kwargs)
+
+    monkeypatch.setattr(repository, "save_entries", poll_then_write)
+    run_worker(app)
+    assert polled == [("running", 0, None, 0, 0), ("running", 3, 6, 2, 2), ("running", 5, 6, 4, 4)]
+    assert get(client, admin_token, posted["id"])["state"] == "done"
+
+
+def test_a_file_fault_found_midway_keeps_the_written_batches_counted(client, app, db, admin_token, monkeypatch):
+    """Reading runs ahead of writing: a file-level fault found at row 15 (the 14th data row, too
+    many rows) fails the import once the batches read before it are written, and those are counted."""
+    monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
+    monkeypatch.setattr(importer, "MAX_ROWS", 13)
+    posted = post(client, admin_token, xlsx_bytes([good_row(serial) for serial in range(1, 16)])).json
+    run_worker(app)
+    failed = get(client, admin_token, posted["id"])
+    assert failed["state"] == "failed" and failed["error"]["code"] == "REGISTRY_TOO_MANY_ROWS"
+    assert db[ENTERPRISES].count_documents({}) == failed["inserted"] == 12  # six whole batches
+    assert failed["progress"]["rows_read"] == 13
+    monkeypatch.setattr(importer, "MAX_ROWS", 20)
+    assert client.post(f"{IMPORTS_URL}/{posted['id']}/retry", headers=bearer(admin_token)).status_code == 202
+    run_worker(app)
+    done = get(client, admin_token, posted["id"])
+    assert (done["state"], done["inserted"], done["unchanged"], done["total"]) == ("done", 3, 12, 15)
+    assert db[ENTERPRISES].count_documents({}) == 15
+
+
+def test_a_failed_write_stops_the_import_at_that_batch(client, app, db, admin_token, monkeypatch):
+    """The writer thread's fault reaches the import: no batch after the failed one is written,
+    even though reading ran ahead."""
+    monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
+    original = repository.save_entries
+    written = []
+
+    def fail_first(**kwargs):
+        written.append([e["credit_code"] for e in kwargs["new"]])
+        if len(written) == 1:
+            raise ConnectionError("database gone")
+        return original(**kwargs)
+
+    monkeypatch.setattr(repository, "save_entries", fail_first)
+    posted = post(client, admin_token, xlsx_bytes([good_row(serial) for serial in range(1, 10)])).json
+    run_worker(app)
+    failed = get(client, admin_token, posted["id"])
+    assert failed["state"] == "failed" and failed["error"]["code"] == "REGISTRY_IMPORT_FAILED"
+    assert len(written) == 1 and db[ENTERPRISES].count_documents({}) == 0 and failed["inserted"] == 0

@@ -154,3 +154,94 @@ def test_writers_marking_the_same_new_region_at_once_all_succeed(app, db):
         thread.join()
     assert errors == []
     assert db.report_versions.find_one({"_id": f"{YEAR + 1}:650000"})["v"] == 80
+
+
+# ---- the worker keeps the read model counted (issue "National scale": never cold for a user) ----
+
+def _counting_reads(db_reads):
+    """The reads that count a year (what a cold table costs), as db_reads logged them."""
+    return [e for e in db_reads.entries if (e[0] in ("registrations", "ratings", "certificates")
+                                            and "year" in (e[2] or {}))
+            or (e[0] == "enterprises" and "title" in (e[2] or {}))]
+
+
+def _stored_rows(db):
+    return {d["region_code"]: d["counts"] for d in db.report_region_counts.find({"year": YEAR})}
+
+
+def test_after_the_worker_a_fresh_database_table_counts_nothing(app, db, national, db_reads):  # noqa: F811
+    from service.worker import run_read_model_once
+
+    assert db.report_region_counts.count_documents({}) == 0  # a fresh database: the table would be cold
+    with app.app_context():
+        counted = service.refresh_read_model(years=[YEAR])
+    assert counted == {YEAR: len(_stored_rows(db))} and counted[YEAR] > 30
+    db_reads.clear()
+    with app.app_context():
+        table = service.national_kpis(year=YEAR)
+    assert _counting_reads(db_reads) == []
+    with app.app_context():
+        recount = service.national_kpis(year=YEAR, recount=True)
+    assert table["regions"] == recount["regions"] and table["national"] == recount["national"]
+    # Nothing changed: the next round counts nothing (and the worker's own step leaves YEAR alone).
+    with app.app_context():
+        assert service.refresh_read_model(years=[YEAR]) == {YEAR: 0}
+    assert run_read_model_once(app).get(YEAR, 0) == 0
+
+
+def test_the_worker_keeps_the_read_model_equal_to_a_recount_after_a_mix_of_writes(app, db, national):  # noqa: F811
+    with app.app_context():
+        service.refresh_read_model(years=[YEAR])
+        doc = registrations_repository.insert({
+            "_id": ObjectId(), "class_id": national.class_a, "user_id": ObjectId(), "year": YEAR,
+            "region_code": JIANGSU, "state": "admitted", "history": CONFIRMED[:4], "credit_code": "J1",
+            "enterprise_name": "江苏企业", "snapshot": _snapshot("周杰", "J1"), "version": 1})
+        registrations_repository.move(registration=doc, update={"$set": {"state": "confirmed", "history": CONFIRMED}})
+        certificate = completion_repository.insert({
+            "_id": ObjectId(), "number": "LJ202600019", "status": "valid", "class_id": national.class_a,
+            "registration_id": doc["_id"], "user_id": doc["user_id"], "region_code": JIANGSU, "year": YEAR,
+            "name": "周杰", "issued_on": "2026-01-02"})
+        ratings_repository.insert_rating({
+            "_id": ObjectId(), "class_id": national.class_a, "year": YEAR, "region_code": SHANGHAI, "kind": "class",
+            "suggestions": "", "scores": {"course_design": 5, "faculty": 2, "organisation": 5, "effect": 5}})
+        registry_repository.save_entries(new=[
+            {"credit_code": "J1", "title": "小巨人", "name": "J1", "region_code": JIANGSU, "batch": None,
+             "valid_from": "2025-01-01", "valid_until": "2027-12-31"}], changed=[], now=dt.datetime.now(dt.timezone.utc))
+        completion_repository.revoke(certificate_id=certificate["_id"], by=None, reason="错发")
+        counted = service.refresh_read_model(years=[YEAR])[YEAR]
+        recount = service._stored_counts(year=YEAR)[0]
+    assert counted == len(recount)  # the registry import marked every region
+    assert _stored_rows(db) == recount
+    assert _stored_rows(db)[JIANGSU]["giants_in_registry"] == 1 and _stored_rows(db)[JIANGSU]["confirmed"] >= 1
+    # One write in one region: the worker counts that region only, and again equals a recount.
+    with app.app_context():
+        ratings_repository.insert_rating({
+            "_id": ObjectId(), "class_id": national.class_a, "year": YEAR, "region_code": JIANGSU, "kind": "class",
+            "suggestions": "", "scores": {"course_design": 1, "faculty": 1, "organisation": 1, "effect": 1}})
+        assert service.refresh_read_model(years=[YEAR]) == {YEAR: 1}
+        recount = service._stored_counts(year=YEAR)[0]
+    assert _stored_rows(db) == recount
+    _table(app)
+
+
+def test_the_worker_counts_old_rows_again_before_a_request_would(app, db, national):  # noqa: F811
+    with app.app_context():
+        service.refresh_read_model(years=[YEAR])
+    db.registrations.insert_one({  # written outside the service: no version moves
+        "_id": ObjectId(), "class_id": national.class_b, "user_id": ObjectId(), "year": YEAR,
+        "region_code": JIANGSU, "state": "submitted", "history": _history((None, "draft"), ("draft", "submitted")),
+        "credit_code": "J5", "snapshot": _snapshot("李娜", "J5"), "version": 1})
+    now = dt.datetime.now(dt.timezone.utc)
+    db.report_region_counts.update_many({"region_code": JIANGSU}, {"$set": {
+        "counted_at": now - service.REFRESH_AFTER - dt.timedelta(seconds=1)}})
+    assert service.REFRESH_AFTER < summaries.MAX_AGE  # the worker is first: a request never finds the row too old
+    with app.app_context():
+        assert service.refresh_read_model(years=[YEAR]) == {YEAR: 1}
+    assert _stored_rows(db)[JIANGSU]["pending"] == 2
+    cached, fresh = _table(app)
+    assert cached == fresh
+
+
+def test_the_worker_keeps_last_this_and_next_year():
+    moment = dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.timezone.utc)  # 2027-01-01 01:00 in Beijing
+    assert service.read_model_years(moment) == [2026, 2027, 2028]
