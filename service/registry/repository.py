@@ -4,6 +4,9 @@ An enterprise entry is one title held by one enterprise: unique on (credit_code,
 Dates are "YYYY-MM-DD" strings, so validity checks compare strings.
 """
 
+import hashlib
+import json
+
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -74,6 +77,43 @@ def entries_for(credit_codes):
     return found
 
 
+def _key_digest(credit_code, title):
+    return int.from_bytes(hashlib.blake2b(f"{credit_code}\x1f{title}".encode(), digest_size=8).digest(), "big")
+
+
+def content_digest(entry):
+    """A 128-bit digest of an entry's stored fields (dict-like; a missing field counts as None)."""
+    values = json.dumps([entry.get(field) if isinstance(entry, dict) else entry[field] for field in ENTRY_FIELDS],
+                        ensure_ascii=False, separators=(",", ":"))
+    return int.from_bytes(hashlib.blake2b(values.encode(), digest_size=16).digest(), "big")
+
+
+class StoredDigests:
+    """What the registry holds, as {digest of (credit_code, title): content_digest}: one pass over
+    the collection (projection of the compared fields, ~25,000 entries/s on the embedded server)
+    instead of one look-up per 50 codes (~2,000 rows/s), in ~130 bytes per entry (1,000,000
+    entries: ~130 MB). `state(entry)` is "new", "changed" or "unchanged". Two keys sharing a
+    64-bit digest only make the second one look changed: it is then upserted by its real key."""
+
+    def __init__(self):
+        projection = {field: 1 for field in ENTRY_FIELDS} | {"_id": 0}
+        self._digests = {_key_digest(doc["credit_code"], doc["title"]): content_digest(doc)
+                         for doc in collection(ENTERPRISES).find({}, projection).batch_size(5000)}
+
+    def __len__(self):
+        return len(self._digests)
+
+    def state(self, entry):
+        stored = self._digests.get(_key_digest(entry["credit_code"], entry["title"]))
+        if stored is None:
+            return "new"
+        return "unchanged" if stored == content_digest(entry) else "changed"
+
+
+def estimated_entries():
+    return collection(ENTERPRISES).estimated_document_count()
+
+
 def _upsert(entry, now, *, touch):
     changes = dict(entry)
     if touch:
@@ -98,13 +138,15 @@ def _add(total, counts):
         total[key] += value
 
 
-def save_entries(*, new, changed, now):
+def save_entries(*, new, changed, now, mark_regions=True):
     """Write new and changed entries; {inserted, updated, unchanged} as the database counted them.
 
     New entries go in as plain inserts (about twice as fast as upserts); an insert that meets the
     unique index because another import wrote the same entry since we looked is retried as an
     upsert, so the database, not our earlier read, decides. Changed entries are upserts keyed on
     (credit_code, title). Every write is idempotent: an import cut short can be repeated.
+    `mark_regions` False: the caller calls registry_changed() after its last write (an import
+    marks once, not per batch).
     """
     total = {"inserted": 0, "updated": 0, "unchanged": 0}
     for chunk in _chunks(new, WRITE_CHUNK):
@@ -122,8 +164,14 @@ def save_entries(*, new, changed, now):
     for chunk in _chunks(changed, WRITE_CHUNK):
         result = collection(ENTERPRISES).bulk_write([_upsert(e, now, touch=True) for e in chunk], ordered=False)
         _add(total, _counts(result))
-    _registry_changed(new, changed)
+    if mark_regions:
+        _registry_changed(new, changed)
     return total
+
+
+def registry_changed():
+    """Tell the KPIs' read model the registry changed (after a batch of writes: every region)."""
+    _registry_changed([True])
 
 
 def _registry_changed(*entry_lists):

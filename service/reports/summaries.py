@@ -13,6 +13,10 @@ versions *before* counting, so a write that lands during a count leaves a newer 
 and the next reader counts that region again. A writer that dies between its write and its bump
 leaves a row too old by at most MAX_AGE.
 
+The worker keeps the rows counted (service.reports.service.refresh_read_model, in its own loop):
+regions changed, missing or older than half of MAX_AGE are counted again in the background, so a
+request reads stored rows and counts at most a region written since the worker's last round.
+
 What is time-dependent (sessions held, attendance gaps of sessions not closed yet) is never
 stored: it is computed from the classes on every request (service.reports.service).
 """

@@ -207,3 +207,41 @@ def test_a_failed_write_stops_the_import_at_that_batch(client, app, db, admin_to
     failed = get(client, admin_token, posted["id"])
     assert failed["state"] == "failed" and failed["error"]["code"] == "REGISTRY_IMPORT_FAILED"
     assert len(written) == 1 and db[ENTERPRISES].count_documents({}) == 0 and failed["inserted"] == 0
+
+
+@pytest.mark.parametrize("scan", [True, False], ids=["registry-read-once", "look-up-per-batch"])
+def test_new_changed_and_unchanged_rows_told_apart_either_way(client, app, db, admin_token, monkeypatch, db_reads,
+                                                               scan):
+    """Compared with the whole registry read once (digests; a big file into a registry of like
+    size) or batch by batch (a short list into a big registry): the same counts, and an unchanged
+    row is not written (its updated_at stays)."""
+    monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
+    monkeypatch.setattr(service, "SCAN_ENTRIES_PER_ROW", 10 if scan else -1)
+    run = lambda rows: (post(client, admin_token, xlsx_bytes(rows)).json["id"], run_worker(app))[0]  # noqa: E731
+    first = run([good_row(serial) for serial in range(1, 6)])
+    assert get(client, admin_token, first)["inserted"] == 5
+    before = {d["credit_code"]: d["updated_at"] for d in db[ENTERPRISES].find()}
+    db_reads.clear()
+    second = run([good_row(1), good_row(2, name="北京精工科技有限公司（更名）"), good_row(3),
+                  good_row(4, valid_until=dt.date(2028, 6, 30)), good_row(5), good_row(6), good_row(7, region="440000")])
+    report = get(client, admin_token, second)
+    assert (report["inserted"], report["updated"], report["unchanged"], report["state"]) == (2, 2, 3, "done")
+    after = {d["credit_code"]: d for d in db[ENTERPRISES].find()}
+    assert after[credit_code(2)]["name"] == "北京精工科技有限公司（更名）"
+    assert after[credit_code(4)]["valid_until"] == "2028-06-30" and len(after) == 7
+    assert all(after[credit_code(s)]["updated_at"] == before[credit_code(s)] for s in (1, 3, 5))
+    whole_reads = [e for e in db_reads.entries if e[0] == ENTERPRISES and e[1] == "find" and e[2] == {}]
+    assert len(whole_reads) == (1 if scan else 0)
+
+
+def test_an_import_marks_the_regions_once_after_its_writes(client, app, db, admin_token, monkeypatch):
+    """The KPIs' read model (service.reports.summaries) learns of the import once, after its last
+    write (not once per batch); an import that changed nothing does not move it."""
+    monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
+    rows = [good_row(serial) for serial in range(1, 8)]
+    post(client, admin_token, xlsx_bytes(rows))
+    run_worker(app)
+    assert db.report_versions.find_one({"_id": "registry:110000"})["v"] == 1
+    post(client, admin_token, xlsx_bytes(rows))
+    run_worker(app)
+    assert db.report_versions.find_one({"_id": "registry:110000"})["v"] == 1
