@@ -69,7 +69,7 @@ document.addEventListener("alpine:init", () => {
     },
   }));
 
-  Alpine.data("classesPage", () => ({
+  Alpine.data("classesPage", () => Object.assign(VenuePicker.mixin("form"), {
     items: [], programmes: [], areas: AREAS, state: Console.formState(),
     form: {programme_id: "", name: "", institution: "", start_date: "", end_date: "", capacity: 80,
            content_areas: ["科学理论", "形势政策"], venue_name: "", venue_address: "", latitude: "", longitude: "",
@@ -92,14 +92,14 @@ document.addEventListener("alpine:init", () => {
       const f = this.form;
       const body = {programme_id: f.programme_id, name: f.name, institution: f.institution, start_date: f.start_date,
         end_date: f.end_date, capacity: Number(f.capacity), content_areas: f.content_areas,
-        venue: {name: f.venue_name, address: f.venue_address, latitude: Number(f.latitude),
-                longitude: Number(f.longitude), checkin_radius_m: Number(f.checkin_radius_m)}};
+        venue: {name: f.venue_name, address: f.venue_address, latitude: VenuePicker.coordinate(f.latitude),
+                longitude: VenuePicker.coordinate(f.longitude), checkin_radius_m: Number(f.checkin_radius_m)}};
       const result = await api("POST", "/api/v1/classes", body);
       if (Console.showResult(this.state, result, "已创建")) window.location.href = "/console/classes/" + result.data.id;
     },
   }));
 
-  Alpine.data("classPage", () => ({
+  Alpine.data("classPage", () => Object.assign(VenuePicker.mixin("edit"), {
     id: "", klass: null, state: Console.formState(), quotaState: Console.formState(),
     sessionState: Console.formState(), supervisorState: Console.formState(), statusState: Console.formState(),
     newQuota: {region_code: "", places: 10}, cancelReason: "", supervisors: [], chosen: [],
@@ -134,8 +134,8 @@ document.addEventListener("alpine:init", () => {
       const e = this.edit;
       const body = {version: this.klass.version, capacity: Number(e.capacity),
         minutes_per_class_hour: Number(e.minutes_per_class_hour),
-        venue: {name: e.venue_name, address: e.venue_address, latitude: Number(e.latitude),
-                longitude: Number(e.longitude), checkin_radius_m: Number(e.checkin_radius_m)}};
+        venue: {name: e.venue_name, address: e.venue_address, latitude: VenuePicker.coordinate(e.latitude),
+                longitude: VenuePicker.coordinate(e.longitude), checkin_radius_m: Number(e.checkin_radius_m)}};
       const result = await api("PATCH", "/api/v1/classes/" + this.id, body);
       if (Console.showResult(this.state, result)) this.load();
     },
