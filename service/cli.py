@@ -46,6 +46,9 @@ class _Refusing(click.Group):
         except embedded.EmbeddedError as exc:
             _refuse(str(exc))
         except pymongo.errors.ServerSelectionTimeoutError:
+            if not os.environ.get("MONGODB_URI"):  # the embedded server, found or started here
+                _refuse("the embedded database stopped answering (its service stopped meanwhile?): "
+                        "run the command again, or set EMBEDDED_DATA_DIR to another directory")
             _refuse("cannot reach the database at MONGODB_URI: start MongoDB, check the address, "
                     "or unset MONGODB_URI to use the embedded database")
         except pymongo.errors.PyMongoError as exc:
@@ -56,19 +59,41 @@ class _Refusing(click.Group):
             _refuse(f"{exc.code}: {exc.message}{details}")
 
 
-def _command_overrides():
-    """Beside a running embedded server, use the database that service uses (the demo's)."""
-    settings = config_module.load()
-    if settings["MONGODB_URI"] or os.environ.get("MONGODB_DB"):
-        return {}
-    address = embedded.running(settings["EMBEDDED_DATA_DIR"])
-    return {"MONGODB_DB": address["database"]} if address and address.get("database") else {}
+def _running_service(settings):
+    """The address of the live service holding the embedded data directory, or None."""
+    if settings["MONGODB_URI"]:
+        return None
+    return embedded.running(settings["EMBEDDED_DATA_DIR"])
+
+
+def _joined_settings(address):
+    """What a process beside a running service takes from it: its database server, its database
+    (the demo's, `<MONGODB_DB>_demo`, beside `serve --demo`) and the demo's fake WeChat, so the
+    demo's logins and tokens work the same. A variable set in the environment wins
+    (`MONGODB_DB=lingjun lingjun users create …` writes to the lasting database beside a demo)."""
+    overrides = {"MONGODB_URI": address["uri"]}
+    if address.get("database") and not os.environ.get("MONGODB_DB"):
+        overrides["MONGODB_DB"] = address["database"]
+    if address.get("wechat_api_base") and not os.environ.get("WECHAT_API_BASE"):
+        from service.core.fake_wechat import FAKE_APPID, FAKE_SECRET
+
+        overrides.update(WECHAT_API_BASE=address["wechat_api_base"], WECHAT_APPID=FAKE_APPID,
+                         WECHAT_SECRET=FAKE_SECRET)
+    return overrides
 
 
 def _make_app(overrides=None):
     from service.app import create_app
 
-    return create_app({**_command_overrides(), **(overrides or {})})
+    address = _running_service(config_module.load())
+    return create_app({**(_joined_settings(address) if address else {}), **(overrides or {})})
+
+
+def _warn_if_demo_database(database):
+    if database.endswith(DEMO_DB_SUFFIX):
+        click.echo(f"lingjun: note: “{database}” is the demo database: the next `lingjun serve --demo` drops it and "
+                   f"builds it afresh, and what this command wrote with it. For a lasting account run it with "
+                   f"MONGODB_DB={database[:-len(DEMO_DB_SUFFIX)]} (or with the demo stopped)", err=True)
 
 
 def beijing(moment):
@@ -138,6 +163,7 @@ def _gunicorn(app, *, host, port, workers, threads):
             # default 2 s so that stopping does not wait on a browser's open connection.
             self.cfg.set("keepalive", 1)
             self.cfg.set("post_worker_init", gunicorn_conf.post_worker_init)
+            self.cfg.set("logger_class", gunicorn_conf.logger_class)
             for name in ("limit_request_line", "limit_request_field_size", "limit_request_fields"):
                 self.cfg.set(name, getattr(gunicorn_conf, name))
             for name, value in gunicorn_conf.control_settings().items():
@@ -163,7 +189,20 @@ def serve(host, port, workers, threads, demo, no_worker):
     _check_port(host, port)
     # Links (certificate QR, projector page) use this address unless PUBLIC_BASE_URL is set.
     overrides = {} if settings["PUBLIC_BASE_URL"] else {"PUBLIC_BASE_URL": f"http://{host}:{port}"}
-    if not settings["MONGODB_URI"]:
+    joined = _running_service(settings)
+    if joined is not None:
+        if demo:
+            owner = joined.get("url") or f"pid {joined.get('owner_pid')}"
+            _refuse(f"a service ({owner}, pid {joined.get('owner_pid')}) already runs on the embedded database in "
+                    f"{os.path.abspath(settings['EMBEDDED_DATA_DIR'])} and `serve --demo` would rebuild the "
+                    f"demo database under it: stop that service first, or run `lingjun serve --port {port}` "
+                    "without --demo to join it, or set EMBEDDED_DATA_DIR to another directory")
+        overrides.update(_joined_settings(joined))
+        click.echo(f"Joining the running service (pid {joined.get('owner_pid')}{', ' + joined['url'] if joined.get('url') else ''}): "
+                   f"its embedded database, database “{overrides.get('MONGODB_DB', settings['MONGODB_DB'])}”"
+                   f"{', fake WeChat at ' + overrides['WECHAT_API_BASE'] if joined.get('wechat_api_base') else ''}"
+                   "; stopping this process leaves them running, stopping that service stops them")
+    elif not settings["MONGODB_URI"]:
         # Started here, before gunicorn forks, so all workers share one database server.
         overrides["MONGODB_URI"] = embedded.ensure_started(settings["EMBEDDED_DATA_DIR"])
     fake = None
@@ -173,7 +212,7 @@ def serve(host, port, workers, threads, demo, no_worker):
     master = os.getpid()
     try:
         _serve(overrides, settings, host=host, port=port, workers=workers, threads=threads, demo=demo,
-               no_worker=no_worker)
+               no_worker=no_worker, fake=fake)
     finally:
         # A gunicorn worker leaves through here too (it was forked inside run()): only the master
         # owns the fake WeChat and the database server.
@@ -185,19 +224,26 @@ def serve(host, port, workers, threads, demo, no_worker):
             stopping_fake = threading.Thread(target=fake.stop) if fake else None
             if stopping_fake:  # its poll loop takes up to 0.5 s to notice: meanwhile the database stops
                 stopping_fake.start()
-            embedded.stop()
+            stopped = ["the fake WeChat"] if fake else []
+            if embedded.stop():  # only a server this process started
+                stopped.append("the embedded database")
             if stopping_fake:
                 stopping_fake.join()
-            log.info("stopped the fake WeChat and the embedded database in %.2f s", time.monotonic() - started)
+            if stopped:
+                log.info("stopped %s in %.2f s", " and ".join(stopped), time.monotonic() - started)
+            if joined is not None:
+                log.info("left the database%s of the service pid %s running (it owns them)",
+                         " and the fake WeChat" if joined.get("wechat_api_base") else "", joined.get("owner_pid"))
 
 
-def _serve(overrides, settings, *, host, port, workers, threads, demo, no_worker):
+def _serve(overrides, settings, *, host, port, workers, threads, demo, no_worker, fake):
     from service.app import create_app
 
     app = create_app(overrides)
-    if not settings["MONGODB_URI"]:
-        embedded.announce_database(settings["EMBEDDED_DATA_DIR"], app.config["MONGODB_DB"])
     base_url = f"http://{host}:{port}"
+    if not settings["MONGODB_URI"]:  # for the commands and processes run beside this one
+        embedded.announce(settings["EMBEDDED_DATA_DIR"], database=app.config["MONGODB_DB"], demo=demo, url=base_url,
+                          **({"wechat_api_base": fake.api_base} if fake else {}))
     if demo:
         from service import demo as demo_data
 
@@ -259,8 +305,9 @@ def users_create(name, role, region_code, class_ids):
     app = _make_app()
     with app.app_context():
         account, code = staff_service.create(name=name, role=role, region_code=region_code, class_ids=class_ids)
-    click.echo(f"staff account {account['_id']} ({role}) created in database {app.config['MONGODB_DB']}")
+    click.echo(f"staff account {account['_id']} ({role}) created in database “{app.config['MONGODB_DB']}”")
     click.echo(f"binding code: {code}  (single use, expires {beijing(account['binding']['expires_at'])})")
+    _warn_if_demo_database(app.config["MONGODB_DB"])
 
 
 @main.command()

@@ -1,9 +1,14 @@
 """gunicorn hooks shared by `lingjun serve`, the Docker image (`-c python:service.gunicorn_conf`)
 and the check-in benchmark."""
 
+import datetime as dt
 import gc
 
+from gunicorn import glogging
 from gunicorn.http import wsgi as _gunicorn_wsgi
+
+from service.core.requestlog import BeijingFormatter
+from service.core.timeutil import BEIJING
 
 # gunicorn names itself in a `Server:` header on every answer and has no setting for it; its
 # Response reads this module global when it is built.
@@ -21,6 +26,22 @@ limit_request_fields = 100
 # ($XDG_RUNTIME_DIR or ~/.gunicorn/gunicorn.ctl): every instance on a host announced the same
 # socket and stopping one removed the others'. Nothing here uses gunicornc: it is off.
 control_socket_disable = True
+
+
+class BeijingLogger(glogging.Logger):
+    """gunicorn's own lines ("[2026-12-01 07:18:01 +0800] [31407] [INFO] Starting gunicorn") in
+    Beijing time like every time the service prints; gunicorn stamps the machine's local time."""
+
+    def _set_handler(self, log, output, fmt, stream=None):
+        if fmt is not None and type(fmt) is not BeijingFormatter:
+            fmt = BeijingFormatter(fmt._fmt, fmt.datefmt)
+        return super()._set_handler(log, output, fmt, stream)
+
+    def now(self):  # the access log's %(t)s
+        return dt.datetime.now(BEIJING).strftime("[%d/%b/%Y:%H:%M:%S %z]")
+
+
+logger_class = BeijingLogger
 
 
 def control_settings():

@@ -26,6 +26,8 @@ import time
 
 import pymongo
 
+from service.core.timeutil import BEIJING
+
 log = logging.getLogger(__name__)
 
 ADDRESS_FILE = "lingjun-embedded.json"
@@ -34,10 +36,17 @@ LOG_FILE = "lingjun-embedded.log"
 # SecantusDB writes every commit to WiredTiger's redo journal before answering (SIGKILL-durable,
 # replayed on the next start). A clean stop took 1.5-2 s of the 2 s a stop may take.
 STOP_TIMEOUT_SECONDS = 0.5
+# A server killed a moment ago (`kill -9` of a service) still holds the files' lock while the
+# kernel tears it down: a start waits this long for it to clear before refusing.
+LOCK_WAIT_SECONDS = 3.0
 
 
 class EmbeddedError(RuntimeError):
     """The embedded database cannot be used; the message says what to do (one line)."""
+
+
+class _LockBusy(EmbeddedError):
+    """The server exited because another process holds the data directory's lock."""
 
 
 def _free_port():
@@ -70,6 +79,8 @@ def uri_for(port):
 
 
 def _alive(pid):
+    """The process runs. A zombie does not: a service killed outright stays one until its parent
+    reaps it, and a killed server holds no lock and answers nothing (but `kill(pid, 0)` succeeds)."""
     if not pid:
         return False
     try:
@@ -78,7 +89,63 @@ def _alive(pid):
         return False
     except PermissionError:
         return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):  # no /proc (not Linux), or it exited meanwhile
+        return _exists(pid)
+
+
+def _exists(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
     return True
+
+
+def _answers(port, timeout=1.0):
+    """Something accepts connections on 127.0.0.1:`port`."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def lock_holder(data_dir):
+    """The pid holding the storage engine's lock on `data_dir` (WiredTiger.lock, an fcntl lock
+    listed in /proc/locks), or None: nobody, or not knowable here."""
+    try:
+        info = os.stat(os.path.join(data_dir, "WiredTiger.lock"))
+        with open("/proc/locks", encoding="ascii", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    device = f"{os.major(info.st_dev):02x}:{os.minor(info.st_dev):02x}:{info.st_ino}"
+    for line in lines:
+        fields = line.split()
+        if len(fields) > 5 and fields[5] == device and fields[4].isdigit():
+            return int(fields[4])
+    return None
+
+
+def _is_server(pid):
+    """`pid` is a live embedded server (not a zombie, nor another program that got its pid)."""
+    if not _alive(pid):
+        return False
+    command = _command_line(pid)
+    return not command or "secantusd" in command
+
+
+def _command_line(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
 
 
 def _address_path(data_dir):
@@ -120,19 +187,29 @@ def _stop_pid(pid, timeout=STOP_TIMEOUT_SECONDS):
 def running(data_dir):
     """The live server of `data_dir` started by a live process: its address, or None.
 
-    Clears what a dead one left: an address whose server is gone, or a server whose service
-    died (it would hold the directory with nobody to stop it).
+    Clears what a dead one left: an address whose server is gone (killed, or a zombie), or a
+    server whose service died (killed outright: it would hold the directory with nobody to stop
+    it). A live service whose server does not answer is refused (EmbeddedError), never touched.
     """
     address = read_address(data_dir)
     if address is None:
         return None
-    server_alive = _alive(address.get("pid"))
+    server_alive = _is_server(address.get("pid"))
     if server_alive and _alive(address.get("owner_pid")):
-        return address  # busy or not, a live service's database is never touched
+        # Busy or not, a live service's database is never touched. The kernel accepts connections
+        # on a listening port even while the server is busy, so this tells "gone" from "busy".
+        if _answers(address.get("port")):
+            return address
+        raise EmbeddedError(
+            f"the embedded database in {os.path.abspath(data_dir)} belongs to a running service "
+            f"(pid {address.get('owner_pid')}) but does not answer on port {address.get('port')}: "
+            f"stop that service (kill {address.get('owner_pid')}), or set EMBEDDED_DATA_DIR to another directory")
     if server_alive:
         log.warning("stopping the embedded database (pid %s) left running by a service that exited",
                     address.get("pid"))
         _stop_pid(address["pid"])
+    elif address.get("pid"):
+        log.warning("clearing the address left by an embedded database (pid %s) that is gone", address["pid"])
     try:
         os.remove(_address_path(data_dir))
     except FileNotFoundError:
@@ -140,11 +217,12 @@ def running(data_dir):
     return None
 
 
-def announce_database(data_dir, database):
-    """Record which database the running service uses, for commands run beside it."""
+def announce(data_dir, **service):
+    """Record what the running service uses (`database`, `demo`, `wechat_api_base` of the fake
+    WeChat, `url`), for commands and processes run beside it. Only the server's owner writes."""
     address = read_address(data_dir)
     if address is not None and address.get("owner_pid") == os.getpid():
-        _write_address(data_dir, {**address, "database": database})
+        _write_address(data_dir, {**address, **service})
 
 
 class EmbeddedMongo:
@@ -159,6 +237,7 @@ class EmbeddedMongo:
         self.port = None
         self.process = None
         self.owner_pid = None
+        self._log_start = 0
 
     @property
     def uri(self):
@@ -174,25 +253,55 @@ class EmbeddedMongo:
         return os.path.join(self.data_dir, LOG_FILE) if self._persistent else os.devnull
 
     def _refusal(self):
-        """One line saying why the server exited and what to do."""
+        """One line saying why the server exited and what to do, and whether the files were locked."""
         try:
             with open(self._log_path(), encoding="utf-8", errors="replace") as fh:
+                fh.seek(self._log_start)
                 tail = fh.read()[-4000:]
         except OSError:
             tail = ""
         where = os.path.abspath(self.data_dir)
         if "lock" in tail.lower() or "resource busy" in tail.lower():
             return (f"the embedded database files in {where} are in use by another process: stop it, "
-                    "or set EMBEDDED_DATA_DIR to another directory, or MONGODB_URI to a running MongoDB")
+                    "or set EMBEDDED_DATA_DIR to another directory, or MONGODB_URI to a running MongoDB"), True
         last = next((line.strip() for line in reversed(tail.splitlines()) if line.strip()), "")
         return (f"the embedded database exited with {self.process.returncode} ({last[:200] or 'no output'}); "
-                f"see {self._log_path()}, or set EMBEDDED_DATA_DIR to another directory")
+                f"see {self._log_path()}, or set EMBEDDED_DATA_DIR to another directory"), False
+
+    def _wait_for_lock(self):
+        """Wait briefly for a holder of the files to let go (a server killed a moment ago still
+        holds its lock while the kernel tears it down); refuse if a live process keeps them."""
+        deadline = time.monotonic() + LOCK_WAIT_SECONDS
+        while True:
+            holder = lock_holder(self.data_dir)
+            if holder is None or holder == os.getpid():
+                return
+            if time.monotonic() > deadline:
+                command = _command_line(holder)[:80] or "unknown command"
+                raise EmbeddedError(
+                    f"the embedded database files in {os.path.abspath(self.data_dir)} are in use by process "
+                    f"{holder} ({command}): stop it "
+                    f"(kill {holder}), or set EMBEDDED_DATA_DIR to another directory, or MONGODB_URI to a running MongoDB")
+            time.sleep(0.05)
 
     def start(self, timeout=30):
         if self._persistent:
             os.makedirs(self.data_dir, exist_ok=True)
+            self._wait_for_lock()
+        try:
+            return self._start(timeout)
+        except _LockBusy:
+            # Held between our look and the server's start (or no /proc/locks here): once more.
+            self._wait_for_lock()
+            try:
+                return self._start(timeout)
+            except _LockBusy as busy:
+                raise EmbeddedError(str(busy)) from None
+
+    def _start(self, timeout):
         self.port = _free_port()
         out = open(self._log_path(), "ab")
+        self._log_start = out.tell()  # what this start wrote, not an earlier start's lock error
         extra = ["--enable-test-commands"] if self.test_commands else []
         self.process = subprocess.Popen(
             _server_command() + ["--host", "127.0.0.1", "--port", str(self.port),
@@ -210,9 +319,9 @@ class EmbeddedMongo:
         try:
             while True:
                 if self.process.poll() is not None:
-                    message = self._refusal()
+                    message, busy = self._refusal()
                     self.process = None
-                    raise EmbeddedError(message)
+                    raise (_LockBusy if busy else EmbeddedError)(message)
                 try:
                     client.admin.command("ping")
                     break
@@ -227,17 +336,18 @@ class EmbeddedMongo:
         if self._persistent:
             _write_address(self.data_dir, {
                 "uri": self.uri, "port": self.port, "pid": self.process.pid, "owner_pid": self.owner_pid,
-                "started_at": dt.datetime.now(dt.timezone.utc).isoformat()})
+                "started_at": dt.datetime.now(BEIJING).isoformat(timespec="seconds")})
         where = os.path.abspath(self.data_dir) if self._persistent else "memory"
         log.warning("MONGODB_URI not set: using the embedded database on 127.0.0.1:%s, data in %s",
                     self.port, where)
         return self
 
     def stop(self):
+        """Stop the server if this process started it; True if it did."""
         # Forked gunicorn workers inherit this object and its atexit hook: only the process that
         # started the server stops it.
         if self.process is None or os.getpid() != self.owner_pid:
-            return
+            return False
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -251,6 +361,7 @@ class EmbeddedMongo:
             except FileNotFoundError:
                 pass
         self.process = None
+        return True
 
 
 _embedded = None
@@ -273,7 +384,7 @@ def ensure_started(data_dir):
 
 
 def stop():
-    """Stop the server this process started, if any (also done at exit)."""
+    """Stop the server this process started, if any (also done at exit); True if there was one.
+    A server another process started (found through its address) is never stopped here."""
     with _lock:
-        if _embedded is not None:
-            _embedded.stop()
+        return _embedded is not None and _embedded.stop()

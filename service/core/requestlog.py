@@ -1,10 +1,13 @@
 """Request ids: one per request, on every log line and in every error body."""
 
+import datetime as dt
 import logging
 import random
 import re
 
 from flask import g, has_request_context, request
+
+from service.core.timeutil import BEIJING
 
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
@@ -18,6 +21,20 @@ def _record_with_request_id(*args, **kwargs):
     return record
 
 
+class BeijingFormatter(logging.Formatter):
+    """Log lines stamped in Beijing time with the offset (2026-12-01 07:18:47,330 +0800), as the
+    API and the console show times, whatever the machine's time zone (servers often run in UTC)."""
+
+    default_time_format = "%Y-%m-%d %H:%M:%S"
+    default_msec_format = "%s,%03d"
+
+    def formatTime(self, record, datefmt=None):
+        moment = dt.datetime.fromtimestamp(record.created, BEIJING)
+        if datefmt:
+            return moment.strftime(datefmt)
+        return f"{moment.strftime(self.default_time_format)},{int(record.msecs):03d} {moment:%z}"
+
+
 def configure_logging(level):
     # Every record, whichever handler gets it, carries the request id.
     logging.setLogRecordFactory(_record_with_request_id)
@@ -25,7 +42,7 @@ def configure_logging(level):
     if not any(getattr(h, "_lingjun", False) for h in root.handlers):
         handler = logging.StreamHandler()
         handler._lingjun = True
-        handler.setFormatter(logging.Formatter(
+        handler.setFormatter(BeijingFormatter(
             "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
         root.addHandler(handler)
     root.setLevel(level)
