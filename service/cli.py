@@ -89,11 +89,12 @@ def _make_app(overrides=None):
     return create_app({**(_joined_settings(address) if address else {}), **(overrides or {})})
 
 
-def _warn_if_demo_database(database):
-    if database.endswith(DEMO_DB_SUFFIX):
-        click.echo(f"lingjun: note: “{database}” is the demo database: the next `lingjun serve --demo` drops it and "
+def _warn_if_demo_database(name):
+    """Beside `serve --demo` a command writes to the demo's database, which the next demo start drops."""
+    if name.endswith(DEMO_DB_SUFFIX):
+        click.echo(f"lingjun: note: “{name}” is the demo database: the next `lingjun serve --demo` drops it and "
                    f"builds it afresh, and what this command wrote with it. For a lasting account run it with "
-                   f"MONGODB_DB={database[:-len(DEMO_DB_SUFFIX)]} (or with the demo stopped)", err=True)
+                   f"MONGODB_DB={name[:-len(DEMO_DB_SUFFIX)]} (or with the demo stopped)", err=True)
 
 
 def beijing(moment):

@@ -40,13 +40,16 @@ def demo_server(tmp_path, mongodb_uri):
         client.close()
 
 
-def test_the_readme_tour_runs_as_written(demo_server, tmp_path):
-    result = subprocess.run(["sh", "-e"], input=tour_block(), text=True, capture_output=True, cwd=tmp_path,
-                            env=command_env(LINGJUN_URL=demo_server), timeout=120)
+def _run_tour(url, cwd):
+    result = subprocess.run(["sh", "-e"], input=tour_block(), text=True, capture_output=True, cwd=cwd,
+                            env=command_env(LINGJUN_URL=url), timeout=120)
     assert result.returncode == 0, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = result.stdout.splitlines()
-    before, checked, after, inbox, decision, stars, report, excel = lines
+    assert "Traceback" not in result.stderr and result.stderr == "", result.stderr
+    return result.stdout.splitlines()
+
+
+def test_the_readme_tour_runs_as_written_and_again(demo_server, tmp_path):
+    before, checked, after, inbox, decision, stars, report, excel = _run_tour(demo_server, tmp_path)
     before, after = ast.literal_eval(before), ast.literal_eval(after)
     assert before["expected"] >= 40 and before["checked_in"] > 0 and before["late"] > 0 and before["on_leave"] == 1
     assert ast.literal_eval(checked)[0] == "checked_in"
@@ -59,3 +62,14 @@ def test_the_readme_tour_runs_as_written(demo_server, tmp_path):
     status, content_type, size, _ = excel.split()
     assert status == "200" and content_type.endswith("spreadsheetml.sheet") and int(size) > 1000
     assert (tmp_path / "class-report.xlsx").read_bytes()[:2] == b"PK"
+
+    # Pasted again, as README says: the same session, nothing moves twice, no traceback.
+    again = _run_tour(demo_server, tmp_path)
+    board, checked, board_after, inbox, decision, stars, report, excel = again
+    assert ast.literal_eval(board) == ast.literal_eval(board_after) == after
+    assert ast.literal_eval(checked)[0] == "already_checked_in"
+    waiting = ast.literal_eval(inbox)  # the seeded one and the new one; the first run's was approved
+    assert len(waiting) == 2 and all(state == "submitted" for _, _, state in waiting)
+    assert (decision, stars) == ("approved", "ALREADY_RATED")
+    assert ast.literal_eval(report) == (confirmed, held, leave_requests + 1)
+    assert excel.split()[0] == "200"
