@@ -192,17 +192,17 @@ def serve(host, port, workers, threads, demo, no_worker):
     overrides = {} if settings["PUBLIC_BASE_URL"] else {"PUBLIC_BASE_URL": f"http://{host}:{port}"}
     joined = _running_service(settings)
     if joined is not None:
+        service = f"pid {joined.get('owner_pid')}" + (f", {joined['url']}" if joined.get("url") else "")
         if demo:
-            owner = joined.get("url") or f"pid {joined.get('owner_pid')}"
-            _refuse(f"a service ({owner}, pid {joined.get('owner_pid')}) already runs on the embedded database in "
+            _refuse(f"a service ({service}) already runs on the embedded database in "
                     f"{os.path.abspath(settings['EMBEDDED_DATA_DIR'])} and `serve --demo` would rebuild the "
                     f"demo database under it: stop that service first, or run `lingjun serve --port {port}` "
                     "without --demo to join it, or set EMBEDDED_DATA_DIR to another directory")
         overrides.update(_joined_settings(joined))
-        click.echo(f"Joining the running service (pid {joined.get('owner_pid')}{', ' + joined['url'] if joined.get('url') else ''}): "
-                   f"its embedded database, database “{overrides.get('MONGODB_DB', settings['MONGODB_DB'])}”"
-                   f"{', fake WeChat at ' + overrides['WECHAT_API_BASE'] if joined.get('wechat_api_base') else ''}"
-                   "; stopping this process leaves them running, stopping that service stops them")
+        fake_wechat = f", fake WeChat at {overrides['WECHAT_API_BASE']}" if joined.get("wechat_api_base") else ""
+        click.echo(f"Joining the running service ({service}): its embedded database, database "
+                   f"“{overrides.get('MONGODB_DB', settings['MONGODB_DB'])}”{fake_wechat}; stopping this "
+                   "process leaves them running, stopping that service stops them")
     elif not settings["MONGODB_URI"]:
         # Started here, before gunicorn forks, so all workers share one database server.
         overrides["MONGODB_URI"] = embedded.ensure_started(settings["EMBEDDED_DATA_DIR"])
