@@ -77,7 +77,7 @@ class RegistrationItem(MethodView):
     def get(self, registration_id):
         """One registration with its history and its files' names (owner, reviewing staff, class supervisors)."""
         registration = review.readable_or_raise(registration_id=_rid(registration_id), identity=current_identity())
-        registration = {**registration, "attachments": service.attachments_of(registration)}
+        registration = {**registration, "attachments": service.attachments_of(registration, current_identity())}
         if registration["user_id"] == current_identity().user_id or registration["state"] == "draft":
             return _view(registration)
         return _view(review.with_checks(registration))

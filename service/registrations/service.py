@@ -36,9 +36,12 @@ def shown_to(registration, identity):
     return {**registration, "snapshot": {**snapshot, "birth_date": None}}
 
 
-def attachments_of(registration):
-    """The registration's files (kind, name, type, size), each downloadable at /api/v1/attachments/{id}
-    by the owner, organizers and the region's staff; a file deleted since is left out."""
+def attachments_of(registration, identity):
+    """The registration's files (kind, name, type, size) for those who may download them at
+    /api/v1/attachments/{id} (the owner, organizers, the region's staff: service.trainees.access);
+    None for anyone else (a class supervisor). A file deleted since is left out."""
+    if registration["user_id"] != identity.user_id and not identity.covers_region(registration.get("region_code")):
+        return None
     infos = (profiles.attachment_info(a) for a in registration.get("attachment_ids") or ())
     return [trainee_profiles.attachment_view(info) for info in infos if info is not None]
 

@@ -2,6 +2,8 @@
 
 import io
 
+from bson import ObjectId
+
 from tests.conftest import bearer
 from tests.factories import create_class, create_programme, credit_code, profile_body
 from tests.trainees.test_attachments_api import png_bytes
@@ -53,7 +55,8 @@ def test_filters_by_name_enterprise_and_little_giant(client, db, admin_token, pr
     assert long_name.status_code == 422 and "name" in long_name.json["errors"]
 
 
-def test_reviewer_reads_the_registrations_files(client, admin_token, programme, make_trainee, staff_bj, staff_gd):
+def test_reviewer_reads_the_registrations_files(client, admin_token, programme, make_trainee, staff_bj, staff_gd,
+                                               make_staff):
     klass = create_class(client, admin_token, programme["id"], publish=True)
     trainee = make_trainee(5)
     licence = client.post("/api/v1/trainee/attachments", headers=bearer(trainee), content_type="multipart/form-data",
@@ -70,3 +73,12 @@ def test_reviewer_reads_the_registrations_files(client, admin_token, programme, 
     assert download.status_code == 200 and download.data[:8] == b"\x89PNG\r\n\x1a\n"
     assert client.get(f"/api/v1/registrations/{rid}", headers=bearer(staff_gd)).status_code == 404
     assert client.get(f"/api/v1/attachments/{licence['id']}", headers=bearer(staff_gd)).status_code == 404
+    assert client.get(f"/api/v1/registrations/{rid}", headers=bearer(admin_token)).json["attachments"][0]["id"] == \
+        licence["id"]
+    own = client.get(f"/api/v1/registrations/{rid}", headers=bearer(trainee)).json
+    assert [a["id"] for a in own["attachments"]] == [licence["id"]]
+    # A class supervisor reads the registration but not the files (the download would be refused too).
+    supervisor = make_staff("supervisor", class_ids=[ObjectId(klass["id"])])
+    seen = client.get(f"/api/v1/registrations/{rid}", headers=bearer(supervisor))
+    assert seen.status_code == 200 and seen.json["attachments"] is None
+    assert client.get(f"/api/v1/attachments/{licence['id']}", headers=bearer(supervisor)).status_code == 404
