@@ -28,7 +28,7 @@ def test_organizer_creates_and_edits_a_programme_year(live_server, new_page, des
     stored = db.programmes.find_one()
     assert (stored["year"], stored["kind"], stored["exclude_prior_trainees"]) == (2026, "national", True)
     row = f"#programme-table tr[data-id='{stored['_id']}']"
-    assert "往期学员不得报名" in page.locator(row).inner_text()
+    page.wait_for_selector(f"{row}:has-text('往期学员不得报名')")
 
     # Edit: the year is fixed; name, type, topic and rules change through PATCH.
     page.click(f"{row} .edit-programme")
@@ -48,7 +48,7 @@ def test_organizer_creates_and_edits_a_programme_year(live_server, new_page, des
     page.click("#programme-save")
     page.wait_for_selector("#programme-ok:has-text('已保存')")
     page.wait_for_selector(f"{row}:has-text('小巨人专题班')")
-    assert "限小巨人企业" in page.locator(row).inner_text()  # the API set it for a 小巨人 programme
+    page.wait_for_selector(f"{row}:has-text('限小巨人企业')")  # the API set it for a 小巨人 programme
     assert page.locator("#programme-little-giant").is_checked()  # and the form shows what was stored
     stored = db.programmes.find_one()
     assert (stored["year"], stored["name"], stored["kind"], stored["topic"]) == (

@@ -26,6 +26,7 @@ def test_organizer_edits_and_cancels_sessions_in_place(client, live_server, new_
     desk_login(page, make_staff("admin"))
     page.goto(live_server + f"/console/classes/{klass['id']}")
     page.wait_for_selector(f"#timetable tr[data-id='{morning['id']}']")
+    page.wait_for_selector("#timetable-hours:text-is('5')")
     assert page.locator("#timetable-hours").inner_text() == "5"
 
     # Edit the morning session in place: the hours preview and the new total follow the typing.
@@ -56,6 +57,8 @@ def test_organizer_edits_and_cancels_sessions_in_place(client, live_server, new_
     page.fill("#edit-session-title", "新发展格局下的企业战略（上）")
     page.click("#edit-session-save")
     page.wait_for_selector(f"{row} .session-title:has-text('（上）')")
+    page.wait_for_selector("#timetable-hours:text-is('6')")
+    page.wait_for_selector(f"{row} td:text-is('08:15')")
     assert page.locator("#timetable-hours").inner_text() == "6"
     assert page.locator(f"{row} .session-hours").inner_text() == "4"
     assert "08:15" in page.locator(row).inner_text()  # check-in opens 45 min before 09:00 (Beijing)
@@ -75,6 +78,10 @@ def test_organizer_edits_and_cancels_sessions_in_place(client, live_server, new_
     page.fill("#cancel-session-reason", "授课老师生病，改期另行通知")
     page.click("#cancel-session-confirm")
     page.wait_for_selector(f"{row}.cancelled")
+    # Alpine applies each binding in its own effect: wait for the note and the hidden buttons too.
+    page.wait_for_selector(f"{row} .cancel-note:has-text('已取消')", state="visible")
+    page.wait_for_selector(f"{row} .edit-session", state="hidden")
+    page.wait_for_selector("#timetable-hours:text-is('4')")
     assert "已取消：授课老师生病" in page.locator(row).inner_text()
     assert page.locator("#timetable-hours").inner_text() == "4"
     assert page.locator(f"{row} .session-hours").inner_text() == "0（原 2）"

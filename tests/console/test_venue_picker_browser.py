@@ -77,11 +77,11 @@ def test_organizer_creates_a_class_with_a_pasted_location_and_moves_it(live_serv
     page.click("#venue-paste-box summary")
     page.fill("#venue-paste", "清华大学舜德楼 https://uri.amap.com/marker?position=116.3265,40.0003&name=舜德楼")
     page.click("#venue-paste-apply")
-    page.wait_for_function("() => document.querySelector('#venue-paste-note').textContent.length > 0")
-    assert page.input_value("#venue-latitude") == "40.0003" and page.input_value("#venue-longitude") == "116.3265"
+    page.wait_for_function("() => document.querySelector('#venue-paste-note').textContent.length > 0 && "
+                           "document.querySelector('#venue-latitude').value === '40.0003' && "
+                           "document.querySelector('#venue-longitude').value === '116.3265'")
     assert "高德地图链接" in page.locator("#venue-paste-note").inner_text()
-    assert page.locator("#venue-map-link").get_attribute("href").startswith(
-        "https://uri.amap.com/marker?position=116.3265,40.0003")
+    page.wait_for_selector("#venue-map-link[href^='https://uri.amap.com/marker?position=116.3265,40.0003']")
     # Unreadable text: said next to the box, the fields keep their values.
     page.fill("#venue-paste", "清华大学")
     page.click("#venue-paste-apply")
@@ -100,7 +100,8 @@ def test_organizer_creates_a_class_with_a_pasted_location_and_moves_it(live_serv
     page.select_option("#venue-paste-source", "bd09")
     page.fill("#venue-paste", "40.006040,116.333107")  # the venue as 百度地图 shows it (gcj02tobd09)
     page.click("#venue-paste-apply")
-    page.wait_for_function("() => document.querySelector('#venue-paste-note').textContent.includes('相距')")
+    page.wait_for_function("() => document.querySelector('#venue-paste-note').textContent.includes('相距') && "
+                           "document.querySelector('#edit-latitude').value === '40.000301'")
     note = page.locator("#venue-paste-note").inner_text()
     assert "已由百度坐标换算为 GCJ-02" in note
     latitude, longitude = float(page.input_value("#edit-latitude")), float(page.input_value("#edit-longitude"))
