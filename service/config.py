@@ -34,6 +34,7 @@ class DefaultConfig:
     RATELIMIT_BINDING_FAILURES = "10 per hour"  # wrong staff binding codes, per user
     RATELIMIT_CHECKIN_FAILURES = "20 per 10 minutes"  # wrong/expired check-in codes, per user and session
     RATELIMIT_CERTIFICATE_FAILURES = "30 per 10 minutes"  # unknown certificate number/code, per IP address
+    RATELIMIT_LEGACY_CHECK_CODE_FAILURES = "5 per day"  # unknown with a short (8-hex) code, per certificate number
     RATELIMIT_ID_NUMBER_CONFLICTS = "5 per day"  # 409 ID_NUMBER_IN_USE answers, per user
     RATELIMIT_ID_NUMBER_CONFLICTS_PER_IP = "20 per hour"  # the same answers, per IP address (many accounts)
     RATELIMIT_UPLOADS = "30 per hour"  # attachment uploads, per user
@@ -127,6 +128,7 @@ ENV_SETTINGS = {
     "RATELIMIT_BINDING_FAILURES": str,
     "RATELIMIT_CHECKIN_FAILURES": str,
     "RATELIMIT_CERTIFICATE_FAILURES": str,
+    "RATELIMIT_LEGACY_CHECK_CODE_FAILURES": str,
     "RATELIMIT_ID_NUMBER_CONFLICTS": str,
     "RATELIMIT_ID_NUMBER_CONFLICTS_PER_IP": str,
     "RATELIMIT_UPLOADS": str,

@@ -8,7 +8,8 @@ from flask import current_app, request
 
 from service.classes import repository
 from service.core.auth import PROVINCE_STAFF, SUPERVISOR, current_identity
-from service.core.errors import Forbidden, NotFound
+from service.core.errors import AppError, Forbidden, NotFound
+from service.core.request_body import request_json
 
 
 def caller_region(identity, requested=None):
@@ -34,54 +35,90 @@ def quota_regions_visible(identity, class_doc):
 # ---- draft classes: nothing of them leaks through any route -------------------------------------
 
 DRAFT = "draft"
+# Where a request names a class or a session: the path (`/classes/<class_id>`), the query string
+# (`?class_id=`) and the JSON body's top level (`{"class_id": ...}`, `{"class_ids": [...]}`).
+ID_FIELDS = {"class_id": "class", "class_ids": "class", "session_id": "session", "session_ids": "session"}
+NOT_FOUND = {"class": ("CLASS_NOT_FOUND", "班级不存在"), "session": ("SESSION_NOT_FOUND", "课程不存在")}
 _PUBLISHED_MAX = 100_000  # bounded memory: cleared wholesale when full (a miss is one read)
-_published = set()  # ("class"|"session", id) known to belong to a class past its draft
+_published = set()  # (db, "class"|"session", id) known to belong to a class past its draft
 _published_lock = threading.Lock()
 
 
-def _class_status(kind, object_id):
-    """(class id, status) of the class a class or session id names, or None when there is none."""
+def _object_ids(values):
+    """The well-formed ObjectIds among `values` (a malformed one is the route's own 404 or 422)."""
+    found = []
+    for value in values:
+        try:
+            found.append(ObjectId(value))
+        except (InvalidId, TypeError):
+            pass
+    return found
+
+
+def named_ids():
+    """{(kind, ObjectId)} of every class and session the request names, wherever it names them."""
+    try:
+        body = request_json()
+    except AppError:
+        body = None  # a malformed body is answered by the view's parser, as if the hook were not here
+    sources = [request.view_args or {}, request.args, body if isinstance(body, dict) else {}]
+    named = set()
+    for source in sources:
+        for field, kind in ID_FIELDS.items():
+            if hasattr(source, "getlist"):
+                values = source.getlist(field)
+            else:
+                value = source.get(field)
+                values = value if isinstance(value, list) else [value] if value is not None else []
+            named.update((kind, object_id) for object_id in _object_ids(values))
+    return named
+
+
+def _owning_classes(kind, object_ids):
+    """{id: (class id, status)} of those ids that exist (one query per kind)."""
     if kind == "class":
-        found = repository.get(object_id, {"status": 1})
-    else:
-        found = repository.find_by_session_status(object_id)
-    return (found["_id"], found["status"]) if found else None
+        return {class_id: (class_id, status) for class_id, status in repository.statuses(object_ids).items()}
+    return repository.session_statuses(object_ids)
 
 
 def refuse_draft_classes():
-    """`before_request` hook (registered in create_app): every route that takes a `class_id` or a
-    `session_id` answers 404 for a class still in draft, unless the caller is an organizer or one of
-    its supervisors — the same rule as GET /classes/{id}.
+    """`before_request` hook (registered in create_app): a request naming a class or a session — in
+    its path, its query string or its JSON body — whose class is still a draft is answered 404
+    CLASS_NOT_FOUND / SESSION_NOT_FOUND, unless the caller is an organizer or one of the class's
+    supervisors (the rule of GET /classes/{id}). A well-formed id naming nothing gets the very same
+    answer for everyone but organizers, before any role check: a draft and a made-up id cannot be
+    told apart (no oracle), and a write naming either reaches no view, so it leaves no record.
 
     A class never goes back to draft, so "past draft" is remembered per process for good: the
     trainee check-in path reads the class once per process and session, then never again.
     """
-    args = request.view_args or {}
-    if request.path.startswith("/console/"):
+    if request.path.startswith("/console/") or request.endpoint is None:
         return  # console pages are shells for staff that read everything through these API routes
-    if "class_id" in args:
-        kind, raw, code, message = "class", args["class_id"], "CLASS_NOT_FOUND", "班级不存在"
-    elif "session_id" in args:
-        kind, raw, code, message = "session", args["session_id"], "SESSION_NOT_FOUND", "课程不存在"
-    else:
+    named = named_ids()
+    if not named:
         return
-    try:
-        object_id = ObjectId(raw)
-    except (InvalidId, TypeError):
-        return  # the route answers its own 404 for a malformed id
-    key = (current_app.config["MONGODB_DB"], kind, object_id)
-    if key in _published:
+    database = current_app.config["MONGODB_DB"]
+    unsettled = {(kind, object_id) for kind, object_id in named if (database, kind, object_id) not in _published}
+    if not unsettled:
         return
-    found = _class_status(kind, object_id)
-    if found is None:
-        return  # the route answers its own 404
-    class_id, status = found
-    if status != DRAFT:
-        with _published_lock:
-            if len(_published) >= _PUBLISHED_MAX:
-                _published.clear()
-            _published.add(key)
-        return
-    identity = current_identity()
-    if not (identity.is_admin or identity.supervises(class_id)):
-        raise NotFound(code, message)
+    for kind in ("class", "session"):
+        ids = [object_id for found_kind, object_id in unsettled if found_kind == kind]
+        if not ids:
+            continue
+        owners = _owning_classes(kind, ids)
+        for object_id in ids:
+            owner = owners.get(object_id)
+            if owner is not None and owner[1] != DRAFT:
+                _remember_published(database, kind, object_id)
+                continue
+            identity = current_identity()
+            if identity.is_admin or (owner is not None and identity.supervises(owner[0])):
+                continue
+            raise NotFound(*NOT_FOUND[kind])
+
+
+def _remember_published(database, kind, object_id):
+    with _published_lock:
+        if len(_published) >= _PUBLISHED_MAX:
+            _published.clear()
+        _published.add((database, kind, object_id))

@@ -76,9 +76,19 @@ def find_by_session(session_id):
     return collection(CLASSES).find_one({"sessions._id": session_id}, {"changes": 0})
 
 
-def find_by_session_status(session_id):
-    """{_id, status} of the class holding this session, or None."""
-    return collection(CLASSES).find_one({"sessions._id": session_id}, {"status": 1})
+def statuses(class_ids):
+    """{class id: status} of those of these classes that exist, in one query."""
+    found = collection(CLASSES).find({"_id": {"$in": list(class_ids)}}, {"status": 1})
+    return {doc["_id"]: doc["status"] for doc in found}
+
+
+def session_statuses(session_ids):
+    """{session id: (class id, class status)} of those of these sessions that exist, in one query
+    (the `session_id` index)."""
+    wanted = set(session_ids)
+    found = collection(CLASSES).find({"sessions._id": {"$in": list(wanted)}}, {"status": 1, "sessions._id": 1})
+    return {session["_id"]: (doc["_id"], doc["status"])
+            for doc in found for session in doc.get("sessions", []) if session["_id"] in wanted}
 
 
 # Statuses of a class that belongs to a year's plan (drafts are not announced, cancelled ones not held).

@@ -1,15 +1,33 @@
 """Completion certificates (结业证书): bulk issue, public verification, revocation, the PNG.
 
-The verification link carries a check code (an HMAC of the number): numbers are sequential
-and printed on paper, so without the code anyone could walk through them and list the trainees
-of every class. With it, only someone holding the certificate (or its QR) can look it up. The
-code is 20 hex characters (80 bits; 8 were 32 bits): with failed look-ups limited per address
-(RATELIMIT_CERTIFICATE_FAILURES) even a million addresses guessing for years find nothing.
+The verification link carries a check code: numbers are sequential and printed on paper, so
+without the code anyone could walk through them and list the trainees of every class. With it,
+only someone holding the certificate (or its QR) can look it up.
+
+Each certificate keeps the check code it was issued with (`check_code` on the document), so a
+printed certificate verifies for as long as it exists, whatever later changes: new certificates get
+20 random hex characters (80 bits). Certificates issued before codes were stored carry the 8 hex
+characters (32 bits) of an HMAC of the number, printed on paper; they keep verifying with them.
+
+Why guessing is hopeless (the limits are settings, see the README; figures at their defaults):
+- every failed look-up counts against RATELIMIT_CERTIFICATE_FAILURES, 30 per 10 minutes per address
+  = 4,320 guesses a day. A 20-hex code: a million addresses guessing for ten years make
+  4,320 × 3,650 × 10^6 ≈ 1.6·10^13 guesses, a chance of 1.6·10^13 / 2^80 (1.2·10^24) ≈ 10^-11.
+- an 8-hex legacy code has only 2^32 ≈ 4.3·10^9 values: the per-address limit alone would let
+  10,000 addresses (4.3·10^7 guesses a day) find one certificate in about 100 days. So failed
+  look-ups with an 8-character code are also limited per certificate number, whatever the address
+  (RATELIMIT_LEGACY_CHECK_CODE_FAILURES, 5 per day): a number takes at most 1,825 such guesses a
+  year, a chance of 1,825 / 2^32 ≈ 4·10^-7 per certificate and year; even 10,000 legacy certificates
+  (more than were issued before the change) give one hit in about 230 years of non-stop guessing.
+  The price: someone flooding one legacy number blocks its 8-character look-ups for the rest of the
+  day (a 20-character code is never blocked by it); an organizer can revoke and reissue it with a
+  long code.
 """
 
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from urllib.parse import quote
 
 from flask import current_app
@@ -25,16 +43,46 @@ from service.registrations import repository as registrations
 
 VALID, REVOKED = "valid", "revoked"
 CHECK_CODE_LENGTH = 20
+LEGACY_CHECK_CODE_LENGTH = 8
 
 
-def check_code(number):
+def new_check_code():
+    """A fresh check code: 20 random hex characters (80 bits), stored with the certificate."""
+    return secrets.token_hex(CHECK_CODE_LENGTH // 2).upper()
+
+
+def _legacy_check_code(number):
+    """The HMAC of the number that certificates issued before codes were stored carry (its first
+    8 hex characters were printed)."""
     digest = hmac.new(current_app.config["SECRET_KEY"].encode(), f"certificate:{number}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:CHECK_CODE_LENGTH].upper()
+    return digest.hexdigest().upper()
 
 
-def verify_url(number, base_url):
+def check_code(certificate):
+    """The check code printed on this certificate: the stored one, else the legacy 8 hex."""
+    return certificate.get("check_code") or _legacy_check_code(certificate["number"])[:LEGACY_CHECK_CODE_LENGTH]
+
+
+def _code_matches(certificate, typed):
+    """Constant-time comparison with the code the certificate was issued with. A certificate without
+    a stored code also takes the 20-hex HMAC prefix that was briefly printed before codes were
+    stored (its first 8 characters are the legacy code, so this adds nothing to guess)."""
+    stored = certificate.get("check_code")
+    if stored:
+        return hmac.compare_digest(stored.encode(), typed)
+    full = _legacy_check_code(certificate["number"])
+    return any(hmac.compare_digest(full[:length].encode(), typed)
+               for length in (LEGACY_CHECK_CODE_LENGTH, CHECK_CODE_LENGTH))
+
+
+def is_legacy_length(code):
+    """Whether a typed code has the length of the short legacy codes (limited per number too)."""
+    return len((code or "").strip()) <= LEGACY_CHECK_CODE_LENGTH
+
+
+def verify_url(certificate, base_url):
     base = base_url.rstrip("/")
-    return f"{base}/api/v1/certificates/verify/{quote(number)}?code={check_code(number)}"
+    return f"{base}/api/v1/certificates/verify/{quote(certificate['number'])}?code={check_code(certificate)}"
 
 
 def mask_name(name):
@@ -47,8 +95,8 @@ def mask_name(name):
 
 
 def view(certificate, base_url):
-    return {**certificate, "check_code": check_code(certificate["number"]),
-            "verify_url": verify_url(certificate["number"], base_url)}
+    return {**certificate, "check_code": check_code(certificate),
+            "verify_url": verify_url(certificate, base_url)}
 
 
 # ---- issuing ---------------------------------------------------------------------------
@@ -93,7 +141,8 @@ def issue(*, class_id, issued_by, registration_ids=None, issued_on=None, base_ur
     for row, serial in zip(due, repository.reserve_numbers(year, len(due))):
         number = f"LJ{year}{serial:05d}"
         certificate = {
-            "number": number, "status": VALID, "class_id": class_id, "class_name": class_doc["name"],
+            "number": number, "check_code": new_check_code(), "status": VALID,
+            "class_id": class_id, "class_name": class_doc["name"],
             "institution": class_doc.get("institution"), "start_date": class_doc["start_date"],
             "end_date": class_doc["end_date"], "year": year, "registration_id": row["registration_id"],
             "user_id": row["user_id"], "region_code": row["region_code"], "name": row["name"],
@@ -157,7 +206,7 @@ def verify(*, number, code):
     certificate = repository.by_number(number.strip().upper())
     # Bytes: compare_digest raises TypeError on a str with non-ASCII characters (?code=é).
     typed = (code or "").strip().upper().encode()
-    if certificate is None or not hmac.compare_digest(check_code(certificate["number"]).encode(), typed):
+    if certificate is None or not _code_matches(certificate, typed):
         return {"status": "unknown", "number": number, "message": "未查到该证书，请核对证书编号和验证码"}
     answer = {"status": certificate["status"], "number": certificate["number"],
               "name_masked": mask_name(certificate["name"]), "class_name": certificate["class_name"],
@@ -183,7 +232,7 @@ def png(certificate, base_url):
     if certificate.get("institution"):
         page.line(f"培训机构：{certificate['institution']}", size=24)
     page.line(f"证书编号：{certificate['number']}", size=24, fill=(90, 90, 90))
-    page.line(f"验证码：{check_code(certificate['number'])}", size=24, fill=(90, 90, 90))
+    page.line(f"验证码：{check_code(certificate)}", size=24, fill=(90, 90, 90))
     page.line(f"发证日期：{dt.date.fromisoformat(certificate['issued_on']):%Y年%m月%d日}", size=24)
-    page.qr(verify_url(certificate["number"], base_url), caption="扫码验证 · 工业和信息化部人才交流中心")
+    page.qr(verify_url(certificate, base_url), caption="扫码验证 · 工业和信息化部人才交流中心")
     return page.png()

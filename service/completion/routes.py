@@ -13,7 +13,7 @@ from service.core.blueprint import Blueprint
 from service.core.excel import XLSX_MIMETYPE
 from service.core.ids import parse_object_id
 from service.core.links import public_base_url
-from service.core.ratelimit import client_ip, limit, note_failure
+from service.core.ratelimit import client_ip, count_failure, limit, note_failure, refuse_when_spent
 from service.reports.scope import class_scope
 
 blp = Blueprint("completion", __name__, url_prefix="/api/v1",
@@ -156,6 +156,10 @@ VERIFY_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 {% endif %}<p style="color:gray">工业和信息化部人才交流中心</p></body></html>"""
 
 
+LEGACY_LIMIT = "RATELIMIT_LEGACY_CHECK_CODE_FAILURES"
+LEGACY_MESSAGE = "该证书今日验证失败次数太多，请明天再试"
+
+
 @blp.route("/certificates/verify/<number>")
 class Verify(MethodView):
     @blp.doc(security=[])
@@ -165,9 +169,18 @@ class Verify(MethodView):
            message="查询次数太多，请稍后再试")
     def get(self, args, number):
         """Public (no login): is this certificate valid? The QR code on the certificate opens this."""
+        # Short legacy codes are also limited per certificate number, whatever the address (the
+        # arithmetic is in service/completion/certificates.py): checked before the answer is worked
+        # out, so past the limit not even the right code is answered.
+        legacy = certificates.is_legacy_length(args["code"])
+        number_key = number.strip().upper()
+        if legacy:
+            refuse_when_spent(LEGACY_LIMIT, number_key, message=LEGACY_MESSAGE)
         answer = certificates.verify(number=number, code=args["code"])
         if answer["status"] == "unknown":
             note_failure()  # a wrong number or check code: what guessing looks like
+            if legacy:
+                count_failure(LEGACY_LIMIT, number_key, message=LEGACY_MESSAGE)
         # A phone camera opens the QR link in a browser: give it a page rather than JSON.
         if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
             return Response(render_template_string(VERIFY_PAGE, v=answer), mimetype="text/html")

@@ -123,6 +123,19 @@ def count_failure(setting, *key_parts, message=DEFAULT_MESSAGE):
         raise TooManyRequests(message, retry_after=_seconds_until(reset_at))
 
 
+def refuse_when_spent(setting, *key_parts, message=DEFAULT_MESSAGE):
+    """Raise TooManyRequests if the limit in config `setting` is already used up for these keys;
+    counts nothing (one read). For a failure limit that must refuse before the answer is worked
+    out: checked only after a failure, a right guess past the limit would still be answered."""
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return
+    item = parse(current_app.config[setting])
+    keys = (setting, *map(str, key_parts))
+    if not limiter.limiter.test(item, *keys):
+        reset_at = limiter.limiter.get_window_stats(item, *keys).reset_time
+        raise TooManyRequests(message, retry_after=_seconds_until(reset_at))
+
+
 @contextlib.contextmanager
 def failures(setting, *key_parts, codes, message=DEFAULT_MESSAGE):
     """Within the block, an AppError whose code is in `codes` counts as one failure

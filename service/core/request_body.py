@@ -20,7 +20,7 @@ which MongoDB refuses) is 422 naming the field.
 import json
 import re
 
-from flask import current_app, request
+from flask import current_app, g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
@@ -129,17 +129,25 @@ def parse_json(data):
     return value
 
 
+def request_json():
+    """The request's JSON body (core.missing when there is none), parsed once per request by
+    `parse_json`: the view's parser and the before_request hooks that look into the body
+    (classes.access) share the one parse."""
+    if "parsed_json" not in g:
+        if not is_json_request(request):
+            g.parsed_json = core.missing
+        else:
+            data = read_body()
+            g.parsed_json = parse_json(data) if data.strip() else core.missing
+    return g.parsed_json
+
+
 class RequestParser(FlaskParser):
     """webargs' Flask parser reading JSON through `parse_json`. `check_body` has already refused
     a non-JSON body, so a request that is not JSON here has none."""
 
     def _raw_load_json(self, req):
-        if not is_json_request(req):
-            return core.missing
-        data = read_body()
-        if not data.strip():
-            return core.missing
-        return parse_json(data)
+        return request_json()
 
     def load_json(self, req, schema):
         value = super().load_json(req, schema)

@@ -56,10 +56,12 @@ def test_integers_beyond_javascript_safe_range_are_refused(client, admin_token):
 
 @pytest.mark.parametrize("starts_at", ["0001-01-01T00:00:00", "9999-12-31T20:00:00-12:00",
                                        "1800-06-01T09:00:00+08:00", "1901-01-01T00:00:00"])
-def test_leave_preview_with_far_times_is_a_field_error(client, login, starts_at):
+def test_leave_preview_with_far_times_is_a_field_error(client, login, admin_token, starts_at):
     token = login("alice")
+    # A published class: an id naming no class (or a draft) is 404 CLASS_NOT_FOUND before any field check.
+    klass = create_class(client, admin_token, create_programme(client, admin_token)["id"], publish=True)
     response = client.post("/api/v1/leave-requests/preview", headers=bearer(token),
-                           json={"class_id": "0" * 24, "starts_at": starts_at, "ends_at": "2026-01-01T00:00:00"})
+                           json={"class_id": klass["id"], "starts_at": starts_at, "ends_at": "2026-01-01T00:00:00"})
     assert _field_error(response, "starts_at") == ["时间应在 1901 年到 2100 年之间"]
 
 

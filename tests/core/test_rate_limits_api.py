@@ -18,7 +18,9 @@ from tests.fixtures.checkin import AT_VENUE
 
 LIMITS = {"RATELIMIT_LOGIN_FAILURES": "4 per 10 minutes", "RATELIMIT_BINDING_FAILURES": "3 per hour",
           "RATELIMIT_CHECKIN_FAILURES": "2 per 10 minutes", "RATELIMIT_CERTIFICATE_FAILURES": "3 per 10 minutes",
-          "RATELIMIT_ID_NUMBER_CONFLICTS": "2 per day", "RATELIMIT_UPLOADS": "2 per hour"}
+          "RATELIMIT_ID_NUMBER_CONFLICTS": "2 per day", "RATELIMIT_UPLOADS": "2 per hour",
+          "RATELIMIT_PHONE_EXCHANGES": "2 per day",
+          "RATELIMIT_CONSOLE_LOGINS": "2 per 10 minutes", "RATELIMIT_LEGACY_CHECK_CODE_FAILURES": "2 per day"}
 
 
 @pytest.fixture
@@ -142,12 +144,12 @@ def test_certificate_guesses_are_limited_per_ip(client, other_client):
                       **from_ip("203.0.113.21")).json["status"] == "unknown"
 
 
-def test_certificate_check_code_is_long(app):
-    from service.completion.certificates import check_code
+def test_certificate_check_code_is_long():
+    from service.completion.certificates import new_check_code
 
-    with app.app_context():
-        code = check_code("LJ202600001")
-    assert len(code) == 20 and int(code, 16) >= 0  # 80 bits
+    codes = {new_check_code() for _ in range(100)}
+    assert len(codes) == 100  # random, not derived from the sequential number
+    assert all(len(code) == 20 and int(code, 16) >= 0 for code in codes)  # 80 bits
 
 
 def _forged(session_id):
@@ -200,16 +202,19 @@ def test_a_limit_that_is_not_a_limit_refuses_to_start(app_config):
 
 
 def test_id_number_conflicts_are_limited_per_address_across_accounts(app_config, login):
-    """Many fresh accounts from one address cannot add up to enough 409s to rebuild a masked number."""
-    client = create_app({**app_config, "RATELIMIT_ID_NUMBER_CONFLICTS_PER_IP": "2 per day"}).test_client()
+    """Many fresh accounts from one address cannot add up to enough 409s to rebuild a masked number,
+    whichever instance answers them."""
+    config = {**app_config, "RATELIMIT_ID_NUMBER_CONFLICTS_PER_IP": "2 per hour"}
+    client = create_app(config).test_client()
+    other_client = create_app({**config, "ENSURE_INDEXES_ON_START": False}).test_client()
     owner = login("ip-owner")
     assert client.put("/api/v1/trainee/profile", json=profile_body(serial=1), headers=bearer(owner)).status_code == 200
-    for name in ("prober-1", "prober-2"):
-        answer = client.put("/api/v1/trainee/profile", json=profile_body(serial=1), headers=bearer(login(name)),
+    for either, name in ((client, "prober-1"), (other_client, "prober-2")):
+        answer = either.put("/api/v1/trainee/profile", json=profile_body(serial=1), headers=bearer(login(name)),
                             **from_ip("198.51.100.7"))
         assert answer.status_code == 409 and answer.json["code"] == "ID_NUMBER_IN_USE"
     assert_too_many(client.put("/api/v1/trainee/profile", json=profile_body(serial=1),
-                               headers=bearer(login("prober-3")), **from_ip("198.51.100.7")), 24 * 3600)
+                               headers=bearer(login("prober-3")), **from_ip("198.51.100.7")), 3600)
     # Another address is not affected.
     answer = client.put("/api/v1/trainee/profile", json=profile_body(serial=1), headers=bearer(login("prober-4")),
                         **from_ip("198.51.100.8"))
@@ -229,3 +234,37 @@ def test_a_conflicting_save_writes_nothing(client, login, db):
     first_time = login("newcomer")
     assert client.put("/api/v1/trainee/profile", json=changed, headers=bearer(first_time)).status_code == 409
     assert db.trainee_profiles.count_documents({"position": "总经理"}) == 0
+
+
+def test_phone_exchanges_are_limited_per_user_across_two_instances(client, other_client, login, fake_wechat):
+    trainee, other = login("phone-user"), login("other-phone-user")
+    before = fake_wechat.phone_exchanges
+    for n, either in enumerate((client, other_client)):
+        answer = either.post("/api/v1/trainee/profile/phone", json={"code": f"phone-1390000001{n}"},
+                             headers=bearer(trainee))
+        assert answer.status_code == 200, answer.json
+    assert_too_many(other_client.post("/api/v1/trainee/profile/phone", json={"code": "phone-13900000019"},
+                                      headers=bearer(trainee)), 24 * 3600)
+    assert fake_wechat.phone_exchanges == before + 2  # the third never reached WeChat
+    assert client.post("/api/v1/trainee/profile/phone", json={"code": "phone-13900000029"},
+                       headers=bearer(other)).status_code == 200
+
+
+def test_console_login_requests_are_limited_per_address_across_two_instances(client, other_client, db):
+    assert client.post("/api/v1/auth/console-logins", **from_ip("192.0.2.40")).status_code == 201
+    assert other_client.post("/api/v1/auth/console-logins", **from_ip("192.0.2.40")).status_code == 201
+    assert_too_many(client.post("/api/v1/auth/console-logins", **from_ip("192.0.2.40")), 600)
+    assert other_client.post("/api/v1/auth/console-logins", **from_ip("192.0.2.41")).status_code == 201
+    assert db.console_logins.count_documents({}) == 3
+
+
+def test_the_readme_lists_every_limit_with_its_setting_and_default():
+    from pathlib import Path
+
+    from service.config import ENV_SETTINGS, DefaultConfig
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    limits = [name for name in ENV_SETTINGS if name.startswith("RATELIMIT_")]
+    assert len(limits) >= 10
+    for name in limits:
+        assert f"| `{name}` | `{getattr(DefaultConfig, name)}` |" in readme, name

@@ -56,10 +56,17 @@ def test_region_without_quota(client, db, klass, make_trainee, apply):
 
 
 def test_class_not_open(client, db, admin_token, programme, make_trainee):
-    draft_class = create_class(client, admin_token, programme["id"])
+    cancelled = create_class(client, admin_token, programme["id"], publish=True)
+    assert client.post(f"/api/v1/classes/{cancelled['id']}/status", json={"status": "cancelled", "reason": "场地调整"},
+                       headers=bearer(admin_token)).status_code == 200
     trainee = make_trainee(13)
-    response = client.post("/api/v1/registrations", json={"class_id": draft_class["id"]}, headers=bearer(trainee))
+    response = client.post("/api/v1/registrations", json={"class_id": cancelled["id"]}, headers=bearer(trainee))
     assert response.json["code"] == "CLASS_NOT_OPEN"
+    # A draft is not even there for a trainee: the answer of an id that names no class (no oracle).
+    draft_class = create_class(client, admin_token, programme["id"])
+    for class_id in (draft_class["id"], "6b0000000000000000000000"):
+        response = client.post("/api/v1/registrations", json={"class_id": class_id}, headers=bearer(trainee))
+        assert (response.status_code, response.json["code"]) == (404, "CLASS_NOT_FOUND")
     assert db[REGISTRATIONS].count_documents({}) == 0
 
 
