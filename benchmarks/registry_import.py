@@ -121,14 +121,20 @@ def timed_import(app, client, token, data):
 
 
 def one_run(uri, rows, data, wechat):
-    """{"first import": figures, "re-import": figures} in a database of its own."""
+    """{"first import": figures, "re-import": figures}: in a server of its own (embedded), or a
+    database of its own (--mongodb-uri). Dropping a 150,000-entry database held the embedded
+    server for more than 10 s, so runs never share one."""
+    data_dir, server = None, None
+    if not uri:
+        data_dir = tempfile.mkdtemp(prefix="lingjun-bench-db-")
+        server = embedded.EmbeddedMongo(data_dir).start()
     db_name = f"bench_{uuid.uuid4().hex[:8]}"
-    app = create_app({"MONGODB_URI": uri, "MONGODB_DB": db_name, "WECHAT_API_BASE": wechat.api_base,
+    app = create_app({"MONGODB_URI": uri or server.uri, "MONGODB_DB": db_name, "WECHAT_API_BASE": wechat.api_base,
                       "WECHAT_APPID": FAKE_APPID, "WECHAT_SECRET": FAKE_SECRET, "LOG_LEVEL": "WARNING"})
     client = app.test_client()
-    token = admin_token(app, client)
     figures = {}
     try:
+        token = admin_token(app, client)
         for label in ("first import", "re-import"):
             upload, seconds, growth, report = timed_import(app, client, token, data)
             t = report["timings"]
@@ -139,12 +145,17 @@ def one_run(uri, rows, data, wechat):
                   f"  check {figures[label]['check']:5.2f}  write {figures[label]['write']:6.2f} (thread)"
                   f"  reader waited {figures[label]['wait']:6.2f}  memory +{figures[label]['memory']:4.0f} MB"
                   f"  upload answered {upload:4.2f} s  inserted={report['inserted']} updated={report['updated']} "
-                  f"unchanged={report['unchanged']} rejected={report['rejected']}", flush=True)
+                  f"unchanged={report['unchanged']} rejected={report['rejected']}  (load {os.getloadavg()[0]:.1f})",
+                  flush=True)
         assert report["inserted"] == report["updated"] == 0, "the re-import must change nothing"
     finally:
-        client = pymongo.MongoClient(uri)
-        client.drop_database(db_name)
-        client.close()
+        if server:
+            server.stop()
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            mongo = pymongo.MongoClient(uri)
+            mongo.drop_database(db_name)
+            mongo.close()
     return figures
 
 
@@ -156,25 +167,19 @@ def main():
     parser.add_argument("--mongodb-uri", default=os.environ.get("MONGODB_URI"))
     args = parser.parse_args()
 
-    data_dir, server = None, None
-    uri = args.mongodb_uri
-    if not uri:
-        data_dir = tempfile.mkdtemp(prefix="lingjun-bench-db-")
-        server = embedded.EmbeddedMongo(data_dir).start()
-        uri = server.uri
     wechat = FakeWeChat().start()
     try:
         started = time.perf_counter()
         data = registry_xlsx(args.rows)
         if args.shape == "wps":
             data = wps_shaped(data)
-        print(f"database: {'embedded (SecantusDB)' if server else uri}")
+        print(f"database: {args.mongodb_uri or 'embedded (SecantusDB), a fresh server per run'}")
         print(f"file: {args.rows} rows ({args.shape}), {len(data) / 1024:.0f} KiB xlsx, generated in "
               f"{time.perf_counter() - started:.2f} s", flush=True)
         runs, loads = [], [os.getloadavg()[0]]
         for run in range(args.runs):
             print(f"run {run + 1} (load average {os.getloadavg()[0]:.1f})", flush=True)
-            runs.append(one_run(uri, args.rows, data, wechat))
+            runs.append(one_run(args.mongodb_uri, args.rows, data, wechat))
             loads.append(os.getloadavg()[0])
         print(f"medians of {args.runs} runs (load average {min(loads):.1f}-{max(loads):.1f} over the runs; 2 cores):")
         for label in ("first import", "re-import"):
@@ -185,9 +190,6 @@ def main():
                   + ", ".join(f"{run[label]['import']:.1f}" for run in runs) + "]")
     finally:
         wechat.stop()
-        if server:
-            server.stop()
-            shutil.rmtree(data_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

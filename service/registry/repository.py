@@ -98,7 +98,7 @@ class StoredDigests:
     def __init__(self):
         projection = {field: 1 for field in ENTRY_FIELDS} | {"_id": 0}
         self._digests = {_key_digest(doc["credit_code"], doc["title"]): content_digest(doc)
-                         for doc in collection(ENTERPRISES).find({}, projection).batch_size(5000)}
+                         for doc in collection(ENTERPRISES).find({}, projection).batch_size(2000)}
 
     def __len__(self):
         return len(self._digests)

@@ -13,6 +13,8 @@ import threading
 import time
 import unicodedata
 
+import pymongo
+
 from service.core import regions
 from service.core.auth import PROVINCE_STAFF, ensure_region
 from service.core.db import utcnow
@@ -172,6 +174,13 @@ def _run(doc):
         "progress": {"rows_read": rows_read, "rows_total": stream.rows_total}, "timings": timings}, state="running")
 
 
+# The writer's database time limits (pymongo.timeout). A request's 10 s socket timeout
+# (MONGODB_SOCKET_TIMEOUT_MS) is too short for background work on a loaded server: reading the
+# whole registry stalled past it while the embedded server was busy elsewhere, failing the import.
+DIGESTS_TIMEOUT_SECONDS = 600
+BATCH_TIMEOUT_SECONDS = 300
+
+
 class BatchWriter:
     """Writes an import's batches in a thread of its own, in order, while the caller reads the
     next ones; after each batch the import's counts, progress and heartbeat are stored (so the
@@ -200,7 +209,8 @@ class BatchWriter:
         try:
             started = time.monotonic()
             try:  # at once, while the caller reads the first batches
-                digests = _stored_digests(self.rows_total)
+                with pymongo.timeout(DIGESTS_TIMEOUT_SECONDS):
+                    digests = _stored_digests(self.rows_total)
             except BaseException as exc:  # handed to the caller's thread, which fails the import
                 self.error = exc
                 return
@@ -214,7 +224,8 @@ class BatchWriter:
                 started = time.monotonic()
                 try:
                     wrote = True
-                    _write(entries, self.counts, digests)
+                    with pymongo.timeout(BATCH_TIMEOUT_SECONDS):
+                        _write(entries, self.counts, digests)
                     repository.update_import(self.import_id, {"heartbeat_at": utcnow(), **progress, **self.counts},
                                              state="running")
                 except BaseException as exc:  # handed to the caller's thread, which fails the import

@@ -3,6 +3,7 @@ trainee archive (培训档案)."""
 
 from collections import Counter
 
+import pymongo
 from flask import current_app
 
 from service.attendance import rates
@@ -215,6 +216,7 @@ def _national_stored_counts(year):
 # The worker counts a region again once its row is this old, well before a request would refuse
 # it (summaries.MAX_AGE): even under load a full count (~80 s at load 10) ends in time.
 REFRESH_AFTER = summaries.MAX_AGE / 2
+COUNT_TIMEOUT_SECONDS = 600
 
 
 def read_model_years(now=None):
@@ -231,13 +233,16 @@ def refresh_read_model(*, years=None, now=None):
     protocol as a request (summaries). Returns {year: regions counted}."""
     codes = sorted(regions.all_regions())
     counted = {}
-    for year in years if years is not None else read_model_years(now):
-        seen = summaries.versions(year, codes)
-        valid = summaries.stored(year, seen, max_age=REFRESH_AFTER)
-        missing = [code for code in codes if code not in valid]
-        if missing:
-            summaries.store(year, _count_regions(year, missing), seen)
-        counted[year] = len(missing)
+    # A national pass is one aggregation of ~10-80 s on the embedded server: past the socket
+    # timeout requests live with (MONGODB_SOCKET_TIMEOUT_MS, 10 s), so the worker's reads get their own.
+    with pymongo.timeout(COUNT_TIMEOUT_SECONDS):
+        for year in years if years is not None else read_model_years(now):
+            seen = summaries.versions(year, codes)
+            valid = summaries.stored(year, seen, max_age=REFRESH_AFTER)
+            missing = [code for code in codes if code not in valid]
+            if missing:
+                summaries.store(year, _count_regions(year, missing), seen)
+            counted[year] = len(missing)
     return counted
 
 

@@ -245,3 +245,23 @@ def test_the_worker_counts_old_rows_again_before_a_request_would(app, db, nation
 def test_the_worker_keeps_last_this_and_next_year():
     moment = dt.datetime(2026, 12, 31, 17, 0, tzinfo=dt.timezone.utc)  # 2027-01-01 01:00 in Beijing
     assert service.read_model_years(moment) == [2026, 2027, 2028]
+
+
+def test_the_worker_counts_with_a_timeout_of_its_own(app, national, monkeypatch):  # noqa: F811
+    """A national pass takes longer than the 10 s socket timeout of requests on a loaded machine:
+    the worker's reads run under pymongo.timeout(COUNT_TIMEOUT_SECONDS) (pymongo's own record of
+    the timeout in force is private: read it there, this test is the only reader)."""
+    from pymongo import _csot
+
+    seen = []
+    original = service._count_regions
+
+    def count(year, codes):
+        seen.append(_csot.get_timeout())
+        return original(year, codes)
+
+    monkeypatch.setattr(service, "_count_regions", count)
+    with app.app_context():
+        service.refresh_read_model(years=[YEAR])
+        assert _csot.get_timeout() is None  # requests keep the socket timeout
+    assert seen == [service.COUNT_TIMEOUT_SECONDS]
