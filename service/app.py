@@ -11,6 +11,7 @@ from service import config as config_module
 from service.core import errors, headers, ratelimit, request_body, requestlog
 from service.core.auth import register_fallback_resolver, register_token_resolver
 from service.core.db import ensure_indexes, mongo
+from service.core.ids import ObjectIdConverter, object_id_parameter_schema
 from service.auth import service as auth_service
 from service.classes import access as class_access
 from service.console_login import service as console_login
@@ -94,8 +95,11 @@ def create_app(config=None):
     headers.init_app(app)
     mongo.init_app(app)
 
+    # Ids in URLs are 24-hex ObjectIds (service.core.ids): ids and fixed names never overlap.
+    app.url_map.converters["objectid"] = ObjectIdConverter
     api = LingjunApi(app, spec_kwargs={"extra_plugins": [AnswerFieldsRequired()]})
     api.register_field(ObjectIdField, "string", "objectid")
+    api.register_converter(ObjectIdConverter, object_id_parameter_schema)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)  # HTML pages: not part of the API document

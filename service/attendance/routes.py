@@ -74,7 +74,7 @@ class Checkins(MethodView):
                                                             **body))
 
 
-@blp.route("/sessions/<session_id>/checkins")
+@blp.route("/sessions/<objectid:session_id>/checkins")
 class SessionCheckins(MethodView):
     @require()
     @blp.arguments(ClassCodeCheckinSchema)
@@ -86,7 +86,7 @@ class SessionCheckins(MethodView):
                                                             session_id=_sid(session_id), ip=_client_ip(), **body))
 
 
-@blp.route("/sessions/<session_id>/checkins/personal")
+@blp.route("/sessions/<objectid:session_id>/checkins/personal")
 class PersonalCheckins(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.arguments(PersonalCodeCheckinSchema)
@@ -97,7 +97,7 @@ class PersonalCheckins(MethodView):
                                                            ip=_client_ip(), **body))
 
 
-@blp.route("/sessions/<session_id>/checkins/offline")
+@blp.route("/sessions/<objectid:session_id>/checkins/offline")
 class OfflineCheckins(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.arguments(OfflineUploadSchema)
@@ -107,7 +107,7 @@ class OfflineCheckins(MethodView):
         return offline.upload(identity=current_identity(), session_id=_sid(session_id), **body)
 
 
-@blp.route("/sessions/<session_id>/checkin-code")
+@blp.route("/sessions/<objectid:session_id>/checkin-code")
 class ClassCode(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.response(200, CodeSchema)
@@ -116,7 +116,7 @@ class ClassCode(MethodView):
         return _code_view(service.class_code(identity=current_identity(), session_id=_sid(session_id)))
 
 
-@blp.route("/sessions/<session_id>/checkin-code.png")
+@blp.route("/sessions/<objectid:session_id>/checkin-code.png")
 class ClassCodePng(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.response(200, description="QR code", content_type="image/png")
@@ -125,7 +125,7 @@ class ClassCodePng(MethodView):
         return _qr_image(session_id, qr.png, "image/png")
 
 
-@blp.route("/sessions/<session_id>/checkin-code.svg")
+@blp.route("/sessions/<objectid:session_id>/checkin-code.svg")
 class ClassCodeSvg(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.response(200, description="QR code", content_type="image/svg+xml")
@@ -134,7 +134,7 @@ class ClassCodeSvg(MethodView):
         return _qr_image(session_id, qr.svg, "image/svg+xml")
 
 
-@blp.route("/sessions/<session_id>/checkin-code/wxacode.png")
+@blp.route("/sessions/<objectid:session_id>/checkin-code/wxacode.png")
 class ClassCodeWxa(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.response(200, description="mini-program code", content_type="image/png")
@@ -148,7 +148,7 @@ class ClassCodeWxa(MethodView):
         return Response(image, mimetype="image/png", headers={"Cache-Control": "no-store"})
 
 
-@blp.route("/sessions/<session_id>/projector-link")
+@blp.route("/sessions/<objectid:session_id>/projector-link")
 class ProjectorLink(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.response(201, ProjectorLinkSchema)
@@ -160,7 +160,7 @@ class ProjectorLink(MethodView):
         return {"url": public_url(url), "expires_at": expires}
 
 
-@blp.route("/sessions/<session_id>/attendance/<registration_id>")
+@blp.route("/sessions/<objectid:session_id>/attendance/<objectid:registration_id>")
 class Mark(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.arguments(MarkSchema)
@@ -172,7 +172,7 @@ class Mark(MethodView):
         return {"result": "marked", "record": record}
 
 
-@blp.route("/sessions/<session_id>/close")
+@blp.route("/sessions/<objectid:session_id>/close")
 class Close(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.response(200, CloseResultSchema)
@@ -182,7 +182,7 @@ class Close(MethodView):
         return service.close(session_id=_sid(session_id), by=identity.user_id, identity=identity)
 
 
-@blp.route("/sessions/<session_id>/board")
+@blp.route("/sessions/<objectid:session_id>/board")
 class Board(MethodView):
     @require(SUPERVISOR, ADMIN, "province_staff")
     @blp.response(200, BoardSchema)
@@ -191,7 +191,7 @@ class Board(MethodView):
         return reports.board(identity=current_identity(), session_id=_sid(session_id))
 
 
-@blp.route("/registrations/<registration_id>/checkin-code")
+@blp.route("/registrations/<objectid:registration_id>/checkin-code")
 class PersonalCode(MethodView):
     @require()
     @blp.response(200, CodeSchema)
@@ -203,7 +203,7 @@ class PersonalCode(MethodView):
         return _code_view(service.personal_code(registration=registration))
 
 
-@blp.route("/classes/<class_id>/my-attendance")
+@blp.route("/classes/<objectid:class_id>/my-attendance")
 class MyAttendance(MethodView):
     @require()
     @blp.response(200, MyAttendanceSchema)
@@ -213,7 +213,7 @@ class MyAttendance(MethodView):
         return reports.my_attendance(user_id=current_identity().user_id, class_id=class_id)
 
 
-@blp.route("/classes/<class_id>/attendance-sheet")
+@blp.route("/classes/<objectid:class_id>/attendance-sheet")
 class Sheet(MethodView):
     @require(SUPERVISOR, ADMIN, "province_staff")
     @blp.response(200, SheetSchema)
@@ -222,7 +222,7 @@ class Sheet(MethodView):
         return reports.sheet(identity=current_identity(), class_id=parse_object_id(class_id, "CLASS_NOT_FOUND"))
 
 
-@blp.route("/classes/<class_id>/attendance-sheet.xlsx")
+@blp.route("/classes/<objectid:class_id>/attendance-sheet.xlsx")
 class SheetExcel(MethodView):
     @require(SUPERVISOR, ADMIN, "province_staff")
     @blp.response(200, description="Excel", content_type=XLSX_TYPE)

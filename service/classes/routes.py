@@ -49,7 +49,7 @@ class Classes(MethodView):
         return _detail(service.create(created_by=current_identity().user_id, **body))
 
 
-@blp.route("/<class_id>")
+@blp.route("/<objectid:class_id>")
 class ClassItem(MethodView):
     @require()
     @blp.arguments(RegionArgs, location="query")
@@ -70,7 +70,7 @@ class ClassItem(MethodView):
                                       allow_date_change_with_registrations=allow))
 
 
-@blp.route("/<class_id>/status")
+@blp.route("/<objectid:class_id>/status")
 class ClassStatus(MethodView):
     @require(ADMIN)
     @blp.arguments(ClassStatusSchema)
@@ -81,7 +81,7 @@ class ClassStatus(MethodView):
                                              changed_by=current_identity().user_id, **body))
 
 
-@blp.route("/<class_id>/changes")
+@blp.route("/<objectid:class_id>/changes")
 class ClassChanges(MethodView):
     @require(ADMIN)
     @blp.response(200, ChangeSchema(many=True))
@@ -91,7 +91,7 @@ class ClassChanges(MethodView):
         return names.with_by_names(class_doc.get("changes", []))
 
 
-@blp.route("/<class_id>/sessions")
+@blp.route("/<objectid:class_id>/sessions")
 class Sessions(MethodView):
     @require()
     @blp.response(200, TimetableSchema)
@@ -111,7 +111,7 @@ class Sessions(MethodView):
         return views.session_view(class_doc, session)
 
 
-@blp.route("/<class_id>/sessions/<session_id>")
+@blp.route("/<objectid:class_id>/sessions/<objectid:session_id>")
 class SessionItem(MethodView):
     @require(ADMIN)
     @blp.arguments(SessionUpdateSchema)
@@ -133,7 +133,7 @@ class SessionItem(MethodView):
                                changed_by=current_identity().user_id)
 
 
-@blp.route("/<class_id>/sessions/<session_id>/cancel")
+@blp.route("/<objectid:class_id>/sessions/<objectid:session_id>/cancel")
 class SessionCancel(MethodView):
     @require(ADMIN)
     @blp.arguments(SessionCancelSchema)
@@ -147,7 +147,7 @@ class SessionCancel(MethodView):
         return views.session_view(class_doc, next(s for s in class_doc["sessions"] if s["_id"] == session_id))
 
 
-@blp.route("/<class_id>/quotas")
+@blp.route("/<objectid:class_id>/quotas")
 class Quotas(MethodView):
     @require()
     @blp.response(200, QuotaTableSchema)
@@ -157,7 +157,7 @@ class Quotas(MethodView):
         return views.quota_table(class_doc, only_region=access.quota_regions_visible(current_identity(), class_doc))
 
 
-@blp.route("/<class_id>/quotas/<region_code>")
+@blp.route("/<objectid:class_id>/quotas/<region_code>")
 class QuotaItem(MethodView):
     @require(ADMIN)
     @blp.arguments(QuotaSetSchema)
@@ -170,7 +170,7 @@ class QuotaItem(MethodView):
         return views.quota_table(class_doc)
 
 
-@blp.route("/<class_id>/supervisors")
+@blp.route("/<objectid:class_id>/supervisors")
 class Supervisors(MethodView):
     @require(ADMIN)
     @blp.arguments(SupervisorsSetSchema)
@@ -182,7 +182,7 @@ class Supervisors(MethodView):
                                                   changed_by=current_identity().user_id))
 
 
-@blp.route("/<class_id>/timetable.xlsx")
+@blp.route("/<objectid:class_id>/timetable.xlsx")
 class TimetableExport(MethodView):
     @require()
     @blp.response(200, description="Excel timetable", content_type=XLSX_TYPE)
@@ -191,7 +191,7 @@ class TimetableExport(MethodView):
         return exports.timetable_xlsx(_visible(class_id))
 
 
-@blp.route("/<class_id>/quotas.xlsx")
+@blp.route("/<objectid:class_id>/quotas.xlsx")
 class QuotaExport(MethodView):
     @require()
     @blp.response(200, description="Excel quota table",

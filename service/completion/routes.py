@@ -32,7 +32,7 @@ def _base():
     return public_base_url()  # configuration only, never the request's Host header
 
 
-@blp.route("/classes/<class_id>/completion-rule")
+@blp.route("/classes/<objectid:class_id>/completion-rule")
 class CompletionRule(MethodView):
     @require()
     @blp.response(200, CompletionRuleSchema)
@@ -55,7 +55,7 @@ def _class_completion(class_id):
     return class_doc, service.evaluate(class_doc=class_doc, region_codes=scope.region_codes)
 
 
-@blp.route("/classes/<class_id>/completion")
+@blp.route("/classes/<objectid:class_id>/completion")
 class ClassCompletion(MethodView):
     @require(ADMIN, SUPERVISOR, PROVINCE_STAFF)
     @blp.response(200, ClassCompletionSchema)
@@ -64,7 +64,7 @@ class ClassCompletion(MethodView):
         return _class_completion(class_id)[1]
 
 
-@blp.route("/classes/<class_id>/completion.xlsx")
+@blp.route("/classes/<objectid:class_id>/completion.xlsx")
 class ClassCompletionExcel(MethodView):
     @require(ADMIN, SUPERVISOR, PROVINCE_STAFF)
     @blp.response(200, description="Excel completion list (结业名单)", content_type=XLSX_MIMETYPE)
@@ -76,7 +76,7 @@ class ClassCompletionExcel(MethodView):
         return exports.completion_xlsx(*_class_completion(class_id))
 
 
-@blp.route("/classes/<class_id>/my-completion")
+@blp.route("/classes/<objectid:class_id>/my-completion")
 class MyCompletion(MethodView):
     @require()
     @blp.response(200, MyCompletionSchema)
@@ -85,7 +85,7 @@ class MyCompletion(MethodView):
         return service.for_trainee(class_id=_cid(class_id), user_id=current_identity().user_id)
 
 
-@blp.route("/classes/<class_id>/certificates")
+@blp.route("/classes/<objectid:class_id>/certificates")
 class ClassCertificates(MethodView):
     @require(ADMIN, SUPERVISOR, PROVINCE_STAFF)
     @blp.response(200, CertificateSchema(many=True))
@@ -114,7 +114,7 @@ class MyCertificates(MethodView):
         return certificates.mine(user_id=current_identity().user_id, base_url=_base())
 
 
-@blp.route("/certificates/<certificate_id>")
+@blp.route("/certificates/<objectid:certificate_id>")
 class CertificateItem(MethodView):
     @require()
     @blp.response(200, CertificateSchema)
@@ -125,7 +125,7 @@ class CertificateItem(MethodView):
         return certificates.view(certificate, _base())
 
 
-@blp.route("/certificates/<certificate_id>.png")
+@blp.route("/certificates/<objectid:certificate_id>.png")
 class CertificateImage(MethodView):
     @require()
     @blp.response(200, description="PNG image", content_type="image/png")
@@ -136,7 +136,7 @@ class CertificateImage(MethodView):
         return Response(certificates.png(certificate, _base()), mimetype="image/png")
 
 
-@blp.route("/certificates/<certificate_id>/revoke")
+@blp.route("/certificates/<objectid:certificate_id>/revoke")
 class Revoke(MethodView):
     @require(ADMIN)
     @blp.arguments(RevokeSchema)

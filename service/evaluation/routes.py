@@ -113,7 +113,7 @@ class NationalClassPlanExcel(MethodView):
         return exports.class_plan_xlsx(service.class_plan(identity=current_identity(), year=year))
 
 
-@blp.route("/classes/<class_id>/trainee-forms.xlsx")
+@blp.route("/classes/<objectid:class_id>/trainee-forms.xlsx")
 class TraineeForms(MethodView):
     @require(ADMIN, PROVINCE_STAFF, SUPERVISOR)
     @blp.arguments(TraineeFormsArgs, location="query")

@@ -54,7 +54,7 @@ class Mine(MethodView):
         return service.list_mine(user_id=current_identity().user_id, **args)
 
 
-@blp.route("/<leave_id>")
+@blp.route("/<objectid:leave_id>")
 class LeaveRequest(MethodView):
     @require()
     @blp.response(200, LeaveSchema)
@@ -63,7 +63,7 @@ class LeaveRequest(MethodView):
         return review.readable_or_raise(identity=current_identity(), leave_id=_lid(leave_id))
 
 
-@blp.route("/<leave_id>/withdraw")
+@blp.route("/<objectid:leave_id>/withdraw")
 class Withdraw(MethodView):
     @require()
     @blp.arguments(LeaveCommentSchema)
@@ -73,7 +73,7 @@ class Withdraw(MethodView):
         return service.withdraw(leave_id=_lid(leave_id), user_id=current_identity().user_id, **body)
 
 
-@blp.route("/<leave_id>/cancel")
+@blp.route("/<objectid:leave_id>/cancel")
 class Cancel(MethodView):
     @require()
     @blp.arguments(LeaveCommentSchema)
@@ -83,7 +83,7 @@ class Cancel(MethodView):
         return service.cancel(leave_id=_lid(leave_id), user_id=current_identity().user_id, **body)
 
 
-@blp.route("/<leave_id>/return")
+@blp.route("/<objectid:leave_id>/return")
 class ReturnEarly(MethodView):
     @require()
     @blp.arguments(LeaveCommentSchema)
@@ -93,7 +93,7 @@ class ReturnEarly(MethodView):
         return service.return_early(leave_id=_lid(leave_id), user_id=current_identity().user_id, **body)
 
 
-@blp.route("/<leave_id>/decision")
+@blp.route("/<objectid:leave_id>/decision")
 class Decision(MethodView):
     @require(PROVINCE_STAFF, ADMIN)
     @blp.arguments(LeaveDecisionSchema)
@@ -103,7 +103,7 @@ class Decision(MethodView):
         return review.decide(identity=current_identity(), leave_id=_lid(leave_id), **body)
 
 
-@blp.route("/<leave_id>/acknowledgement")
+@blp.route("/<objectid:leave_id>/acknowledgement")
 class Acknowledgement(MethodView):
     @require(SUPERVISOR, ADMIN)
     @blp.arguments(LeaveAcknowledgementSchema)

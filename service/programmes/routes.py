@@ -30,7 +30,7 @@ class Programmes(MethodView):
         return service.create(created_by=current_identity().user_id, **body)
 
 
-@blp.route("/<programme_id>")
+@blp.route("/<objectid:programme_id>")
 class Programme(MethodView):
     @require()
     @blp.response(200, ProgrammeSchema)
@@ -47,7 +47,7 @@ class Programme(MethodView):
         return service.update(programme_id=parse_object_id(programme_id), changes=body)
 
 
-@blp.route("/<programme_id>/status")
+@blp.route("/<objectid:programme_id>/status")
 class ProgrammeStatus(MethodView):
     @require(ADMIN)
     @blp.arguments(ProgrammeStatusSchema)

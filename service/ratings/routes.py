@@ -26,7 +26,7 @@ def _me():
     return current_identity().user_id
 
 
-@blp.route("/sessions/<session_id>/rating")
+@blp.route("/sessions/<objectid:session_id>/rating")
 class SessionRating(MethodView):
     @require()
     @blp.response(200, RatingSchema)
@@ -49,7 +49,7 @@ class SessionRating(MethodView):
         return service.rate_session(user_id=_me(), session_id=_sid(session_id), create=False, **body)
 
 
-@blp.route("/classes/<class_id>/rating")
+@blp.route("/classes/<objectid:class_id>/rating")
 class ClassRating(MethodView):
     @require()
     @blp.response(200, RatingSchema)
@@ -81,7 +81,7 @@ class Pending(MethodView):
         return service.pending(user_id=_me())
 
 
-@blp.route("/classes/<class_id>/satisfaction")
+@blp.route("/classes/<objectid:class_id>/satisfaction")
 class Satisfaction(MethodView):
     @require(ADMIN, SUPERVISOR, PROVINCE_STAFF)
     @blp.response(200, SatisfactionSchema)

@@ -70,7 +70,7 @@ class BulkDecisions(MethodView):
         return review.decide_many(identity=current_identity(), **body)
 
 
-@blp.route("/registrations/<registration_id>")
+@blp.route("/registrations/<objectid:registration_id>")
 class RegistrationItem(MethodView):
     @require()
     @blp.response(200, RegistrationSchema)
@@ -90,7 +90,7 @@ class RegistrationItem(MethodView):
         return _view(service.edit(registration_id=_rid(registration_id), user_id=_me(), changes=body))
 
 
-@blp.route("/registrations/<registration_id>/submit")
+@blp.route("/registrations/<objectid:registration_id>/submit")
 class Submit(MethodView):
     @require()
     @blp.response(200, RegistrationSchema)
@@ -99,7 +99,7 @@ class Submit(MethodView):
         return _view(service.submit(registration_id=_rid(registration_id), user_id=_me()))
 
 
-@blp.route("/registrations/<registration_id>/withdraw")
+@blp.route("/registrations/<objectid:registration_id>/withdraw")
 class Withdraw(MethodView):
     @require()
     @blp.arguments(ReasonSchema)
@@ -109,7 +109,7 @@ class Withdraw(MethodView):
         return _view(service.withdraw(registration_id=_rid(registration_id), user_id=_me(), **body))
 
 
-@blp.route("/registrations/<registration_id>/withdrawal-request")
+@blp.route("/registrations/<objectid:registration_id>/withdrawal-request")
 class WithdrawalRequest(MethodView):
     @require()
     @blp.arguments(RequiredReasonSchema)
@@ -119,7 +119,7 @@ class WithdrawalRequest(MethodView):
         return _view(service.request_withdrawal(registration_id=_rid(registration_id), user_id=_me(), **body))
 
 
-@blp.route("/registrations/<registration_id>/confirm")
+@blp.route("/registrations/<objectid:registration_id>/confirm")
 class Confirm(MethodView):
     @require()
     @blp.response(200, RegistrationSchema)
@@ -128,7 +128,7 @@ class Confirm(MethodView):
         return _view(service.confirm(registration_id=_rid(registration_id), user_id=_me()))
 
 
-@blp.route("/registrations/<registration_id>/decision")
+@blp.route("/registrations/<objectid:registration_id>/decision")
 class Decision(MethodView):
     @require("province_staff", "admin")
     @blp.arguments(DecisionSchema)
@@ -139,7 +139,7 @@ class Decision(MethodView):
         return _view(review.decide(registration_id=_rid(registration_id), identity=current_identity(), **body))
 
 
-@blp.route("/registrations/<registration_id>/admission-notice")
+@blp.route("/registrations/<objectid:registration_id>/admission-notice")
 class AdmissionNotice(MethodView):
     @require()
     @blp.response(200, AdmissionNoticeSchema)
@@ -148,7 +148,7 @@ class AdmissionNotice(MethodView):
         return notices.admission_notice(service.own_or_raise(registration_id=_rid(registration_id), user_id=_me()))
 
 
-@blp.route("/registrations/<registration_id>/admission-notice.png")
+@blp.route("/registrations/<objectid:registration_id>/admission-notice.png")
 class AdmissionNoticeImage(MethodView):
     @require()
     @blp.response(200, description="PNG image", content_type="image/png")
@@ -158,7 +158,7 @@ class AdmissionNoticeImage(MethodView):
         return Response(notices.admission_notice_png(registration), mimetype="image/png")
 
 
-@blp.route("/classes/<class_id>/roster.xlsx")
+@blp.route("/classes/<objectid:class_id>/roster.xlsx")
 class Roster(MethodView):
     @require("province_staff", "admin", "supervisor")
     @blp.arguments(RosterArgs, location="query")

@@ -37,7 +37,7 @@ class Imports(MethodView):
                                    imported_by=current_identity().user_id)
 
 
-@blp.route("/imports/<import_id>")
+@blp.route("/imports/<objectid:import_id>")
 class Import(MethodView):
     @require(ADMIN)
     @blp.response(200, RegistryImportReportSchema)
@@ -46,7 +46,7 @@ class Import(MethodView):
         return service.get_report_or_raise(report_id=parse_object_id(import_id, "REGISTRY_IMPORT_NOT_FOUND"))
 
 
-@blp.route("/imports/<import_id>/retry")
+@blp.route("/imports/<objectid:import_id>/retry")
 class ImportRetry(MethodView):
     @require(ADMIN)
     @blp.response(202, RegistryImportReportSchema)

@@ -23,7 +23,7 @@ def _rid(registration_id):
     return parse_object_id(registration_id, "REGISTRATION_NOT_FOUND")
 
 
-@blp.route("/classes/<class_id>")
+@blp.route("/classes/<objectid:class_id>")
 class ClassReport(MethodView):
     @require(ADMIN, SUPERVISOR, PROVINCE_STAFF)
     @blp.response(200, ClassReportSchema)
@@ -32,7 +32,7 @@ class ClassReport(MethodView):
         return service.class_report(identity=current_identity(), class_id=_cid(class_id))
 
 
-@blp.route("/classes/<class_id>.xlsx")
+@blp.route("/classes/<objectid:class_id>.xlsx")
 class ClassReportExcel(MethodView):
     @require(ADMIN, SUPERVISOR, PROVINCE_STAFF)
     @blp.response(200, description="Excel", content_type=XLSX_MIMETYPE)
@@ -87,7 +87,7 @@ class NationalKpisExcel(MethodView):
         return exports.national_kpis_xlsx(service.national_kpis(year=_year(year)))
 
 
-@blp.route("/archives/<registration_id>")
+@blp.route("/archives/<objectid:registration_id>")
 class Archive(MethodView):
     @require()
     @blp.response(200, ArchiveSchema)
@@ -96,7 +96,7 @@ class Archive(MethodView):
         return service.trainee_archive(identity=current_identity(), registration_id=_rid(registration_id))
 
 
-@blp.route("/archives/<registration_id>.xlsx")
+@blp.route("/archives/<objectid:registration_id>.xlsx")
 class ArchiveExcel(MethodView):
     @require()
     @blp.response(200, description="Excel", content_type=XLSX_MIMETYPE)

@@ -35,7 +35,7 @@ class StaffCollection(MethodView):
         return _with_code(account, code)
 
 
-@blp.route("/<account_id>")
+@blp.route("/<objectid:account_id>")
 class StaffItem(MethodView):
     @require(ADMIN)
     @blp.response(200, StaffSchema)
@@ -51,7 +51,7 @@ class StaffItem(MethodView):
         return service.update(account_id=parse_object_id(account_id), changes=body)
 
 
-@blp.route("/<account_id>/binding-code")
+@blp.route("/<objectid:account_id>/binding-code")
 class StaffBindingCode(MethodView):
     @require(ADMIN)
     @blp.response(201, StaffWithCodeSchema)

@@ -90,7 +90,7 @@ class Attachments(MethodView):
                                          stream=files["file"].stream)
 
 
-@blp.route("/attachments/<attachment_id>")
+@blp.route("/attachments/<objectid:attachment_id>")
 class AttachmentDownload(MethodView):
     @require()
     @blp.response(200, description="the file", content_type="application/octet-stream")

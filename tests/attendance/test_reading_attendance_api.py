@@ -60,7 +60,7 @@ def test_board_refused_to_trainees_and_unknown_sessions(client, checkin_class):
     unknown = client.get(f"/api/v1/sessions/{ObjectId()}/board", headers=bearer(checkin_class.supervisor))
     assert unknown.status_code == 404 and unknown.json["code"] == "SESSION_NOT_FOUND"
     malformed = client.get("/api/v1/sessions/nope/board", headers=bearer(checkin_class.supervisor))
-    assert malformed.status_code == 404 and malformed.json["code"] == "SESSION_NOT_FOUND"
+    assert malformed.status_code == 404 and malformed.json["code"] == "NOT_FOUND"  # not an id: no such URL
 
 
 def test_my_attendance_session_by_session(client, checkin_class, class_code, scan):

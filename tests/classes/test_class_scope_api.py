@@ -1,6 +1,7 @@
 """Who sees which classes: drafts hidden, supervisors their classes, province staff their region."""
 
 import pytest
+from bson import ObjectId
 
 from tests.conftest import bearer
 from tests.factories import create_class, create_programme
@@ -99,5 +100,6 @@ def test_replacing_supervisors(client, admin_token, db, make_staff, setup):
 def test_page_size_capped_and_bad_ids(client, login, setup):
     trainee = login("trainee-z")
     assert client.get("/api/v1/classes?page_size=101", headers=bearer(trainee)).status_code == 422
-    assert client.get("/api/v1/classes/xyz", headers=bearer(trainee)).json["code"] == "CLASS_NOT_FOUND"
+    assert client.get("/api/v1/classes/xyz", headers=bearer(trainee)).json["code"] == "NOT_FOUND"  # no such URL
+    assert client.get(f"/api/v1/classes/{ObjectId()}", headers=bearer(trainee)).json["code"] == "CLASS_NOT_FOUND"
     assert client.get("/api/v1/classes", headers=bearer(trainee) | {}).json["page_size"] == 20
