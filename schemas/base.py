@@ -170,6 +170,12 @@ class BaseSchema(Schema):
     error_messages = {"unknown": "不允许的字段", "type": "请求内容必须是 JSON 对象"}
 
 
+class PatchSchema(BaseSchema):
+    """Body of a PATCH: the fields to change, at least one. The OpenAPI document says
+    `minProperties: 1` (service.core.openapi); an empty body, `{}` or no body is refused with
+    422 `NO_CHANGES` before the schema loads (service.core.request_body)."""
+
+
 class ObjectIdField(fields.Field):
     """ObjectId in MongoDB, 24-hex string on the wire; bad input is a 422."""
 
@@ -243,5 +249,5 @@ def beijing_today():
     return dt.datetime.now(BEIJING).date()
 
 
-__all__ = ["PROGRAMME_YEAR", "PROGRAMME_YEAR_MIN", "PROGRAMME_YEAR_MAX", "BaseSchema", "ObjectIdField", "BeijingDateTime", "ErrorSchema", "PaginationArgs",
+__all__ = ["PROGRAMME_YEAR", "PROGRAMME_YEAR_MIN", "PROGRAMME_YEAR_MAX", "BaseSchema", "PatchSchema", "ObjectIdField", "BeijingDateTime", "ErrorSchema", "PaginationArgs",
            "page_schema", "ValidationError", "BEIJING", "beijing_today"]

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
-from schemas.base import (PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs,
+from schemas.base import (PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema,
                           QueryWholeNumber, WholeNumber, page_schema)
 from schemas.people import by_name_field
 from schemas.text import Text
@@ -66,7 +66,7 @@ class ClassCreateSchema(BaseSchema):
     minutes_per_class_hour = WholeNumber(load_default=45, validate=validate.Range(min=30, max=60))
 
 
-class ClassUpdateSchema(BaseSchema):
+class ClassUpdateSchema(PatchSchema):
     name = Text(max_length=100, min_length=2)
     institution = Text(max_length=100, min_length=2)
     content_areas = fields.List(fields.String(validate=validate.OneOf(CONTENT_AREAS)),
@@ -125,7 +125,7 @@ class SessionInputSchema(BaseSchema):
                             metadata={"description": "overrides of the class check-in settings"})
 
 
-class SessionUpdateSchema(BaseSchema):
+class SessionUpdateSchema(PatchSchema):
     title = Text(max_length=100, min_length=1)
     teacher = Text(max_length=100)
     content_area = fields.String(allow_none=True, validate=validate.OneOf(CONTENT_AREAS))

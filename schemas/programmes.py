@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas.base import (PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs,
+from schemas.base import (PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema,
                           QueryWholeNumber, WholeNumber, page_schema)
 from schemas.text import Text
 
@@ -22,7 +22,7 @@ class ProgrammeCreateSchema(BaseSchema):
     one_enterprise_per_year = fields.Boolean(load_default=True)
 
 
-class ProgrammeUpdateSchema(BaseSchema):
+class ProgrammeUpdateSchema(PatchSchema):
     name = Text(max_length=100, min_length=2)
     kind = fields.String(validate=validate.OneOf(PROGRAMME_KINDS))
     topic = Text(max_length=50, allow_none=True)

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema, page_schema
 from schemas.people import WithByNames, by_name_field
 from schemas.text import NameSearch, Text
 from schemas.trainees import AttachmentSchema
@@ -19,7 +19,7 @@ class RegistrationCreateSchema(BaseSchema):
                          metadata={"description": "参训需求 / 备注"})
 
 
-class RegistrationEditSchema(BaseSchema):
+class RegistrationEditSchema(PatchSchema):
     attachment_ids = fields.List(ObjectIdField(), validate=validate.Length(max=10))
     note = Text(max_length=500, multiline=True)
 

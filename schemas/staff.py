@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema, page_schema
 from schemas.text import Text
 
 STAFF_ROLES = ("supervisor", "province_staff", "admin")
@@ -16,7 +16,7 @@ class StaffCreateSchema(BaseSchema):
     class_ids = fields.List(ObjectIdField(), load_default=list)
 
 
-class StaffUpdateSchema(BaseSchema):
+class StaffUpdateSchema(PatchSchema):
     name = Text(max_length=50, min_length=1)
     region_code = fields.String(allow_none=True,
                                 validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))

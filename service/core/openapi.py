@@ -5,13 +5,15 @@ marshmallow's own `required`."""
 
 from apispec import BasePlugin
 
-from schemas.base import SOMETIMES, BaseSchema
+from schemas.base import SOMETIMES, BaseSchema, PatchSchema
 
 
 class AnswerFieldsRequired(BasePlugin):
     def schema_helper(self, name, definition, **kwargs):
         schema = kwargs.get("schema")
         instance = schema() if isinstance(schema, type) else schema
+        if isinstance(instance, PatchSchema):
+            return {"minProperties": 1}  # a PATCH without a field to change is refused (NO_CHANGES)
         if instance is None or isinstance(instance, BaseSchema):
             return None
         properties = definition.get("properties") or {}

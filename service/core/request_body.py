@@ -11,6 +11,13 @@ parsing runs:
 - a view that takes no body refuses one: a JSON object's fields are refused like unknown fields
   (422), anything else is 415. An empty body, `{}` and `null` are the same as no body.
 
+A query string may hold only the parameters the operation documents: any other name (`?bogus=1`)
+is 422 `VALIDATION_ERROR` naming it (`{"bogus": ["不允许的字段"]}`), on every API operation, whether
+or not it takes query parameters, and before the login check (`check_query`). Pages outside the API
+(console, docs) read their own query strings.
+
+A PATCH without a field to change (no body, an empty one, `{}`, `null`) is 422 `NO_CHANGES`.
+
 JSON is parsed by `parse_json` (the webargs parser below uses it): malformed JSON, nesting
 deeper than `MAX_DEPTH`, or a number longer than `MAX_NUMBER_CHARS` characters are 400
 `BAD_REQUEST` (errors `{}`); a lone surrogate (`"\\ud800"`, which no UTF-8 text can hold and
@@ -24,7 +31,7 @@ from flask import current_app, g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 
-from service.core.errors import AppError
+from service.core.errors import UNKNOWN_FIELD, AppError
 
 DEFAULT_BODY_LIMIT = 64 * 1024
 MAX_DEPTH = 16
@@ -152,8 +159,8 @@ class RequestParser(FlaskParser):
     def load_json(self, req, schema):
         value = super().load_json(req, schema)
         # A PATCH changes the fields it sends: without any, it is a mistake (a lost body), not a no-op.
-        if req.method == "PATCH" and (value is core.missing or value == {}):
-            raise AppError("VALIDATION_ERROR", "请填写要修改的内容", status=422,
+        if req.method == "PATCH" and (value is core.missing or value is None or value == {}):
+            raise AppError("NO_CHANGES", "请填写要修改的内容", status=422,
                            errors={"_schema": ["请至少填写一项要修改的内容"]})
         return value
 
@@ -182,6 +189,39 @@ def _expectations():
         locations = frozenset(p.get("in") for p in parameters if isinstance(p, dict)) & _BODY_LOCATIONS
         found = _expected_cache[key] = (locations, getattr(view, "_body_limit", None))
     return found
+
+
+_known_query_cache = {}
+
+
+def _known_query_names(view):
+    """Query parameter names the view's argument schemas take (their data keys)."""
+    key = (request.endpoint, request.method)
+    found = _known_query_cache.get(key)
+    if found is None:
+        names = set()
+        for parameter in view._apidoc.get("arguments", {}).get("parameters", []):
+            schema = parameter.get("schema") if isinstance(parameter, dict) else None
+            if parameter.get("in") == "query" and schema is not None:
+                schema = schema() if isinstance(schema, type) else schema
+                names.update(field.data_key or name for name, field in schema.fields.items() if not field.dump_only)
+        found = _known_query_cache[key] = frozenset(names)
+    return found
+
+
+def check_query():
+    """Refuse query parameters the operation does not document (see the module docstring)."""
+    if request.endpoint is None or not request.args or request.method == "OPTIONS":
+        return None
+    view = _view_method()
+    if not hasattr(view, "_apidoc"):  # not an API operation: a page reads its own query string
+        return None
+    known = _known_query_names(view)
+    unknown = [name for name in request.args if name not in known]
+    if unknown:
+        raise AppError("VALIDATION_ERROR", "请求中有不认识的查询参数", status=422,
+                       errors={name: [UNKNOWN_FIELD] for name in unknown})
+    return None
 
 
 def read_body():
@@ -245,3 +285,4 @@ def _refuse_body():
 def init_app(app):
     app.config.setdefault("MAX_CONTENT_LENGTH", DEFAULT_BODY_LIMIT)
     app.before_request(check_body)
+    app.before_request(check_query)

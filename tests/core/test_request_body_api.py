@@ -174,7 +174,7 @@ def test_patch_without_changes_is_refused_and_changes_nothing(client, admin_toke
     before = db.programmes.find_one({})
     response = client.patch(f"/api/v1/programmes/{programme['id']}", data=data, content_type="application/json",
                             headers=bearer(admin_token))
-    assert _shape(response, 422, "VALIDATION_ERROR")["errors"] == {"_schema": ["请至少填写一项要修改的内容"]}
+    assert _shape(response, 422, "NO_CHANGES")["errors"] == {"_schema": ["请至少填写一项要修改的内容"]}
     assert db.programmes.find_one({}) == before
 
 
