@@ -17,7 +17,7 @@ from service.core import embedded
 from service.core.fake_wechat import FAKE_APPID, FAKE_SECRET, FakeWeChat
 
 # Fixtures shared across test packages, as plugins rather than imports of another package's conftest.
-pytest_plugins = ["tests.fixtures.checkin", "tests.fixtures.browser"]
+pytest_plugins = ["tests.fixtures.checkin", "tests.fixtures.browser", "tests.fixtures.faults"]
 
 _login_counter = itertools.count()
 

@@ -2,11 +2,15 @@
 
 A class document embeds its sessions and its quota table:
   sessions: [{_id, title, teacher, content_area, kind, location, starts_at, ends_at, checkin}]
-  quotas:   {"<region_code>": {"places": n, "used": m}}
+  quotas:   {"<region_code>": {"places": n, "used": m, "holders": [registration ids counted]}}
 Embedding makes every timetable and quota change one atomic single-document update:
 organizer edits carry the expected `version` in the filter (optimistic concurrency, so the
 overlap and capacity checks hold for exactly the state they were made on), and the quota
 counter moves with a conditional `$inc` that can never pass `places`.
+
+A place is taken and given back *for a registration* (`holders`, beside `used` in the same update):
+taking it twice or giving it back twice changes nothing, so a request that failed half-way (the
+place moved, the registration's own write did not) can simply be sent again (issue 14 §3).
 """
 
 from pymongo import IndexModel, ReturnDocument
@@ -50,18 +54,33 @@ def update_versioned(*, class_id, version, update, extra_filter=None):
     return collection(CLASSES).find_one_and_update(query, update, return_document=ReturnDocument.AFTER)
 
 
-def take_quota_place(*, class_id, region_code):
-    """Count one place against a region's quota unless it is full (one conditional update)."""
-    used, places = f"quotas.{region_code}.used", f"quotas.{region_code}.places"
+TAKEN, HELD_ALREADY = "taken", "held already"
+
+
+def take_quota_place(*, class_id, region_code, registration_id, even_if_full=False):
+    """Count one place against a region's quota for this registration unless it is full (one
+    conditional update). Returns TAKEN, HELD_ALREADY (a retried request whose first try took it:
+    a place is never counted twice for one registration) or None (full). `even_if_full` puts
+    back a place just given back by a request that then failed."""
+    used, places, holders = (f"quotas.{region_code}.{name}" for name in ("used", "places", "holders"))
+    query = {"_id": class_id, holders: {"$ne": registration_id}}
+    if not even_if_full:
+        query["$expr"] = {"$lt": [f"${used}", f"${places}"]}
+    result = collection(CLASSES).update_one(query, {"$inc": {used: 1}, "$push": {holders: registration_id}})
+    if result.modified_count == 1:
+        return TAKEN
+    if collection(CLASSES).count_documents({"_id": class_id, holders: registration_id}, limit=1):
+        return HELD_ALREADY
+    return None
+
+
+def release_quota_place(*, class_id, region_code, registration_id):
+    """Give the registration's place back; nothing if it holds none (given back already).
+    A place counted before `holders` existed (no list yet) is given back by the count alone."""
+    used, holders = f"quotas.{region_code}.used", f"quotas.{region_code}.holders"
     result = collection(CLASSES).update_one(
-        {"_id": class_id, "$expr": {"$lt": [f"${used}", f"${places}"]}}, {"$inc": {used: 1}})
-    return result.modified_count == 1
-
-
-def release_quota_place(*, class_id, region_code):
-    """Give a counted place back (never below zero)."""
-    used = f"quotas.{region_code}.used"
-    result = collection(CLASSES).update_one({"_id": class_id, used: {"$gt": 0}}, {"$inc": {used: -1}})
+        {"_id": class_id, used: {"$gt": 0}, "$or": [{holders: registration_id}, {holders: {"$exists": False}}]},
+        {"$inc": {used: -1}, "$pull": {holders: registration_id}})
     return result.modified_count == 1
 
 

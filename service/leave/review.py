@@ -14,6 +14,7 @@ from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from service.leave import notify, repository
 from service.leave.service import RELEASED, history_entry
 from service.leave.states import APPROVED, REJECTED, RETURNED_EARLY, SUBMITTED
+from service.outbox import service as outbox
 from service.staff import repository as staff_accounts
 
 
@@ -42,27 +43,40 @@ def decide(*, identity, leave_id, action, comment=None):
         raise Forbidden("OUT_OF_SCOPE", "只能审批本地区学员的请假")
     if action == "reject" and not comment:
         raise RuleViolation("COMMENT_REQUIRED", "不批准时请填写意见", errors={"comment": ["请填写意见"]})
-    if leave["state"] != SUBMITTED:
-        raise Conflict("LEAVE_ALREADY_DECIDED", "该请假申请已处理，请刷新后查看", extra={"state": leave["state"]})
     to_state = APPROVED if action == "approve" else REJECTED
+
+    def excuse(moved):
+        """Sessions already closed as absent become excused (recorded in their history); idempotent."""
+        return attendance.apply_leave(user_id=moved["user_id"], excuse_session_ids=moved["claimed_session_ids"],
+                                      by=identity.user_id, reason="请假已批准")
+
+    if leave["state"] != SUBMITTED:
+        # The same approval sent again after the database failed between the decision and the
+        # attendance records: finish the records (the decision stands). Otherwise it is a repeat.
+        if (leave["state"] == to_state == APPROVED and leave.get("decided_by") == identity.user_id
+                and excuse(leave)):
+            return leave
+        raise Conflict("LEAVE_ALREADY_DECIDED", "该请假申请已处理，请刷新后查看", extra={"state": leave["state"]})
     now = utcnow()
-    # The state and version we read are in the filter: of two staff deciding at once, one matches.
-    moved = repository.transition(
-        leave_id=leave_id, from_state=SUBMITTED, version=leave["version"], to_state=to_state,
-        entry=history_entry(by=identity.user_id, from_state=SUBMITTED, to_state=to_state, comment=comment, at=now),
-        extra_set={"decided_at": now, "decided_by": identity.user_id, "decision_comment": comment,
-                   **(RELEASED if to_state == REJECTED else {})})
-    if moved is None:
-        current = repository.get(leave_id)
-        raise Conflict("LEAVE_ALREADY_DECIDED", "该请假申请已由他人处理，请刷新后查看",
-                       extra={"state": current["state"] if current else None})
-    if to_state == APPROVED:
-        # Sessions already closed as absent become excused (recorded in their history).
-        attendance.apply_leave(user_id=moved["user_id"], excuse_session_ids=moved["claimed_session_ids"],
-                               by=identity.user_id, reason="请假已批准")
-        notify.class_of_change(moved)
-    notify.trainee_of_decision(moved, comment)
-    return moved
+
+    def commit():
+        # The state and version we read are in the filter: of two staff deciding at once, one matches.
+        moved = repository.transition(
+            leave_id=leave_id, from_state=SUBMITTED, version=leave["version"], to_state=to_state,
+            entry=history_entry(by=identity.user_id, from_state=SUBMITTED, to_state=to_state, comment=comment, at=now),
+            extra_set={"decided_at": now, "decided_by": identity.user_id, "decision_comment": comment,
+                       **(RELEASED if to_state == REJECTED else {})})
+        if moved is None:
+            current = repository.get(leave_id)
+            raise Conflict("LEAVE_ALREADY_DECIDED", "该请假申请已由他人处理，请刷新后查看",
+                           extra={"state": current["state"] if current else None})
+        return moved
+
+    # The decision, the trainee's message and (approved) the supervisors' are made together.
+    decided = {**leave, "state": to_state}
+    messages = (notify.change_messages(decided) if to_state == APPROVED else []) + [
+        notify.decision_message(decided, comment)]
+    return outbox.announced(commit, messages, after=excuse if to_state == APPROVED else None)
 
 
 def acknowledge(*, identity, leave_id, note):

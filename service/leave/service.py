@@ -11,6 +11,7 @@ from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from service.core.timeutil import beijing_midnight
 from service.leave import notify, repository
 from service.leave.states import APPROVED, CANCELLED, RETURNED_EARLY, STATE_LABELS, SUBMITTED, WITHDRAWN
+from service.outbox import service as outbox
 from service.registrations import repository as registrations
 from service.trainees import repository as trainee_files
 
@@ -174,22 +175,49 @@ def withdraw(*, leave_id, user_id, comment=None):
     return move(leave, to_state=WITHDRAWN, by=user_id, comment=comment, extra_set=RELEASED)
 
 
+def _end_leave(leave, *, to_state, user_id, comment, extra_set, released, reason):
+    """Cancel or return early: the move, the supervisors' messages (both or neither, see
+    service.outbox.service.announced) and then the released sessions' records (excused ->
+    absent). The released ids are kept on the request (`released_session_ids`): if the records
+    step fails, the same request sent again finishes it (`_finish_release`)."""
+
+    def release_records(moved):
+        return attendance.apply_leave(user_id=user_id, release_session_ids=released, by=user_id, reason=reason)
+
+    return outbox.announced(
+        lambda: move(leave, to_state=to_state, by=user_id, comment=comment,
+                     extra_set={**extra_set, "released_session_ids": released}),
+        notify.change_messages({**leave, "state": to_state}), after=release_records)
+
+
+def _finish_release(leave, *, to_state, user_id, reason):
+    """The same cancel / return sent again after the database failed before the records step:
+    finish it and answer the request; None when there was nothing left to do (a repeat)."""
+    if leave["state"] == to_state and attendance.apply_leave(
+            user_id=user_id, release_session_ids=leave.get("released_session_ids") or [], by=user_id, reason=reason):
+        return leave
+    return None
+
+
 def cancel(*, leave_id, user_id, comment=None):
     """Cancel an approved leave before it starts: its sessions count again."""
     leave = own_or_raise(leave_id=leave_id, user_id=user_id)
+    finished = _finish_release(leave, to_state=CANCELLED, user_id=user_id, reason="请假已取消")
+    if finished is not None:
+        return finished
     _require_state(leave, APPROVED)
     if utcnow() >= leave["starts_at"]:
         raise RuleViolation("LEAVE_ALREADY_STARTED", "请假已开始，不能取消；如已返回课堂请办理销假")
-    moved = move(leave, to_state=CANCELLED, by=user_id, comment=comment, extra_set=RELEASED)
-    attendance.apply_leave(user_id=user_id, release_session_ids=leave["claimed_session_ids"], by=user_id,
-                           reason="请假已取消")
-    notify.class_of_change(moved)
-    return moved
+    return _end_leave(leave, to_state=CANCELLED, user_id=user_id, comment=comment, extra_set=RELEASED,
+                      released=leave["claimed_session_ids"], reason="请假已取消")
 
 
 def return_early(*, leave_id, user_id, comment=None):
     """销假: back before the leave ends; sessions from now on count again."""
     leave = own_or_raise(leave_id=leave_id, user_id=user_id)
+    finished = _finish_release(leave, to_state=RETURNED_EARLY, user_id=user_id, reason="已销假")
+    if finished is not None:
+        return finished
     _require_state(leave, APPROVED)
     now = utcnow()
     if now < leave["starts_at"]:
@@ -201,11 +229,9 @@ def return_early(*, leave_id, user_id, comment=None):
     # A session that has not started when the trainee is back is attended as usual.
     kept = [sid for sid in leave["claimed_session_ids"] if sid in starts and starts[sid] < now]
     released = [sid for sid in leave["claimed_session_ids"] if sid not in kept]
-    moved = move(leave, to_state=RETURNED_EARLY, by=user_id, comment=comment,
-                 extra_set={"claimed_session_ids": kept, "claim_active": bool(kept), "returned_at": now})
-    attendance.apply_leave(user_id=user_id, release_session_ids=released, by=user_id, reason="已销假")
-    notify.class_of_change(moved)
-    return moved
+    return _end_leave(leave, to_state=RETURNED_EARLY, user_id=user_id, comment=comment,
+                      extra_set={"claimed_session_ids": kept, "claim_active": bool(kept), "returned_at": now},
+                      released=released, reason="已销假")
 
 
 def list_mine(*, user_id, class_id=None):

@@ -20,6 +20,17 @@ def insert(doc):
     return doc
 
 
+def release_held(dedupe_key, *, now):
+    """A held message (not yet due, never tried) becomes due now."""
+    collection(OUTBOX).update_one({"dedupe_key": dedupe_key, "status": "pending", "attempts": 0,
+                                   "next_attempt_at": {"$gt": now}}, {"$set": {"next_attempt_at": now}})
+
+
+def delete_held(dedupe_key, *, now):
+    """Delete a held message that was never tried."""
+    collection(OUTBOX).delete_one({"dedupe_key": dedupe_key, "attempts": 0, "next_attempt_at": {"$gt": now}})
+
+
 def claim_due(*, lease_until):
     """Take one due message for sending; the lease stops two dispatchers sending it twice."""
     now = utcnow()

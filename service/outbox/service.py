@@ -1,10 +1,11 @@
 """Queue subscribe messages and send the due ones through the WeChat gateway."""
 
+import contextlib
 import datetime as dt
 import logging
 
 from flask import current_app
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from service.core import subscribe
 from service.core.db import utcnow
@@ -15,6 +16,7 @@ from service.users import repository as users
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+HOLD = dt.timedelta(seconds=60)  # a held message goes out by itself after this (see enqueue)
 LEASE = dt.timedelta(minutes=2)
 
 # WeChat errors that no retry can cure: the message ends at once, with its reason.
@@ -27,8 +29,13 @@ PERMANENT_ERRORS = {
 }
 
 
-def enqueue(*, user_id, template, values=None, data=None, page=None, dedupe_key=None):
+def enqueue(*, user_id, template, values=None, data=None, page=None, dedupe_key=None, held=False):
     """Queue a subscribe message for a user; `dedupe_key` makes the enqueue idempotent.
+
+    held: the message is written *before* the change it announces and waits (HOLD) until
+    `release(dedupe_key)`; if the change fails, `discard(dedupe_key)` takes it back. So a change
+    and its message are made both or neither, without a transaction (issue 14 §3). A release
+    that fails costs only the wait.
 
     values: {key: plain value} built to WeChat's rules by core.subscribe (text, datetimes,
     (start, end) pairs...); `data` ({key: {"value": v}}) is accepted and rebuilt the same way.
@@ -48,14 +55,53 @@ def enqueue(*, user_id, template, values=None, data=None, page=None, dedupe_key=
         log.error("subscribe message %s not queued: %s %s", template, exc.key, exc.reason)
         built, status, failure = {}, "failed", f"{exc.key}: {exc.reason}"
     doc = {"user_id": user_id, "template": template, "template_id": template_id, "data": built, "page": page,
-           "status": status, "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow(),
-           "dedupe_key": dedupe_key}
+           "status": status, "attempts": 0, "next_attempt_at": utcnow() + (HOLD if held else dt.timedelta(0)),
+           "created_at": utcnow(), "dedupe_key": dedupe_key}
     if failure:
         doc.update(last_error=failure, failure_reason="消息内容不符合微信规则，未发送")
     try:
         return repository.insert(doc)
     except DuplicateKeyError:
         return None
+
+
+def announced(commit, messages, *, after=None):
+    """Run `commit()` (the one write that makes a change) with the `messages` announcing it
+    ([enqueue keyword arguments, each with a `dedupe_key`]) queued held before it, released once
+    it is made, taken back if it fails: the change and its messages are made both or neither.
+    `after(result)` runs once the change is made (steps that follow from it); if it fails, the
+    messages still go out and the error is the answer: those steps must be idempotent, so that
+    the request can be sent again to finish them. Returns commit()'s result."""
+    queued = []
+    try:
+        for message in messages:
+            enqueue(**message, held=True)
+            queued.append(message["dedupe_key"])
+        result = commit()
+    except Exception:
+        for key in queued:
+            with contextlib.suppress(PyMongoError):  # the original failure is the answer
+                discard(key)
+        raise
+    for key in queued:
+        release(key)
+    if after is not None:
+        after(result)
+    return result
+
+
+def release(dedupe_key):
+    """The change a held message announces is made: send it now. Best effort: if the database
+    fails here the message still goes out when its hold ends."""
+    try:
+        repository.release_held(dedupe_key, now=utcnow())
+    except PyMongoError as exc:
+        log.warning("held message not released (it goes out after its hold): %s", type(exc).__name__)
+
+
+def discard(dedupe_key):
+    """The change a held message announces failed: take the message back (it was never sent)."""
+    repository.delete_held(dedupe_key, now=utcnow())
 
 
 def _backoff(attempts):

@@ -1,6 +1,10 @@
 """The staff side: province review (推荐/退回/不通过) and organizer admission (录取/候补/不录取)."""
 
+import contextlib
+import logging
 import re
+
+from pymongo.errors import PyMongoError
 
 from service.classes import repository as classes_repo
 from service.classes import service as classes
@@ -15,6 +19,7 @@ from service.registrations.states import (ADMITTED, LABELS, ORGANIZER_ACTIONS, P
                                           RECOMMENDED, WITHDRAWN)
 
 MAX_BULK = 100
+log = logging.getLogger(__name__)
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -87,26 +92,36 @@ def with_checks(registration):
 
 # ---- deciding --------------------------------------------------------------------------
 
-def _notify(registration, *, reason=None):
+def _announced(registration, *, to_state, reason, change):
+    """Run `change()` (the decision's writes) with the trainee's notice: both are made or neither
+    (service.outbox.service.announced)."""
     class_doc = classes.get_or_raise(class_id=registration["class_id"])
-    outbox.enqueue(
-        user_id=registration["user_id"], template="registration_decision",
-        page=f"pages/registration/detail?id={registration['_id']}",
-        values={"thing1": class_doc["name"], "phrase2": PHRASES[registration["state"]],
-                "thing3": reason or "请在小程序中查看详情"},
-        dedupe_key=f"registration:{registration['_id']}:v{registration['version']}")
+    notice = {"user_id": registration["user_id"], "template": "registration_decision",
+              "page": f"pages/registration/detail?id={registration['_id']}",
+              "values": {"thing1": class_doc["name"], "phrase2": PHRASES[to_state],
+                         "thing3": reason or "请在小程序中查看详情"},
+              # The notice of the registration's next version: the one `change` makes.
+              "dedupe_key": f"registration:{registration['_id']}:v{registration['version'] + 1}"}
+    return outbox.announced(change, [notice])
 
 
 def _recommend(registration, *, by):
-    """Take a quota place (one conditional update) and then record the recommendation."""
-    if not classes_repo.take_quota_place(class_id=registration["class_id"], region_code=registration["region_code"]):
+    """Take a quota place for the registration (one conditional update), then record the
+    recommendation. If the record fails (someone decided first, the database failed), a place
+    this request took is given back; if even that fails, sending the request again finds the
+    place already held by this registration and does not count it twice."""
+    place = {"class_id": registration["class_id"], "region_code": registration["region_code"],
+             "registration_id": registration["_id"]}
+    taken = classes_repo.take_quota_place(**place)
+    if taken is None:
         raise RuleViolation("QUOTA_FULL", "本地区该班次名额已满，无法推荐；可联系组织方调整名额")
     try:
         return move(registration, to_state=RECOMMENDED, by=by,
                     set_fields={"counted": True, "recommended_at": utcnow()})
     except Exception:
-        # Someone else decided first: give the place back so the quota stays exact.
-        classes_repo.release_quota_place(class_id=registration["class_id"], region_code=registration["region_code"])
+        if taken == classes_repo.TAKEN:
+            with contextlib.suppress(PyMongoError):  # the original failure is the answer
+                classes_repo.release_quota_place(**place)
         raise
 
 
@@ -115,12 +130,12 @@ def _offer_place_to_waitlist(registration, *, by):
     candidate = repository.first_waitlisted(class_id=registration["class_id"], region_code=registration["region_code"])
     if candidate is None:
         return None
+    reason = "您已递补录取，请及时确认参训"
     try:
-        admitted = move(candidate, to_state=ADMITTED, by=by, reason="递补录取", set_fields={"admitted_at": utcnow()})
+        return _announced(candidate, to_state=ADMITTED, reason=reason, change=lambda: move(
+            candidate, to_state=ADMITTED, by=by, reason="递补录取", set_fields={"admitted_at": utcnow()}))
     except AppError:
         return None
-    _notify(admitted, reason="您已递补录取，请及时确认参训")
-    return admitted
 
 
 def decide(*, registration_id, action, identity, reason=None):
@@ -148,16 +163,20 @@ def decide(*, registration_id, action, identity, reason=None):
         raise RuleViolation("WITHDRAWAL_NOT_REQUESTED", "学员未申请退出")
     by = identity.user_id
     if action == "recommend":
-        decided = _recommend(registration, by=by)
+        change = lambda: _recommend(registration, by=by)  # noqa: E731
     elif to_state in ("rejected", "cancelled", WITHDRAWN):
-        decided = end(registration, to_state=to_state, by=by, reason=reason or (
+        change = lambda: end(registration, to_state=to_state, by=by, reason=reason or (  # noqa: E731
             registration.get("withdrawal_request") or {}).get("reason"))
     else:
-        decided = move(registration, to_state=to_state, by=by, reason=reason,
-                       set_fields={f"{to_state}_at": utcnow()})
-    _notify(decided, reason=reason)
+        change = lambda: move(registration, to_state=to_state, by=by, reason=reason,  # noqa: E731
+                              set_fields={f"{to_state}_at": utcnow()})
+    decided = _announced(registration, to_state=to_state, reason=reason, change=change)
     if registration["state"] in (ADMITTED, "confirmed") and to_state in (WITHDRAWN, "cancelled"):
-        _offer_place_to_waitlist(registration, by=by)
+        try:
+            _offer_place_to_waitlist(registration, by=by)
+        except PyMongoError as exc:
+            # The decision is made and whole; the freed place stays open for an organizer to fill.
+            log.warning("waitlist not offered the freed place: %s", type(exc).__name__)
     return decided
 
 

@@ -22,11 +22,14 @@ stored: it is computed from the classes on every request (service.reports.servic
 """
 
 import datetime as dt
+import logging
 
 from pymongo import UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 from service.core.db import collection, utcnow
+
+log = logging.getLogger(__name__)
 
 VERSIONS = "report_versions"
 SUMMARIES = "report_region_counts"
@@ -50,10 +53,19 @@ def changed(*, region_code, year=None):
 
 
 def changed_many(pairs):
-    """`changed` for several (region_code, year) pairs in one round trip."""
+    """`changed` for several (region_code, year) pairs in one round trip.
+
+    Best effort: the write it follows is made and whole, so a database failure here is logged,
+    not answered (a 503 would make the client repeat a change already made). The row it should
+    have moved is counted again at the latest after MAX_AGE, as for a writer that died here."""
     keys = sorted({_key(REGISTRY if year is None else int(year), code) for code, year in pairs if code})
-    if keys:
-        _upserts(collection(VERSIONS), [UpdateOne({"_id": key}, {"$inc": {"v": 1}}, upsert=True) for key in keys], retry=True)
+    if not keys:
+        return
+    try:
+        _upserts(collection(VERSIONS), [UpdateOne({"_id": key}, {"$inc": {"v": 1}}, upsert=True) for key in keys],
+                 retry=True)
+    except PyMongoError as exc:
+        log.warning("report versions not moved (recounted within %s): %s", MAX_AGE, type(exc).__name__)
 
 
 def _upserts(target, ops, *, retry):

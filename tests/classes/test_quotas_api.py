@@ -19,10 +19,12 @@ def klass(client, admin_token):
     return create_class(client, admin_token, programme["id"], publish=True)
 
 
-def _count_places(app, klass, region_code, n):
+def _count_places(app, klass, region_code, n, registration_ids=None):
+    """Take a place for each of n registrations; returns how many were taken."""
     with app.app_context():
-        return sum(repository.take_quota_place(class_id=ObjectId(klass["id"]), region_code=region_code)
-                   for _ in range(n))
+        return sum(repository.take_quota_place(class_id=ObjectId(klass["id"]), region_code=region_code,
+                                               registration_id=registration_id) == repository.TAKEN
+                   for registration_id in registration_ids or [ObjectId() for _ in range(n)])
 
 
 def test_set_and_add_quota(client, admin_token, klass, db):
@@ -42,7 +44,8 @@ def test_lowering_below_used_is_refused(app, client, admin_token, klass, db):
     refused = client.put(url, json={"places": 5}, headers=bearer(admin_token))
     assert refused.status_code == 422
     assert refused.json["code"] == "QUOTA_BELOW_USED"
-    assert db[CLASSES].find_one({"_id": ObjectId(klass["id"])})["quotas"]["110000"] == {"places": 10, "used": 6}
+    quota = db[CLASSES].find_one({"_id": ObjectId(klass["id"])})["quotas"]["110000"]
+    assert (quota["places"], quota["used"], len(quota["holders"])) == (10, 6, 6)
     lowered = client.put(url, json={"places": 6}, headers=bearer(admin_token))
     assert lowered.status_code == 200
     row = next(q for q in lowered.json["quotas"] if q["region_code"] == "110000")
@@ -95,12 +98,27 @@ def test_quota_race_with_lowering(app, client, admin_token, klass, db):
 
 
 def test_places_are_released(app, klass, db):
-    _count_places(app, klass, "110000", 2)
+    first, second = ObjectId(), ObjectId()
+    _count_places(app, klass, "110000", 2, [first, second])
+    place = {"class_id": ObjectId(klass["id"]), "region_code": "110000"}
     with app.app_context():
-        assert repository.release_quota_place(class_id=ObjectId(klass["id"]), region_code="110000")
-        assert repository.release_quota_place(class_id=ObjectId(klass["id"]), region_code="110000")
-        assert not repository.release_quota_place(class_id=ObjectId(klass["id"]), region_code="110000")
-    assert db[CLASSES].find_one({"_id": ObjectId(klass["id"])})["quotas"]["110000"]["used"] == 0
+        assert repository.release_quota_place(**place, registration_id=first)
+        assert not repository.release_quota_place(**place, registration_id=first)  # given back already
+        assert repository.release_quota_place(**place, registration_id=second)
+        assert not repository.release_quota_place(**place, registration_id=ObjectId())
+    quota = db[CLASSES].find_one({"_id": ObjectId(klass["id"])})["quotas"]["110000"]
+    assert quota["used"] == 0 and quota["holders"] == []
+
+
+def test_a_place_is_counted_once_per_registration(app, klass, db):
+    """A request that took a place and then failed can be sent again: the place is not counted twice."""
+    registration_id = ObjectId()
+    place = {"class_id": ObjectId(klass["id"]), "region_code": "110000", "registration_id": registration_id}
+    with app.app_context():
+        assert repository.take_quota_place(**place) == repository.TAKEN
+        assert repository.take_quota_place(**place) == repository.HELD_ALREADY
+    quota = db[CLASSES].find_one({"_id": ObjectId(klass["id"])})["quotas"]["110000"]
+    assert quota["used"] == 1 and quota["holders"] == [registration_id]
 
 
 def test_quota_excel(app, client, admin_token, klass):

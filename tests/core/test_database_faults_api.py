@@ -4,11 +4,7 @@ injection (configureFailPoint failCommand, as mongod's test commands), scoped to
 connections by appName so the test's own client keeps working; `times: 2` so the driver's one
 retry of a read fails too instead of hiding the fault."""
 
-import contextlib
-
-import pymongo
 import pytest
-from pymongo.errors import OperationFailure
 
 from tests.conftest import bearer
 from tests.factories import programme_body
@@ -25,24 +21,7 @@ def app_config(app_config):
     return {**app_config, "MONGODB_URI": uri + ("&" if "?" in uri else "?") + "serverMonitoringMode=poll"}
 
 
-@pytest.fixture
-def fail_point(app_config):
-    admin = pymongo.MongoClient(app_config["MONGODB_URI"], appname="lingjun-tests")
-
-    @contextlib.contextmanager
-    def arm(commands, times=2, **data):
-        try:
-            admin.admin.command("configureFailPoint", "failCommand", mode={"times": times},
-                                data={"failCommands": list(commands), "appName": "lingjun", **data})
-        except OperationFailure as exc:  # a real MongoDB without enableTestCommands
-            pytest.skip(f"the database does not take configureFailPoint: {exc}")
-        try:
-            yield
-        finally:
-            admin.admin.command("configureFailPoint", "failCommand", mode="off")
-
-    yield arm
-    admin.close()
+# fail_point: tests/fixtures/faults.py
 
 
 def _unavailable(response):
