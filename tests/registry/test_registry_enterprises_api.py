@@ -96,7 +96,7 @@ def test_import_reports(client, admin_token, make_staff, registry):
     missing = client.get("/api/v1/registry/imports/0123456789abcdef01234567", headers=bearer(admin_token))
     assert missing.status_code == 404 and missing.json["code"] == "REGISTRY_IMPORT_NOT_FOUND"
     garbage = client.get("/api/v1/registry/imports/nope", headers=bearer(admin_token))
-    assert garbage.status_code == 404 and garbage.json["code"] == "REGISTRY_IMPORT_NOT_FOUND"
+    assert garbage.status_code == 404 and garbage.json["code"] == "NOT_FOUND"  # not an id: no such URL
     staff = make_staff("province_staff", region_code="110000")
     assert client.get("/api/v1/registry/imports", headers=bearer(staff)).status_code == 403
     assert client.get(f"/api/v1/registry/imports/{second['id']}", headers=bearer(staff)).status_code == 403
