@@ -256,7 +256,12 @@ def attended_session_ids(*, user_id, session_ids):
 
 
 def close(*, session_id, by, identity=None):
-    """Close check-in: everyone without a record becomes absent, or excused on approved leave."""
+    """Close check-in: everyone without a record becomes absent, or excused on approved leave.
+
+    Two writes: the close, then the records. If the database fails between them, the same request
+    sent again finds the session closed and writes the records still missing (idempotent: one
+    record per trainee and session), answering as the first close would have; a close with
+    nothing left to write is 409 SESSION_ALREADY_CLOSED."""
     class_doc, session = roster.session_context(session_id)
     if identity is not None:
         ensure_class(identity, class_doc["_id"])
@@ -266,8 +271,7 @@ def close(*, session_id, by, identity=None):
         # Closing marks everyone without a record absent: before the start nobody could be late yet.
         raise RuleViolation("SESSION_NOT_STARTED", "课程尚未开始，不能结束签到；如课程不再举行，请由管理员取消该课程",
                             extra={"starts_at": session["starts_at"].astimezone(BEIJING).isoformat()})
-    if repository.mark_closed(session_id=session_id, class_id=class_doc["_id"], by=by) is None:
-        raise RuleViolation("SESSION_ALREADY_CLOSED", "本节课签到已结束", status=409)
+    closed_now = repository.mark_closed(session_id=session_id, class_id=class_doc["_id"], by=by) is not None
     # Fresh roster for the marking; this process refuses further scans at once.
     roster.forget("roster", class_doc["_id"])
     roster.forget("closed", session_id)
@@ -284,6 +288,10 @@ def close(*, session_id, by, identity=None):
                       status=status, method="close", now=now, by=by)
         doc["checked_in_at"] = None
         docs.append(doc)
+    if not closed_now:
+        if not docs:
+            raise RuleViolation("SESSION_ALREADY_CLOSED", "本节课签到已结束", status=409)
+        now = (repository.session_state(session_id) or {}).get("closed_at") or now
     inserted = repository.insert_missing(docs)
     return {"session_id": session_id, "closed_at": now, "marked": inserted,
             "absent": sum(d["status"] == ABSENT for d in docs), "excused": sum(d["status"] == EXCUSED for d in docs)}

@@ -123,7 +123,12 @@ def bind(*, user_id, binding_code):
     Returns the profile and a new staff token: every process reads a staff token's roles from the
     database, so the new token carries the staff roles everywhere at once (the mini-program
     replaces its token with it; the old one turns staff only as other processes learn of it)."""
-    account = staff_accounts.claim_binding(code_hash=binding_code_hash(binding_code), user_id=user_id)
+    code_hash = binding_code_hash(binding_code)
+    account = staff_accounts.claim_binding(code_hash=code_hash, user_id=user_id)
+    if account is None:
+        # The same person sending the same code again after the database failed between binding
+        # and issuing the token: finish it. Anyone else, or an unknown code, is refused.
+        account = staff_accounts.bound_by_code(code_hash=code_hash, user_id=user_id)
     if account is None:
         raise RuleViolation("BINDING_CODE_INVALID", "绑定码无效、已使用或已过期，请向管理员重新获取",
                             status=400)

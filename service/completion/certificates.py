@@ -164,10 +164,14 @@ def revoke(*, certificate_id, by, reason, base_url=""):
     """Revoke a certificate with a reason; verification then answers `revoked`."""
     certificate = get_or_raise(certificate_id=certificate_id)
     revoked = repository.revoke(certificate_id=certificate_id, by=by, reason=reason)
+    cleared = registrations.record_completion(registration_id=certificate["registration_id"],
+                                              revoked_number=certificate["number"])
     if revoked is None:
+        # Revoked before. If the registration still named it as completed, the database failed
+        # between the two writes: this same request, sent again, has just finished it.
+        if certificate["status"] == "revoked" and cleared:
+            return view(certificate, base_url)
         raise Conflict("CERTIFICATE_ALREADY_REVOKED", "该证书已撤销")
-    registrations.record_completion(registration_id=certificate["registration_id"],
-                                    revoked_number=certificate["number"])
     return view(revoked, base_url)
 
 

@@ -52,6 +52,12 @@ def use_login(*, login_id, poll_hash):
         return_document=ReturnDocument.AFTER)
 
 
+def unuse_login(*, login_id, used_at):
+    """used -> confirmed again, for the exchange that used it at `used_at` and then failed."""
+    collection(LOGINS).update_one({"_id": login_id, "status": USED, "used_at": used_at},
+                                  {"$set": {"status": CONFIRMED}, "$unset": {"used_at": ""}})
+
+
 def insert_session(doc):
     collection(SESSIONS).insert_one(doc)
     return doc

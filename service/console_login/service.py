@@ -7,6 +7,7 @@ role ends the console for every process at once, and the console gets exactly th
 bearer-token path would give the same person: the API's rules apply unchanged.
 """
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -14,6 +15,7 @@ import secrets
 
 from bson import ObjectId
 from flask import current_app
+from pymongo.errors import PyMongoError
 
 from service.attendance import qr
 from service.auth.service import identity_for_user
@@ -114,10 +116,17 @@ def exchange(*, login_id, poll_secret, user_agent=""):
         raise _staff_only()
     secret = secrets.token_urlsafe(32)
     now = utcnow()
-    session = repository.insert_session({
-        "_id": _hash(secret), "user_id": used["user_id"], "csrf_token": secrets.token_urlsafe(24),
-        "login_id": login_id, "user_agent": (user_agent or "")[:200],
-        "created_at": now, "last_seen_at": now, "expires_at": now + _idle()})
+    try:
+        session = repository.insert_session({
+            "_id": _hash(secret), "user_id": used["user_id"], "csrf_token": secrets.token_urlsafe(24),
+            "login_id": login_id, "user_agent": (user_agent or "")[:200],
+            "created_at": now, "last_seen_at": now, "expires_at": now + _idle()})
+    except PyMongoError:
+        # No session was made: the request goes back to confirmed, so the console's next poll
+        # (the same request again) gets its session instead of CONSOLE_LOGIN_USED.
+        with contextlib.suppress(PyMongoError):  # the original failure is the answer
+            repository.unuse_login(login_id=login_id, used_at=used["used_at"])
+        raise
     return secret, session
 
 

@@ -294,7 +294,8 @@ def record_completion(*, registration_id, certificate=None, revoked_number=None)
     """`completed` on the registration is what the prior-trainee check reads (checks.py); the completion
     feature sets it when it issues a certificate and clears it when it revokes one.
 
-    Not a state change: the registration's `version` does not move.
+    Not a state change: the registration's `version` does not move. Idempotent; True if this
+    call changed the registration.
     """
     if certificate is not None:
         update = {"$set": {"completed": True, "completed_at": certificate["issued_at"],
@@ -305,7 +306,7 @@ def record_completion(*, registration_id, certificate=None, revoked_number=None)
     if revoked_number is not None:
         # A reissue that landed meanwhile keeps its `completed` flag.
         query["certificate_number"] = revoked_number
-    collection(REGISTRATIONS).update_one(query, update)
+    return collection(REGISTRATIONS).update_one(query, update).modified_count == 1
 
 
 # ---- for the reports feature (read side): the class report and the trainee archive -----------------

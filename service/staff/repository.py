@@ -88,21 +88,37 @@ def claim_binding(*, code_hash, user_id):
     return _changed_scope(collection(STAFF).find_one_and_update(
         {"binding.code_hash": code_hash, "binding.expires_at": {"$gt": now}, "active": True,
          "user_id": None},
-        {"$set": {"user_id": user_id, "bound_at": now}, "$unset": {"binding": ""}},
+        {"$set": {"user_id": user_id, "bound_at": now, "bound_code_hash": code_hash}, "$unset": {"binding": ""}},
         return_document=ReturnDocument.AFTER,
     ))
 
 
+def bound_by_code(*, code_hash, user_id):
+    """The active account this user bound with this code (a bind sent again after the database
+    failed half-way), its follow-up redone (idempotent); None otherwise."""
+    return _changed_scope(collection(STAFF).find_one({"bound_code_hash": code_hash, "user_id": user_id,
+                                                      "active": True}))
+
+
 def set_binding(*, account_id, code_hash, expires_at):
+    """New binding code, unbinding the account. The bound person's tokens are revoked *first*: if
+    the database fails after that, the account is unchanged and its person only logs in again;
+    sending the request again finishes it (revoking then was the unbinding's follow-up, which a
+    retry could no longer find once the account is unbound)."""
+    current = collection(STAFF).find_one({"_id": account_id}, {"user_id": 1})
+    if current is None:
+        return None
+    _revoke_tokens(current.get("user_id"))
     before = collection(STAFF).find_one_and_update(
         {"_id": account_id},
         {"$set": {"binding": {"code_hash": code_hash, "expires_at": expires_at}, "user_id": None},
-         "$unset": {"bound_at": ""}},
+         "$unset": {"bound_at": "", "bound_code_hash": ""}},
         return_document=ReturnDocument.BEFORE,
     )
     if before is None:
         return None
-    _revoke_tokens(before.get("user_id"))
+    if before.get("user_id") != current.get("user_id"):  # bound meanwhile
+        _revoke_tokens(before.get("user_id"))
     return get(account_id)
 
 
