@@ -20,10 +20,10 @@ def insert(doc):
     return doc
 
 
-def release_held(dedupe_key, *, now):
-    """A held message (not yet due, never tried) becomes due now."""
-    collection(OUTBOX).update_one({"dedupe_key": dedupe_key, "status": "pending", "attempts": 0,
-                                   "next_attempt_at": {"$gt": now}}, {"$set": {"next_attempt_at": now}})
+def release_held(held_key, *, now, dedupe_key):
+    """A held message (not yet due, never tried) becomes due now, under its real dedupe key."""
+    collection(OUTBOX).update_one({"dedupe_key": held_key, "attempts": 0, "next_attempt_at": {"$gt": now}},
+                                  {"$set": {"next_attempt_at": now, "dedupe_key": dedupe_key}})
 
 
 def delete_held(dedupe_key, *, now):

@@ -3,6 +3,7 @@
 import contextlib
 import datetime as dt
 import logging
+import uuid
 
 from flask import current_app
 from pymongo.errors import DuplicateKeyError, PyMongoError
@@ -33,7 +34,7 @@ def enqueue(*, user_id, template, values=None, data=None, page=None, dedupe_key=
     """Queue a subscribe message for a user; `dedupe_key` makes the enqueue idempotent.
 
     held: the message is written *before* the change it announces and waits (HOLD) until
-    `release(dedupe_key)`; if the change fails, `discard(dedupe_key)` takes it back. So a change
+    `release`; if the change fails, `discard` takes it back (use `announced`, which does both). So a change
     and its message are made both or neither, without a transaction (issue 14 §3). A release
     that fails costs only the wait.
 
@@ -72,29 +73,37 @@ def announced(commit, messages, *, after=None):
     `after(result)` runs once the change is made (steps that follow from it); if it fails, the
     messages still go out and the error is the answer: those steps must be idempotent, so that
     the request can be sent again to finish them. Returns commit()'s result."""
+    # Each request holds its messages under keys of its own: of two requests racing to make the
+    # same change, the loser takes back only its own, and the winner's get their real key on release.
+    attempt = uuid.uuid4().hex
     queued = []
     try:
         for message in messages:
-            enqueue(**message, held=True)
-            queued.append(message["dedupe_key"])
+            held_key = f"{message['dedupe_key']}#held:{attempt}"
+            enqueue(**{**message, "dedupe_key": held_key}, held=True)
+            queued.append((held_key, message["dedupe_key"]))
         result = commit()
     except Exception:
-        for key in queued:
+        for held_key, _ in queued:
             with contextlib.suppress(PyMongoError):  # the original failure is the answer
-                discard(key)
+                discard(held_key)
         raise
-    for key in queued:
-        release(key)
+    for held_key, key in queued:
+        release(held_key, key)
     if after is not None:
         after(result)
     return result
 
 
-def release(dedupe_key):
-    """The change a held message announces is made: send it now. Best effort: if the database
+def release(held_key, dedupe_key):
+    """The change a held message announces is made: send it now, under its real `dedupe_key` (if a
+    message with that key exists already, the held one is dropped). Best effort: if the database
     fails here the message still goes out when its hold ends."""
     try:
-        repository.release_held(dedupe_key, now=utcnow())
+        try:
+            repository.release_held(held_key, now=utcnow(), dedupe_key=dedupe_key)
+        except DuplicateKeyError:
+            repository.delete_held(held_key, now=utcnow())
     except PyMongoError as exc:
         log.warning("held message not released (it goes out after its hold): %s", type(exc).__name__)
 
