@@ -67,11 +67,11 @@ def of_classes(*class_docs):
                                    if not s.get("cancelled")]}}
 
 
-def for_class(class_doc, user_id=None):
+def for_class(class_doc, user_id=None, *, projection=None):
     query = of_classes(class_doc)
     if user_id is not None:
         query["user_id"] = user_id
-    return list(collection(ATTENDANCE).find(query))
+    return list(collection(ATTENDANCE).find(query, projection))
 
 
 def for_trainee(user_id, *, class_docs, statuses=None):
