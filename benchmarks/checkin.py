@@ -89,13 +89,13 @@ def seed(app, *, trainees, sessions, burst):
 
 
 class Gunicorn:
-    def __init__(self, app_spec, *, env, workers, threads):
+    def __init__(self, app_spec, *, env, workers, threads, extra=()):
         self.port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", str(workers), "--threads", str(threads),
              "-b", f"127.0.0.1:{self.port}", "--log-level", "warning", "-c", "python:service.gunicorn_conf",
              # Idle connections stay open while the other server takes its round.
-             "--keep-alive", "60", app_spec],
+             "--keep-alive", "60", *extra, app_spec],
             cwd=ROOT, env=env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:

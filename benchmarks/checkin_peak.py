@@ -135,10 +135,12 @@ class Connections:
                     raise
                 continue
             elapsed = time.perf_counter() - started
-            try:
-                parsed = json.loads(data)
-            except ValueError:
-                parsed = None
+            parsed = None
+            if method == "POST" or response.status != 200:  # a poll's answer is only counted (client CPU)
+                try:
+                    parsed = json.loads(data)
+                except ValueError:
+                    pass
             return response.status, parsed, elapsed
 
 
@@ -230,6 +232,23 @@ def replay(app, port, plan, *, compress, client_timeout, rng):
     return results, wall, sent
 
 
+def server_times(access_log, offset):
+    """{kind: [ms]} from the access log lines written since `offset` (check-ins and retries together)."""
+    found = {"checkin": [], "board": [], "projector": []}
+    with open(access_log, encoding="utf-8") as log:
+        log.seek(offset)
+        for line in log:
+            try:
+                method, path, ms = line.split()
+            except ValueError:
+                continue
+            kind = ("checkin" if path == "/api/v1/checkins" else "board" if path.endswith("/board")
+                    else "projector" if path.endswith("/checkin/state") else None)
+            if kind:
+                found[kind].append(float(ms))
+    return found
+
+
 def duplicates_and_missing(app, plan):
     from service.core.db import collection
 
@@ -273,7 +292,11 @@ def main():
     from service.app import create_app
 
     app = create_app({"MONGODB_URI": database.uri, "MONGODB_DB": DB_NAME, "SECRET_KEY": SECRET})
-    server = Gunicorn("benchmarks.wsgi_apps:service_app()", env=env, workers=args.workers, threads=args.threads)
+    access_log = os.path.join(data_dir, "access.log")
+    # The workers' own time per request (gunicorn's %(M)s, ms): what the server took, without the
+    # load generator's delays (its threads share the same two cores).
+    server = Gunicorn("benchmarks.wsgi_apps:service_app()", env=env, workers=args.workers, threads=args.threads,
+                      extra=("--access-logfile", access_log, "--access-logformat", "%(m)s %(U)s %(M)s"))
     print(f"peak: {args.classes} classes x {args.trainees} trainees within {WINDOW_SECONDS} s "
           f"({RETRY_SHARE:.0%} by a retry after a {args.client_timeout:.0f} s client timeout), boards every "
           f"{BOARD_SECONDS} s, projectors every {PROJECTOR_SECONDS} s; time compressed {args.compress:g}x "
@@ -285,11 +308,15 @@ def main():
             plan = seed(app, classes=args.classes, trainees=args.trainees, run=run)
             rng = random.Random(args.seed + run)
             load_before = os.getloadavg()[0]
+            log_from = os.path.getsize(access_log) if os.path.exists(access_log) else 0
+            client_cpu = time.process_time()
             cpu_before = [cpu_seconds([server.process.pid]), cpu_seconds([database.process.pid])]
             results, wall, sent = replay(app, server.port, plan, compress=args.compress,
                                          client_timeout=args.client_timeout, rng=rng)
             web_cpu, db_cpu = (cpu_seconds([pid]) - before for pid, before in
                                zip((server.process.pid, database.process.pid), cpu_before))
+            client_cpu = time.process_time() - client_cpu
+            server_ms = server_times(access_log, log_from)
             duplicates, missing, records = duplicates_and_missing(app, plan)
             wrong = errors_of(results)
             figures = {"errors": len(wrong), "duplicates": duplicates, "missing": missing,
@@ -301,13 +328,17 @@ def main():
                 seconds = [r[2] * 1000 for r in rows]
                 lags = [r[3] * 1000 for r in rows]
                 figures[f"{kind}_p50"], figures[f"{kind}_p99"] = percentile(seconds, .5), percentile(seconds, .99)
+                served = server_ms.get("checkin" if kind == "retry" else kind) or [0]
+                figures[f"{kind}_server_p99"] = percentile(served, .99)
                 print(f"  {kind:<10} {len(rows):>6} answered   p50 {figures[f'{kind}_p50']:7.1f} ms   p99 "
                       f"{figures[f'{kind}_p99']:7.1f} ms   max {max(seconds):7.1f} ms   (sent late by p99 "
-                      f"{percentile(lags, .99):.0f} ms)")
+                      f"{percentile(lags, .99):.0f} ms; in the worker p50 {percentile(served, .5):.0f} ms p99 "
+                      f"{figures[f'{kind}_server_p99']:.0f} ms)")
             print(f"  errors {len(wrong)} (target 0){': ' + str(wrong[:5]) if wrong else ''}; attendance records "
                   f"{records}, duplicates {duplicates} (target 0), trainees without a record {missing}")
             print(f"  CPU per request: web {figures['web_ms']:.2f} ms, database {figures['db_ms']:.2f} ms "
-                  f"({web_cpu:.1f} s + {db_cpu:.1f} s for {sent} requests)", flush=True)
+                  f"({web_cpu:.1f} s + {db_cpu:.1f} s for {sent} requests); the load generator itself used "
+                  f"{client_cpu:.1f} s of CPU", flush=True)
             runs.append(figures)
     finally:
         server.stop()
@@ -320,7 +351,8 @@ def main():
           f"duplicates {median('duplicates'):.0f}; check-in p50 {median('checkin_p50'):.1f} ms p99 "
           f"{median('checkin_p99'):.1f} ms (target <= 250), retry p99 {median('retry_p99'):.1f} ms, board p50 "
           f"{median('board_p50'):.1f} ms p99 {median('board_p99'):.1f} ms (target <= 250), projector p99 "
-          f"{median('projector_p99'):.1f} ms; CPU per request web {median('web_ms'):.2f} ms, database "
+          f"{median('projector_p99'):.1f} ms; in the worker p99: check-in {median('checkin_server_p99'):.0f} ms, board "
+          f"{median('board_server_p99'):.0f} ms, projector {median('projector_server_p99'):.0f} ms; CPU per request web {median('web_ms'):.2f} ms, database "
           f"{median('db_ms'):.2f} ms")
 
 
