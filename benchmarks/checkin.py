@@ -108,7 +108,11 @@ class Gunicorn:
 
     def stop(self):
         self.process.terminate()
-        self.process.wait(10)
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:  # workers stuck on an overloaded machine
+            self.process.kill()
+            self.process.wait(10)
 
 
 class Clients:

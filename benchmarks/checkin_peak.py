@@ -128,11 +128,12 @@ class Connections:
                              headers={"Content-Type": "application/json", **(headers or {})})
                 response = conn.getresponse()
                 data = response.read()
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError, OSError) as error:
                 conn.close()
                 self.local.conn = None
-                if attempt == 2:
-                    raise
+                if attempt == 2 or isinstance(error, TimeoutError):
+                    # No answer within 30 s (or none at all): an error, counted; the page goes on.
+                    return 0, {"code": type(error).__name__}, time.perf_counter() - started
                 continue
             elapsed = time.perf_counter() - started
             parsed = None
@@ -147,10 +148,14 @@ class Connections:
 def abandon(port, path, body, headers):
     """Send a request and never read the answer (the phone's network dropped it; its timer runs)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("POST", path, body=json.dumps(body).encode(),
-                 headers={"Content-Type": "application/json", **headers})
-    time.sleep(0.005)  # let the request leave before the socket closes
-    conn.close()
+    try:
+        conn.request("POST", path, body=json.dumps(body).encode(),
+                     headers={"Content-Type": "application/json", **headers})
+        time.sleep(0.005)  # let the request leave before the socket closes
+    except OSError:
+        pass  # not even sent: the retry is then the first the server sees
+    finally:
+        conn.close()
 
 
 def replay(app, port, plan, *, compress, client_timeout, rng):
@@ -341,8 +346,10 @@ def main():
                   f"{client_cpu:.1f} s of CPU", flush=True)
             runs.append(figures)
     finally:
-        server.stop()
-        database.stop()
+        try:
+            server.stop()
+        finally:
+            database.stop()
 
     def median(key):
         return statistics.median(r[key] for r in runs)
