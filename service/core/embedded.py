@@ -81,14 +81,8 @@ def uri_for(port):
 def _alive(pid):
     """The process runs. A zombie does not: a service killed outright stays one until its parent
     reaps it, and a killed server holds no lock and answers nothing (but `kill(pid, 0)` succeeds)."""
-    if not pid:
+    if not pid or not _exists(pid):
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
             return fh.read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")

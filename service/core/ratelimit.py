@@ -110,6 +110,11 @@ class TooManyRequests(AppError):
         self.retry_after = retry_after
 
 
+def _refuse(item, keys, message):
+    reset_at = limiter.limiter.get_window_stats(item, *keys).reset_time
+    raise TooManyRequests(message, retry_after=_seconds_until(reset_at))
+
+
 def count_failure(setting, *key_parts, message=DEFAULT_MESSAGE):
     """Count one failure against the limit in config `setting`; raise TooManyRequests once it is
     exceeded. For paths where a success must not touch the database (check-in): nothing is read
@@ -119,8 +124,7 @@ def count_failure(setting, *key_parts, message=DEFAULT_MESSAGE):
     item = parse(current_app.config[setting])
     keys = (setting, *map(str, key_parts))
     if not limiter.limiter.hit(item, *keys):
-        reset_at = limiter.limiter.get_window_stats(item, *keys).reset_time
-        raise TooManyRequests(message, retry_after=_seconds_until(reset_at))
+        _refuse(item, keys, message)
 
 
 def refuse_when_spent(setting, *key_parts, message=DEFAULT_MESSAGE):
@@ -132,8 +136,7 @@ def refuse_when_spent(setting, *key_parts, message=DEFAULT_MESSAGE):
     item = parse(current_app.config[setting])
     keys = (setting, *map(str, key_parts))
     if not limiter.limiter.test(item, *keys):
-        reset_at = limiter.limiter.get_window_stats(item, *keys).reset_time
-        raise TooManyRequests(message, retry_after=_seconds_until(reset_at))
+        _refuse(item, keys, message)
 
 
 @contextlib.contextmanager
