@@ -58,6 +58,9 @@ def run_imports_forever(app, *, interval, stop=None):
             if run_imports_once(app) is not None:
                 continue  # the next queued one at once
         except Exception:  # keep the loop alive
+            if stop.is_set():  # stopping closed the client under the import in hand
+                log.info("registry import round left unfinished at stop")
+                break
             log.exception("registry import round failed")
         stop.wait(interval)
 
@@ -88,6 +91,9 @@ def run_read_model_forever(app, *, interval, stop=None):
             if any(counted.values()):
                 log.info("report read model counted again: %s", counted)
         except Exception:  # keep the loop alive
+            if stop.is_set():  # stopping closed the client under a round in hand: counted again next start
+                log.info("report read model round left unfinished at stop")
+                break
             log.exception("report read model round failed")
         stop.wait(interval)
 
