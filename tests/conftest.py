@@ -54,6 +54,13 @@ def app_config(mongodb_uri, fake_wechat):
 
 
 @pytest.fixture
+def other_client(app_config):
+    """A second app instance on the same database (another worker or another host): for limits,
+    revocation and anything else several processes must agree on."""
+    return create_app({**app_config, "ENSURE_INDEXES_ON_START": False}).test_client()
+
+
+@pytest.fixture
 def app(app_config):
     app = create_app(app_config)
     yield app

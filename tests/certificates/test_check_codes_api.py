@@ -20,11 +20,6 @@ def app_config(app_config):
     return {**app_config, **LIMITS}
 
 
-@pytest.fixture
-def other_client(app_config):
-    """A second app instance on the same database (another worker or host)."""
-    return create_app({**app_config, "ENSURE_INDEXES_ON_START": False}).test_client()
-
 
 def issued(client, admin_token, klass):
     response = client.post(f"/api/v1/classes/{klass.id}/certificates", json={}, headers=bearer(admin_token))

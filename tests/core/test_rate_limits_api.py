@@ -28,11 +28,6 @@ def app_config(app_config):
     return {**app_config, **LIMITS}
 
 
-@pytest.fixture
-def other_client(app_config):
-    """A second app instance on the same database: another worker or another host."""
-    return create_app({**app_config, "ENSURE_INDEXES_ON_START": False}).test_client()
-
 
 def from_ip(address):
     return {"environ_base": {"REMOTE_ADDR": address}}
