@@ -133,10 +133,14 @@ def issue(*, class_id, issued_by, registration_ids=None, issued_on=None, base_ur
                                            "failed": row["failed"]})
         else:
             due.append(row)
+    if not due and not result["already_issued"]:
+        return result
+    confirmed = {r["_id"]: r for r in registrations.confirmed_in_class(
+        class_id, projection={"enterprise_name": 1, "certificate_number": 1})}
+    _finish_completions(class_id, result["already_issued"], confirmed)
     if not due:
         return result
-    enterprises = {r["_id"]: r.get("enterprise_name") for r in registrations.confirmed_in_class(
-        class_id, projection={"enterprise_name": 1})}
+    enterprises = {key: r.get("enterprise_name") for key, r in confirmed.items()}
     # One $inc reserves the whole run's numbers; a row lost to a concurrent run leaves a gap.
     for row, serial in zip(due, repository.reserve_numbers(year, len(due))):
         number = f"LJ{year}{serial:05d}"
@@ -158,6 +162,18 @@ def issue(*, class_id, issued_by, registration_ids=None, issued_on=None, base_ur
         registrations.record_completion(registration_id=row["registration_id"], certificate=certificate)
         result["issued"].append(view(certificate, base_url))
     return result
+
+
+def _finish_completions(class_id, registration_ids, confirmed):
+    """Record the completion of certificates issued by a run that the database cut short between a
+    certificate and its registration's completion record: a re-run finishes it (nothing is
+    written for a registration that already names its certificate)."""
+    unrecorded = {r for r in registration_ids if confirmed.get(r, {}).get("certificate_number") is None}
+    if not unrecorded:
+        return
+    for certificate in repository.for_class(class_id):
+        if certificate["status"] == VALID and certificate["registration_id"] in unrecorded:
+            registrations.record_completion(registration_id=certificate["registration_id"], certificate=certificate)
 
 
 def revoke(*, certificate_id, by, reason, base_url=""):

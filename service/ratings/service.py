@@ -5,6 +5,7 @@ close RATING_CLOSE_DAYS days after the class's last day, and a rating can be cha
 Who may rate: a session, trainees recorded present or late; the class, its confirmed trainees.
 """
 
+import contextlib
 import datetime as dt
 
 from bson import ObjectId
@@ -90,7 +91,8 @@ def _submit(*, user_id, target, kind, class_doc, session, region_code, values, c
         try:
             repository.insert_receipt(receipt)
         except repository.AlreadyRated:
-            raise Conflict("ALREADY_RATED", "您已评价过，如需修改请使用“修改评价”") from None
+            return _finish_lost_rating(user_id=user_id, target=target, rating_fields=rating_fields,
+                                       class_doc=class_doc)
         try:
             rating = repository.insert_rating({"_id": rating_id, **rating_fields})
         except DuplicateKeyError:
@@ -107,6 +109,20 @@ def _submit(*, user_id, target, kind, class_doc, session, region_code, values, c
         repository.touch_receipt(receipt["_id"], now)
         receipt["updated_at"] = now
     return _view(rating, receipt, class_doc)
+
+
+def _finish_lost_rating(*, user_id, target, rating_fields, class_doc):
+    """A second submission: 409 ALREADY_RATED, unless the first one's receipt was left without its
+    rating (the rating's write failed and so did taking the receipt back): then this one writes the
+    rating under the receipt and answers as a first submission. Inserted, never replaced: of two
+    submissions racing here, the second finds the rating and is refused."""
+    receipt = repository.receipt(user_id=user_id, target=target)
+    if receipt is not None:
+        rating_id = ObjectId(crypto.decrypt(receipt["rating_ref"]))
+        if repository.get_rating(rating_id) is None:
+            with contextlib.suppress(DuplicateKeyError):
+                return _view(repository.insert_rating({"_id": rating_id, **rating_fields}), receipt, class_doc)
+    raise Conflict("ALREADY_RATED", "您已评价过，如需修改请使用“修改评价”")
 
 
 def _view(rating, receipt, class_doc):
