@@ -10,7 +10,7 @@ from schemas.base import ErrorSchema, ObjectIdField
 from service import config as config_module
 from service.core import errors, headers, ratelimit, request_body, requestlog
 from service.core.auth import register_fallback_resolver, register_token_resolver
-from service.core.db import ensure_indexes, mongo
+from service.core.db import ensure_indexes, mongo, run_migrations
 from service.core.ids import ObjectIdConverter, object_id_parameter_schema
 from service.auth import service as auth_service
 from service.classes import access as class_access
@@ -27,6 +27,7 @@ from service.classes.routes import blp as classes_blp
 from service.registry.routes import blp as registry_blp
 from service.trainees.routes import blp as trainees_blp
 from service.registrations.routes import blp as registrations_blp
+from service.registrations import places as registration_places  # noqa: F401 - declares its migration (run_migrations)
 from service.attendance.routes import blp as attendance_blp
 from service.leave.routes import blp as leave_blp
 from service.ratings.routes import blp as ratings_blp
@@ -117,4 +118,5 @@ def create_app(config=None):
     if app.config.get("ENSURE_INDEXES_ON_START", True):
         with app.app_context():
             ensure_indexes(mongo.db_for(app.config))
+            run_migrations()
     return app

@@ -10,11 +10,13 @@ A thread under `lingjun serve`; its own process in production (`lingjun worker`)
 
 import logging
 import threading
+import time
 
 log = logging.getLogger(__name__)
 
 
-def run_once(app, *, stop=None):
+def run_once(app, *, stop=None, upkeep=True):
+    """One round of the jobs; with `upkeep`, the upkeep sweeps too (run_upkeep)."""
     from service.attendance.service import close_due_sessions
     from service.classes.service import advance_statuses
     from service.completion.service import warn_due
@@ -26,16 +28,42 @@ def run_once(app, *, stop=None):
         statuses = len(advance_statuses())  # after closing: a class whose last session closed finishes
         reminders = remind_pending()
         warnings = warn_due()  # after closing: the new absences count
-        return {"closed_sessions": closed, "class_statuses": statuses, "leave_reminders": reminders, "attendance_warnings": warnings,
-                "outbox": dispatch_due(stop=stop)}
+        done = {"closed_sessions": closed, "class_statuses": statuses, "leave_reminders": reminders,
+                "attendance_warnings": warnings}
+        if upkeep:
+            done.update(run_upkeep())
+        done["outbox"] = dispatch_due(stop=stop)
+        return done
+
+
+def run_upkeep():
+    """Repair what a request cut short by a database fault could not (issue 14 §3): quota places
+    left taken or given back against their registrations' states (service.registrations.places)."""
+    from service.registrations.places import reconcile
+
+    return {"quota_places": reconcile()}
+
+
+# The upkeep sweeps read every running class's quotas and registrations: every few minutes, not
+# every round.
+UPKEEP_INTERVAL_SECONDS = 300
+
+
+def _worth_logging(done):
+    return any(value for key, value in done.items() if not isinstance(value, dict)) or any(
+        any(value.values()) for value in done.values() if isinstance(value, dict))
 
 
 def run_forever(app, *, interval, stop=None):
     stop = stop or threading.Event()
+    upkeep_at = 0.0
     while not stop.is_set():
         try:
-            done = run_once(app, stop=stop)
-            if any(done["outbox"].values()) or done["closed_sessions"] or done["class_statuses"] or done["leave_reminders"] or done["attendance_warnings"]:
+            upkeep = time.monotonic() >= upkeep_at
+            done = run_once(app, stop=stop, upkeep=upkeep)
+            if upkeep:
+                upkeep_at = time.monotonic() + UPKEEP_INTERVAL_SECONDS
+            if _worth_logging(done):
                 log.info("background jobs: %s", done)
         except Exception:  # keep the loop alive: the next round retries
             log.exception("background jobs failed")

@@ -84,6 +84,30 @@ def release_quota_place(*, class_id, region_code, registration_id):
     return result.modified_count == 1
 
 
+def quota_tables(*, statuses=None, class_ids=None):
+    """A cursor over classes' quota tables ({_id, quotas}), optionally only those in `statuses` or
+    with these ids (the places' migration and reconciliation, service.registrations.places)."""
+    query = {}
+    if statuses is not None:
+        query["status"] = {"$in": list(statuses)}
+    if class_ids is not None:
+        query["_id"] = {"$in": list(class_ids)}
+    return collection(CLASSES).find(query, {"quotas": 1})
+
+
+def add_quota_holders(*, class_id, region_code, registration_ids):
+    """Add these registrations to the region's `holders` and set `used` to the size of the list, in
+    one update: whatever requests added or removed meanwhile is kept (a union with the list as it is
+    when the update runs), and `used` then equals the holders counted. A quota written before
+    `holders` existed gets its list. True if the quota changed."""
+    holders, used = f"quotas.{region_code}.holders", f"quotas.{region_code}.used"
+    union = {"$setUnion": [{"$ifNull": [f"${holders}", []]}, list(registration_ids)]}
+    result = collection(CLASSES).update_one(
+        {"_id": class_id, f"quotas.{region_code}": {"$exists": True}},
+        [{"$set": {holders: union}}, {"$set": {used: {"$size": f"${holders}"}}}])
+    return result.modified_count == 1
+
+
 def running_or_due(now, projection=None):
     """Published or running classes whose first session has begun by `now` (the status job);
     served by the `sessions.starts_at` index."""

@@ -1,6 +1,7 @@
 """MongoDB access: one client per process, created lazily so it is made after a fork."""
 
 import datetime as dt
+import logging
 import os
 import queue
 import threading
@@ -13,6 +14,7 @@ from pymongo.write_concern import WriteConcern
 from service.core import embedded
 from service.core.timeutil import clock_offset
 
+log = logging.getLogger(__name__)
 UTC = dt.timezone.utc
 INDEX_NOT_FOUND = 27  # MongoDB error code
 
@@ -230,6 +232,31 @@ def retire_indexes(collection_name, *index_names):
     """Declare indexes an earlier version created and this one no longer wants (each index costs
     every insert); `ensure_indexes` drops them where they still exist."""
     RETIRED_INDEXES.append((collection_name, index_names))
+
+
+# Data migrations: functions a feature declares at import (`declare_migration`), run after the
+# indexes at start-up and by `lingjun init-db`, in the app context. Each must be idempotent (a
+# second run changes nothing) and safe beside requests of other processes: every process runs
+# them when it starts, and there is no lock.
+MIGRATIONS = []
+
+
+def declare_migration(function):
+    """Declare `function()` -> number of documents changed as a migration (see MIGRATIONS)."""
+    MIGRATIONS.append(function)
+    return function
+
+
+def run_migrations():
+    """Run every declared migration; {name: documents changed} of those that changed something."""
+    changed = {}
+    for function in MIGRATIONS:
+        count = function()
+        if count:
+            changed[f"{function.__module__}.{function.__name__}"] = count
+    if changed:
+        log.info("data migrated: %s", changed)
+    return changed
 
 
 def ensure_indexes(db):

@@ -10,7 +10,7 @@ The database settles the races:
 from pymongo import IndexModel, ReturnDocument
 
 from service.core import regions
-from service.core.db import collection, declare_indexes
+from service.core.db import collection, declare_indexes, in_chunks
 from service.reports import summaries
 from service.registrations import states
 from service.registrations.states import ACTIVE, CONFIRMED, OPEN, SUBMITTED
@@ -82,6 +82,25 @@ def counted_in_class(class_id, *, region_code=None, projection=None):
     if region_code is not None:
         query["region_code"] = region_code
     return collection(REGISTRATIONS).find(query, projection).sort(ROSTER_ORDER).batch_size(ROSTER_BATCH)
+
+
+def counted_in_classes(class_ids):
+    """[{_id, class_id, region_code}] of the registrations counted against these classes' quotas
+    (COUNTED; the `class_state` index): the places' migration and reconciliation."""
+    found = []
+    for chunk in in_chunks(class_ids):
+        found.extend(collection(REGISTRATIONS).find({"class_id": {"$in": chunk}, "state": {"$in": list(states.COUNTED)}},
+                                                    {"class_id": 1, "region_code": 1}))
+    return found
+
+
+def states_of(registration_ids):
+    """{registration id: state} of those of these registrations that exist."""
+    found = {}
+    for chunk in in_chunks(registration_ids):
+        found.update((d["_id"], d["state"]) for d in collection(REGISTRATIONS).find({"_id": {"$in": chunk}},
+                                                                                    {"state": 1}))
+    return found
 
 
 def counted_in_year(year, *, region_code=None, projection=None):
