@@ -49,8 +49,12 @@ def test_organizer_creates_fills_and_publishes_a_class(live_server, new_page, de
     page.wait_for_url("**/console/classes/*")
     page.wait_for_selector("#class-status:has-text('草稿')")
 
-    # Publishing without quotas is refused with the API's Chinese message.
+    # Publishing asks first, saying what follows; without quotas it is refused with the API's Chinese message.
     page.click("#class-publish")
+    page.wait_for_selector("#publish-confirm", state="visible")
+    assert "不能退回草稿" in page.locator("#publish-confirm").inner_text()
+    assert db.classes.find_one()["status"] == "draft"  # nothing sent before the confirmation
+    page.click("#class-publish-confirm")
     page.wait_for_function("() => document.querySelector('#status-error').textContent.length > 0")
     assert "名额" in page.locator("#status-error").inner_text()
 
@@ -85,8 +89,9 @@ def test_organizer_creates_fills_and_publishes_a_class(live_server, new_page, de
     page.click("#supervisors-save")
     page.wait_for_function("() => document.body.innerText.includes('已保存')")
 
-    page.click("#class-publish")
+    page.click("#class-publish-confirm")
     page.wait_for_selector("#class-status:has-text('已发布')")
+    page.wait_for_selector("#publish-confirm", state="hidden")
     stored = db.classes.find_one()
     assert stored["status"] == "published" and stored["capacity"] == 80
     assert db.staff_accounts.find_one({"name": "王老师"})["class_ids"] == [stored["_id"]]

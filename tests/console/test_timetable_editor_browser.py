@@ -70,6 +70,9 @@ def test_organizer_edits_and_cancels_sessions_in_place(client, live_server, new_
     # Cancel the afternoon: a reason is required (refused next to the box), then it counts nowhere.
     row = f"#timetable tr[data-id='{afternoon['id']}']"
     page.click(f"{row} .cancel-session")
+    # The confirmation says what cancelling does (as the API does it) and that it cannot be undone.
+    effects = page.locator("#cancel-session-effects").inner_text()
+    assert "不再接受签到" in effects and "减少 2 课时" in effects and "不能恢复" in effects, effects
     page.fill("#cancel-session-reason", "病")
     page.click("#cancel-session-confirm")
     page.wait_for_function("() => document.querySelector('#cancel-reason-error').textContent.length > 0")

@@ -71,7 +71,59 @@ window.Console = (function () {
     return false;
   }
 
-  return {api, fieldErrors, time, clock, day, percent, formState, showResult, csrf};
+  // Every item of a paged list (GET ...?page=&page_size=100 until `total` is reached), for pickers that
+  // must offer every class, programme or supervisor. {ok, items, total} or the failed call's {ok, data}.
+  async function fetchAll(url) {
+    const items = [];
+    const join = url.indexOf("?") >= 0 ? "&" : "?";
+    for (let page = 1; ; page += 1) {
+      const result = await api("GET", url + join + "page_size=100&page=" + page);
+      if (!result.ok) return result;
+      items.push(...result.data.items);
+      if (!result.data.items.length || items.length >= result.data.total) return {ok: true, items, total: result.data.total};
+    }
+  }
+
+  // Paging controls for a list the API pages ({items, page, page_size, total}; page_size at most 100).
+  // Mixed into a page component that has `load()`; `pageQuery(params)` adds page and page_size to its
+  // URLSearchParams and `pageLoaded(data)` takes the answer (`false`: the page emptied, e.g. after the
+  // last items were decided, and an earlier page is being loaded instead).
+  const PAGE_SIZES = [20, 50, 100];
+  function pager(pageSize) {
+    return {
+      page: 1, pageSize: pageSize || 50, total: 0, pageSizes: PAGE_SIZES,
+      // What the rows on screen are (the answer's page, page_size and item count): the texts describe
+      // them, not a page still being fetched.
+      shown: {page: 1, size: pageSize || 50, count: 0},
+      pageCount() { return Math.max(1, Math.ceil(this.total / this.shown.size)); },
+      hasPrev() { return this.shown.page > 1; },
+      hasNext() { return this.shown.page < this.pageCount(); },
+      pageText() {
+        if (!this.total) return "共 0 条";
+        const first = (this.shown.page - 1) * this.shown.size + 1, last = first + this.shown.count - 1;
+        return "共 " + this.total + " 条" + (this.pageCount() > 1 ? "，第 " + first + "–" + last + " 条" : "");
+      },
+      pageOf() { return "第 " + this.shown.page + " / " + this.pageCount() + " 页"; },
+      pageQuery(params) { params.set("page", String(this.page)); params.set("page_size", String(this.pageSize)); return params; },
+      pageLoaded(data) {
+        if (!data.items.length && this.page > 1 && data.total > 0) {
+          this.page = Math.max(1, Math.ceil(data.total / this.pageSize)); this.load(); return false;
+        }
+        this.total = data.total;
+        this.shown = {page: data.page, size: data.page_size, count: data.items.length};
+        return true;
+      },
+      goTo(page) { this.page = Math.min(Math.max(1, page), this.pageCount()); this.load(); },
+      prevPage() { if (this.hasPrev()) this.goTo(this.shown.page - 1); },
+      nextPage() { if (this.hasNext()) this.goTo(this.shown.page + 1); },
+      firstPage() { this.goTo(1); },
+      lastPage() { this.goTo(this.pageCount()); },
+      // A new filter or page size starts again at page 1.
+      restart() { this.page = 1; this.pageSize = Number(this.pageSize); this.load(); },
+    };
+  }
+
+  return {api, fieldErrors, time, clock, day, percent, formState, showResult, csrf, fetchAll, pager};
 })();
 
 document.addEventListener("alpine:init", () => {

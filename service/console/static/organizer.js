@@ -15,7 +15,7 @@ document.addEventListener("alpine:init", () => {
 
   // 培训年度: create, edit (PATCH: name, kind, topic, eligibility switches; the year stays), publish.
   // One form serves both: `editing` holds the programme being changed, null when creating.
-  Alpine.data("programmesPage", () => ({
+  Alpine.data("programmesPage", () => Object.assign(Console.pager(20), {
     items: [], editing: null, form: {}, state: Console.formState(), listState: Console.formState(),
     kinds: Object.entries(KIND_NAMES).map(([value, label]) => ({value, label})),
     init() { this.blank(); this.load(); },
@@ -25,12 +25,15 @@ document.addEventListener("alpine:init", () => {
                    require_little_giant: false, exclude_prior_trainees: false, one_enterprise_per_year: true};
     },
     async load() {
-      const result = await api("GET", "/api/v1/programmes?page_size=100");
-      if (result.ok) this.items = result.data.items;
+      const result = await api("GET", "/api/v1/programmes?" + this.pageQuery(new URLSearchParams()).toString());
+      if (!result.ok) { this.listState.message = result.data.message; return; }
+      if (this.pageLoaded(result.data)) this.items = result.data.items;
     },
     kindName(kind) { return KIND_NAMES[kind] || kind; },
     statusName(status) { return STATUS_NAMES[status] || status; },
     err(field) { return this.state.errors[field] || ""; },
+    // The national year's roster (every region and class of the year): GET /api/v1/years/{year}/roster.xlsx.
+    rosterExcel(p) { return "/api/v1/years/" + p.year + "/roster.xlsx"; },
     rules(p) {
       const out = [];
       if (p.require_little_giant) out.push("限小巨人企业");
@@ -69,18 +72,19 @@ document.addEventListener("alpine:init", () => {
     },
   }));
 
-  Alpine.data("classesPage", () => Object.assign(VenuePicker.mixin("form"), {
+  Alpine.data("classesPage", () => Object.assign(VenuePicker.mixin("form"), Console.pager(50), {
     items: [], programmes: [], areas: AREAS, state: Console.formState(),
     form: {programme_id: "", name: "", institution: "", start_date: "", end_date: "", capacity: 80,
            content_areas: ["科学理论", "形势政策"], venue_name: "", venue_address: "", latitude: "", longitude: "",
            checkin_radius_m: 300},
     init() { this.load(); },
     async load() {
-      const [classes, programmes] = await Promise.all([api("GET", "/api/v1/classes?page_size=100"),
-                                                     api("GET", "/api/v1/programmes?page_size=100")]);
-      if (classes.ok) this.items = classes.data.items;
-      if (programmes.ok) {
-        this.programmes = programmes.data.items;
+      const [classes, programmes] = await Promise.all([
+        api("GET", "/api/v1/classes?" + this.pageQuery(new URLSearchParams()).toString()),
+        this.programmes.length ? null : Console.fetchAll("/api/v1/programmes")]);
+      if (classes.ok && this.pageLoaded(classes.data)) this.items = classes.data.items;
+      if (programmes && programmes.ok) {
+        this.programmes = programmes.items;
         if (!this.form.programme_id && this.programmes.length) this.form.programme_id = this.programmes[0].id;
       }
     },
@@ -104,7 +108,7 @@ document.addEventListener("alpine:init", () => {
     sessionState: Console.formState(), supervisorState: Console.formState(), statusState: Console.formState(),
     newQuota: {region_code: "", places: 10}, cancelReason: "", supervisors: [], chosen: [],
     session: {title: "", teacher: "", content_area: "经营管理", kind: "lecture", date: "", start: "09:00", end: "11:30"},
-    edit: {capacity: 0, venue_name: "", venue_address: "", latitude: 0, longitude: 0, checkin_radius_m: 300,
+    edit: {capacity: 0, content_areas: [], venue_name: "", venue_address: "", latitude: 0, longitude: 0, checkin_radius_m: 300,
            minutes_per_class_hour: 45},
     // The timetable row open for editing or cancelling: {id, mode: "edit" | "cancel"}; one at a time.
     panel: null, rowForm: {}, rowState: Console.formState(), cancelForm: {reason: ""},
@@ -115,13 +119,13 @@ document.addEventListener("alpine:init", () => {
       if (!result.ok) { this.state.message = result.data.message; return; }
       const k = result.data;
       this.klass = k;
-      this.edit = {capacity: k.capacity, venue_name: k.venue.name, venue_address: k.venue.address || "",
+      this.edit = {capacity: k.capacity, content_areas: k.content_areas.slice(), venue_name: k.venue.name, venue_address: k.venue.address || "",
                    latitude: k.venue.latitude, longitude: k.venue.longitude, checkin_radius_m: k.venue.checkin_radius_m,
                    minutes_per_class_hour: k.minutes_per_class_hour};
       this.chosen = k.supervisors.map((s) => s.staff_id);
       if (!this.session.date) this.session.date = k.start_date;
-      const staff = await api("GET", "/api/v1/staff?role=supervisor&page_size=100");
-      if (staff.ok) this.supervisors = staff.data.items.filter((s) => s.active);
+      const staff = await Console.fetchAll("/api/v1/staff?role=supervisor");
+      if (staff.ok) this.supervisors = staff.items.filter((s) => s.active);
     },
     statusName(status) { return STATUS_NAMES[status] || status; },
     kindName(kind) { return SESSION_KINDS[kind] || kind; },
@@ -132,7 +136,7 @@ document.addEventListener("alpine:init", () => {
     async saveBasics() {
       this.state.busy = true;
       const e = this.edit;
-      const body = {version: this.klass.version, capacity: Number(e.capacity),
+      const body = {version: this.klass.version, capacity: Number(e.capacity), content_areas: e.content_areas,
         minutes_per_class_hour: Number(e.minutes_per_class_hour),
         venue: {name: e.venue_name, address: e.venue_address, latitude: VenuePicker.coordinate(e.latitude),
                 longitude: VenuePicker.coordinate(e.longitude), checkin_radius_m: Number(e.checkin_radius_m)}};
@@ -235,22 +239,59 @@ document.addEventListener("alpine:init", () => {
       const result = await api("DELETE", "/api/v1/classes/" + this.id + "/sessions/" + item.id);
       Console.showResult(this.sessionState, result, "已删除"); this.load();
     },
+    // Publishing and cancelling a class: a confirmation saying what follows (as the API does it) comes
+    // first; `statusConfirm` is the status being confirmed, null when no confirmation is open.
+    statusConfirm: null,
+    askStatus(status) { this.statusState = Console.formState(); this.statusConfirm = status; },
+    askPublish() { this.askStatus("published"); },
+    askCancel() { this.askStatus("cancelled"); },
+    keepStatus() { this.statusConfirm = null; this.statusState = Console.formState(); },
+    confirming(status) { return this.statusConfirm === status; },
+    placesTaken() { return this.klass.quotas.reduce((sum, q) => sum + q.used, 0); },
+    deadlineText() { return Console.time(this.klass.registration_deadline); },
+    confirmationDeadlineText() { return Console.time(this.klass.confirmation_deadline); },
     async setStatus(status) {
       this.statusState.busy = true;
       const body = status === "cancelled" ? {status, reason: this.cancelReason} : {status};
       const result = await api("POST", "/api/v1/classes/" + this.id + "/status", body);
-      if (Console.showResult(this.statusState, result, status === "published" ? "已发布" : "已取消")) this.load();
+      if (Console.showResult(this.statusState, result, status === "published" ? "已发布" : "已取消")) { this.statusConfirm = null; this.load(); }
     },
     publish() { this.setStatus("published"); },
     cancel() { this.setStatus("cancelled"); },
+    // Session cancel confirmation: what leaves the counts (the session's class hours).
+    cancelHoursText() {
+      const s = this.klass.sessions.find((x) => this.panel && x.id === this.panel.id);
+      return s ? String(s.class_hours) : "—";
+    },
   }));
 
-  Alpine.data("registryPage", () => ({
-    progress: 0, phase: "", report: null, state: Console.formState(), history: [],
+  Alpine.data("registryPage", () => Object.assign(Console.pager(20), {
+    progress: 0, phase: "", report: null, state: Console.formState(), history: [], badShown: 100,
     init() { this.loadHistory(); },
+    // The report lists up to 10,000 faults (bad_rows_total counts them all): shown 100 at a time.
+    shownBadRows() { return this.report ? this.report.bad_rows.slice(0, this.badShown) : []; },
+    moreBadRows() { return this.report ? this.report.bad_rows.length - this.badShown : 0; },
+    showMoreBadRows() { this.badShown += 100; },
+    badRowsText() {
+      const r = this.report;
+      if (!r || !r.bad_rows_total) return "没有问题行";
+      let text = "共 " + r.bad_rows_total + " 处问题，已显示 " + Math.min(this.badShown, r.bad_rows.length) + " 处";
+      if (r.bad_rows_truncated) text += "（报告只保留前 " + r.bad_rows.length + " 处，请修改后重新导入）";
+      return text;
+    },
+    stateName(h) { return {queued: "排队中", running: "导入中", done: "已完成", failed: "失败"}[h.state] || h.state; },
+    // A past import's report, or a failed one run again (POST .../retry: 202, then followed like an upload).
+    async show(h) { this.state = Console.formState(); this.phase = ""; this.follow(h.id); },
+    async retry(h) {
+      this.state = Console.formState(); this.report = null;
+      const result = await api("POST", "/api/v1/registry/imports/" + h.id + "/retry");
+      if (!Console.showResult(this.state, result, "")) return;
+      this.state.busy = true; this.phase = "排队等待导入…"; this.loadHistory(); this.follow(h.id);
+    },
+    load() { this.loadHistory(); },  // the pager's reload
     async loadHistory() {
-      const result = await api("GET", "/api/v1/registry/imports?page_size=10");
-      if (result.ok) this.history = result.data.items;
+      const result = await api("GET", "/api/v1/registry/imports?" + this.pageQuery(new URLSearchParams()).toString());
+      if (result.ok && this.pageLoaded(result.data)) this.history = result.data.items;
     },
     time(value) { return Console.time(value); },
     // XMLHttpRequest rather than fetch: only it reports upload progress.
@@ -286,7 +327,7 @@ document.addEventListener("alpine:init", () => {
       const item = result.data, progress = item.progress || {};
       if (item.state === "done") {
         Console.showResult(this.state, result, "导入完成");
-        this.progress = 100; this.phase = "导入完成"; this.report = item; this.loadHistory();
+        this.progress = 100; this.phase = "导入完成"; this.badShown = 100; this.report = item; this.loadHistory();
         return;
       }
       if (item.state === "failed") {
@@ -308,23 +349,25 @@ document.addEventListener("alpine:init", () => {
     return {
       classes: [], classId: "",
       async loadClasses() {
-        const result = await api("GET", "/api/v1/classes?page_size=100");
+        const result = await Console.fetchAll("/api/v1/classes");
         if (result.ok) {
-          this.classes = result.data.items;
+          this.classes = result.items;
           if (this.classes.length && !this.classId) this.classId = this.classes[0].id;
         }
       },
     };
   }
 
-  Alpine.data("admissionsPage", () => Object.assign(classPicker(), {
+  Alpine.data("admissionsPage", () => Object.assign(classPicker(), Console.pager(50), {
     items: [], quotas: [], selected: [], reason: "", filter: "recommended", rowErrors: {}, state: Console.formState(),
     async init() { await this.loadClasses(); this.load(); },
     async load() {
       if (!this.classId) return;
-      const query = "/api/v1/registrations?page_size=100&class_id=" + this.classId + (this.filter ? "&state=" + this.filter : "");
-      const [list, quotas] = await Promise.all([api("GET", query), api("GET", "/api/v1/classes/" + this.classId + "/quotas")]);
-      if (list.ok) this.items = list.data.items; else this.state.message = list.data.message;
+      const params = this.pageQuery(new URLSearchParams({class_id: this.classId}));
+      if (this.filter) params.set("state", this.filter);
+      const [list, quotas] = await Promise.all([api("GET", "/api/v1/registrations?" + params.toString()),
+                                                api("GET", "/api/v1/classes/" + this.classId + "/quotas")]);
+      if (list.ok) { if (!this.pageLoaded(list.data)) return; this.items = list.data.items; } else this.state.message = list.data.message;
       if (quotas.ok) this.quotas = quotas.data.quotas;
     },
     rowError(item) { return this.rowErrors[item.id] || ""; },

@@ -9,21 +9,23 @@ document.addEventListener("alpine:init", () => {
   const KIND_NAMES = {business_licence: "营业执照", id_card: "身份证", photo: "一寸照片", leave_proof: "请假证明"};
   const GENDERS = {male: "男", female: "女"};
 
-  Alpine.data("reviewPage", () => ({
-    region: "", classes: [], classId: "", items: [], total: 0, quota: null, selected: [], reason: "",
+  Alpine.data("reviewPage", () => Object.assign(Console.pager(50), {
+    region: "", classes: [], classId: "", items: [], quota: null, selected: [], reason: "",
     filter: "submitted", name: "", enterprise: "", littleGiant: "",
     rowErrors: {}, state: Console.formState(), filterErrors: {}, detail: null, detailError: "",
     init() { this.region = this.$el.dataset.region; this.loadClasses(); },
     async loadClasses() {
-      const result = await api("GET", "/api/v1/classes?mine=true&page_size=100");
+      const result = await Console.fetchAll("/api/v1/classes?mine=true");
       if (!result.ok) { this.state.message = result.data.message; return; }
-      this.classes = result.data.items;
-      if (this.classes.length && !this.classId) { this.classId = this.classes[0].id; }
+      this.classes = result.items;
+      // The class most likely under review first: one open for registration, else the first listed.
+      const open = this.classes.find((c) => c.status === "published");
+      if (this.classes.length && !this.classId) { this.classId = (open || this.classes[0]).id; }
       this.load();
     },
     // Filters are the API's query parameters (GET /api/v1/registrations): the server filters, pages and counts.
     query() {
-      const params = new URLSearchParams({page_size: "100", class_id: this.classId, region_code: this.region});
+      const params = this.pageQuery(new URLSearchParams({class_id: this.classId, region_code: this.region}));
       if (this.filter) params.set("state", this.filter);
       if (this.name.trim()) params.set("name", this.name.trim());
       if (this.enterprise.trim()) params.set("enterprise", this.enterprise.trim());
@@ -33,17 +35,19 @@ document.addEventListener("alpine:init", () => {
     async load() {
       if (!this.classId) return;
       const [list, quotas] = await Promise.all([api("GET", this.query()), api("GET", "/api/v1/classes/" + this.classId + "/quotas")]);
-      if (list.ok) { this.items = list.data.items; this.total = list.data.total; this.filterErrors = {}; this.state.message = ""; }
+      if (list.ok) {
+        if (!this.pageLoaded(list.data)) return;
+        this.items = list.data.items; this.filterErrors = {}; this.state.message = "";
+      }
       else {  // a refused filter shows no stale rows
-        this.items = []; this.total = 0;
+        this.items = []; this.total = 0; this.page = 1;
         this.state.message = list.data.message; this.filterErrors = Console.fieldErrors(list.data.errors);
       }
       if (quotas.ok) this.quota = quotas.data.quotas.find((q) => q.region_code === this.region) || null;
       this.selected = this.selected.filter((id) => this.items.some((item) => item.id === id));
     },
-    clearFilters() { this.name = ""; this.enterprise = ""; this.littleGiant = ""; this.load(); },
+    clearFilters() { this.name = ""; this.enterprise = ""; this.littleGiant = ""; this.restart(); },
     filterError(field) { return this.filterErrors[field] || ""; },
-    countText() { return "共 " + this.total + " 条" + (this.total > this.items.length ? "（显示前 " + this.items.length + " 条）" : ""); },
     gaugeText() { return this.quota ? "已用 " + this.quota.used + " / 名额 " + this.quota.places + "，剩余 " + this.quota.left : "本班次没有本地区名额"; },
     rowError(item) { return this.rowErrors[item.id] || ""; },
     check(item, name) { return item.checks && item.checks[name] ? "是" : "否"; },
@@ -88,12 +92,14 @@ document.addEventListener("alpine:init", () => {
     giveBack() { this.decide("return"); },
   }));
 
-  Alpine.data("leavePage", () => ({
+  Alpine.data("leavePage", () => Object.assign(Console.pager(50), {
     items: [], comments: {}, rowErrors: {}, state: Console.formState(), filter: "submitted",
     init() { this.load(); },
     async load() {
-      const result = await api("GET", "/api/v1/leave-requests?page_size=100&state=" + this.filter);
-      if (result.ok) this.items = result.data.items; else this.state.message = result.data.message;
+      const params = this.pageQuery(new URLSearchParams({state: this.filter}));
+      const result = await api("GET", "/api/v1/leave-requests?" + params.toString());
+      if (!result.ok) { this.state.message = result.data.message; return; }
+      if (this.pageLoaded(result.data)) this.items = result.data.items;
     },
     time(value) { return Console.time(value); },
     rowError(item) { return this.rowErrors[item.id] || ""; },

@@ -76,9 +76,9 @@ document.addEventListener("alpine:init", () => {
     state: Console.formState(),
     init() { this.load(); },
     async load() {
-      const result = await api("GET", "/api/v1/classes?page_size=100");
+      const result = await Console.fetchAll("/api/v1/classes");
       if (result.ok) {
-        this.classes = result.data.items;
+        this.classes = result.items;
         if (this.classes.length && !this.classId) { this.classId = this.classes[0].id; this.year = this.classes[0].year; }
       }
       this.loadClass(); this.loadRegions();
@@ -86,6 +86,9 @@ document.addEventListener("alpine:init", () => {
     percent(value) { return Console.percent(value); },
     classExcel() { return "/api/v1/reports/classes/" + this.classId + ".xlsx"; },
     regionsExcel() { return "/api/v1/reports/years/" + this.year + "/regions.xlsx"; },
+    rosterExcel() { return "/api/v1/years/" + this.year + "/roster.xlsx"; },
+    evaluationExcel() { return "/api/v1/years/" + this.year + "/evaluation.xlsx"; },
+    classPlanExcel() { return "/api/v1/years/" + this.year + "/class-plan.xlsx"; },
     async loadClass() {
       if (!this.classId) return;
       const result = await api("GET", "/api/v1/reports/classes/" + this.classId);
@@ -113,9 +116,9 @@ document.addEventListener("alpine:init", () => {
   Alpine.data("classReportPage", () => ({
     classes: [], classId: "", report: null, state: Console.formState(),
     async init() {
-      const result = await api("GET", "/api/v1/classes?mine=true&page_size=100");
+      const result = await Console.fetchAll("/api/v1/classes?mine=true");
       if (!result.ok) { this.state.message = result.data.message; return; }
-      this.classes = result.data.items;
+      this.classes = result.items;
       if (this.classes.length) { this.classId = this.classes[0].id; this.load(); }
     },
     percent(value) { return Console.percent(value); },

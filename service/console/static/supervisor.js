@@ -11,10 +11,10 @@ document.addEventListener("alpine:init", () => {
     sessions: [], state: Console.formState(), today: Console.day(),
     init() { this.load(); },
     async load() {
-      const classes = await api("GET", "/api/v1/classes?mine=true&page_size=100");
+      const classes = await Console.fetchAll("/api/v1/classes?mine=true");
       if (!classes.ok) { this.state.message = classes.data.message; return; }
       const found = [];
-      for (const klass of classes.data.items) {
+      for (const klass of classes.items) {
         const timetable = await api("GET", "/api/v1/classes/" + klass.id + "/sessions");
         if (!timetable.ok) continue;
         for (const s of timetable.data.sessions) {
