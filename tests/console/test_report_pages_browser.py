@@ -75,6 +75,10 @@ def test_supervisor_class_report_charts_attendance_and_satisfaction_against_90(l
     assert data["课程满意度"] == [66.67, 100, None] and data["90% 目标"] == [90, 90, 90]
     data, labels = _chart(page, "chart-teachers")
     assert labels == ["张教授", "李教授"] and data["教师满意度"] == [66.67, 100] and data["90% 目标"] == [90, 90]
+    # Bars under the 90% line are red, at or above it green.
+    colours = page.evaluate("id => Chart.getChart(document.getElementById(id)).data.datasets[0].backgroundColor",
+                            "chart-teachers")
+    assert colours == page.evaluate("[ConsoleCharts.MISSES, ConsoleCharts.MEETS]")
     data, labels = _chart(page, "chart-dimensions")
     assert data["维度满意度"] == [100, 50, 100, 100] and set(data["90% 目标"]) == {90}
     href = page.locator("#class-report-xlsx").get_attribute("href")

@@ -1,6 +1,8 @@
 """Supervisor at a desk, in headless Chromium: today's sessions, the live board updating itself
 when a trainee checks in through the API, a manual mark with its reason, projector link, closing."""
 
+from bson import ObjectId
+
 from tests.console.conftest import assert_no_horizontal_overflow
 
 
@@ -17,6 +19,10 @@ def test_supervisor_board_follows_check_ins(live_server, new_page, desk_login, m
     page.wait_for_selector("#count-expected:has-text('3')")
     assert page.locator("#count-checked-in").inner_text() == "0"
     assert page.locator("#missing-table tbody tr").count() == 3
+    # The supervisor sees the missing trainees' full phone numbers, each a tel: link to call.
+    third = checkin_class.trainees[2]
+    phone = page.locator(f"#missing-table tr[data-id='{third.registration_id}'] a.mobile")
+    assert phone.get_attribute("href") == "tel:" + phone.inner_text() and phone.inner_text().isdigit()
 
     # A trainee checks in from the phone: the board follows without a reload.
     first = checkin_class.trainees[0]
@@ -41,6 +47,24 @@ def test_supervisor_board_follows_check_ins(live_server, new_page, desk_login, m
     page.click("#projector-link")
     page.wait_for_selector("#projector-open[href*='/console/sessions/']")
 
+    # Closing asks first and says what follows; nothing is closed before the confirmation.
     page.click("#close-session")
+    page.wait_for_selector("#close-confirm", state="visible")
+    assert "记为缺勤" in page.locator("#close-confirm").inner_text()
+    assert page.locator("#close-confirm b").nth(1).inner_text() == "1"  # the one still missing
+    assert db.attendance.count_documents({"status": "absent"}) == 0
+    page.click("#close-confirm-button")
     page.wait_for_selector("text=签到已结束", timeout=10_000)
+    page.wait_for_selector("text=已结束签到：记缺勤 1 人")
     assert page.locator("#count-missing").inner_text() == "1"  # the third, now absent
+    assert page.locator("#missing-table tbody tr").count() == 0
+
+    # After closing, nobody is "missing": the whole class's column lets the supervisor correct the absent one.
+    row = f"#sheet-table tr[data-id='{third.registration_id}']"
+    page.wait_for_selector(f"{row} .sheet-status:text-is('缺勤')")
+    page.select_option(f"{row} select", "excused")
+    page.fill(f"{row} input", "单位急事，已电话报备")
+    page.click(f"{row} button:has-text('更正')")
+    page.wait_for_selector(f"{row} .sheet-status:text-is('请假')", timeout=10_000)
+    assert db.attendance.find_one({"registration_id": ObjectId(third.registration_id)})["status"] == "excused"
+    assert_no_horizontal_overflow(page, "supervisor-board-closed")

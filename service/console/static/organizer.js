@@ -12,6 +12,18 @@ document.addEventListener("alpine:init", () => {
   const SESSION_KINDS = {lecture: "讲座", site_visit: "现场教学", discussion: "研讨"};
 
   const SWITCHES = ["require_little_giant", "exclude_prior_trainees", "one_enterprise_per_year"];
+  const FIELD_NAMES = {status: "状态", capacity: "容量", venue: "上课地点", content_areas: "课程内容", name: "名称",
+    institution: "承办机构", start_date: "开班日期", end_date: "结业日期", registration_deadline: "报名截止",
+    registration_opens_at: "报名开始", confirmation_deadline: "确认参训截止", minutes_per_class_hour: "每课时分钟数",
+    checkin_settings: "签到设置", title: "课程名称", teacher: "授课人", starts_at: "开始", ends_at: "结束", checkin: "签到时段",
+    kind: "形式", content_area: "内容", supervisors: "班主任"};
+  // "quota.440000" -> "名额 440000", "session.teacher" -> "课程 授课人".
+  function changeFieldName(key) {
+    const [head, rest] = key.split(/\.(.*)/s);
+    if (head === "quota") return "名额 " + rest;
+    if (head === "session") return "课程" + (FIELD_NAMES[rest] || rest);
+    return FIELD_NAMES[key] || key;
+  }
 
   // 培训年度: create, edit (PATCH: name, kind, topic, eligibility switches; the year stays), publish.
   // One form serves both: `editing` holds the programme being changed, null when creating.
@@ -113,8 +125,9 @@ document.addEventListener("alpine:init", () => {
     // The timetable row open for editing or cancelling: {id, mode: "edit" | "cancel"}; one at a time.
     panel: null, rowForm: {}, rowState: Console.formState(), cancelForm: {reason: ""},
     areas: AREAS, kinds: Object.entries(SESSION_KINDS).map(([value, label]) => ({value, label})),
-    init() { this.id = this.$el.dataset.classId; this.load(); },
+    init() { this.id = this.$el.dataset.classId; this.load(); this.loadRegions(); },
     async load() {
+      if (this.changes !== null) this.loadChanges();
       const result = await api("GET", "/api/v1/classes/" + this.id);
       if (!result.ok) { this.state.message = result.data.message; return; }
       const k = result.data;
@@ -143,12 +156,50 @@ document.addEventListener("alpine:init", () => {
       const result = await api("PATCH", "/api/v1/classes/" + this.id, body);
       if (Console.showResult(this.state, result)) this.load();
     },
-    async setQuota(region_code, places) {
+    // A refusal of a region's row (fewer places than used, above capacity) is shown on that row.
+    quotaRowErrors: {}, regions: [],
+    quotaRowError(q) { return this.quotaRowErrors[q.region_code] || ""; },
+    async setQuota(region_code, places, onRow) {
       this.quotaState.busy = true;
       const result = await api("PUT", "/api/v1/classes/" + this.id + "/quotas/" + region_code, {places: Number(places)});
-      if (Console.showResult(this.quotaState, result)) this.load();
+      const rowErrors = Object.assign({}, this.quotaRowErrors);
+      delete rowErrors[region_code];
+      if (!result.ok && onRow) {
+        this.quotaState.busy = false;
+        rowErrors[region_code] = Console.fieldErrors(result.data.errors).places || result.data.message;
+        if (rowErrors[region_code] !== result.data.message) rowErrors[region_code] = result.data.message + "（" + rowErrors[region_code] + "）";
+      } else if (Console.showResult(this.quotaState, result)) this.load();
+      this.quotaRowErrors = rowErrors;
     },
-    addQuota() { this.setQuota(this.newQuota.region_code, this.newQuota.places); },
+    saveQuotaRow(q) { this.setQuota(q.region_code, q.places, true); },
+    addQuota() { this.setQuota(this.newQuota.region_code, this.newQuota.places, false); },
+    async loadRegions() {
+      const result = await api("GET", "/api/v1/reference-lists");
+      if (result.ok) this.regions = result.data.regions;
+    },
+    // The class's change log (recorded from publication on): GET /api/v1/classes/{id}/changes, Beijing times.
+    changes: null,
+    async loadChanges() {
+      const result = await api("GET", "/api/v1/classes/" + this.id + "/changes");
+      this.changes = result.ok ? result.data.slice().reverse() : [];
+    },
+    toggleChanges(event) { if (event.target.open && this.changes === null) this.loadChanges(); },
+    changeText(c) {
+      const parts = [];
+      for (const [key, value] of Object.entries(c.what || {})) {
+        if (key === "reason") continue;
+        if (value && typeof value === "object" && "old" in value) {
+          const name = changeFieldName(key);
+          const show = (v) => (key === "status" ? (STATUS_NAMES[v] || v) : (v === null || v === undefined ? "—" : JSON.stringify(v)));
+          parts.push(name + "：" + show(value.old) + " → " + show(value.new));
+        } else if (key === "session_cancelled") parts.push("取消课程“" + value.title + "”：" + value.reason);
+        else if (key === "session_added") parts.push("添加课程“" + value.title + "”");
+        else if (key === "session_removed") parts.push("删除课程“" + value.title + "”");
+        else if (key !== "session_id") parts.push(key);
+      }
+      if (c.what && c.what.reason) parts.push("原因：" + c.what.reason);
+      return parts.join("；");
+    },
     async saveSupervisors() {
       this.supervisorState.busy = true;
       const result = await api("PUT", "/api/v1/classes/" + this.id + "/supervisors", {staff_ids: this.chosen});
@@ -359,7 +410,7 @@ document.addEventListener("alpine:init", () => {
   }
 
   Alpine.data("admissionsPage", () => Object.assign(classPicker(), Console.pager(50), {
-    items: [], quotas: [], selected: [], reason: "", filter: "recommended", rowErrors: {}, state: Console.formState(),
+    items: [], quotas: [], selected: [], reason: "", reasonError: "", filter: "recommended", rowErrors: {}, state: Console.formState(),
     async init() { await this.loadClasses(); this.load(); },
     async load() {
       if (!this.classId) return;
@@ -376,9 +427,12 @@ document.addEventListener("alpine:init", () => {
       const body = {registration_ids: this.selected, action};
       if (this.reason) body.reason = this.reason;
       const result = await api("POST", "/api/v1/registrations/decisions", body);
-      if (!result.ok) { Console.showResult(this.state, result); return; }
+      if (!result.ok) { Console.showResult(this.state, result); this.reasonError = this.state.errors.reason || ""; return; }
       const errors = {};
       for (const r of result.data.results) if (!r.ok) errors[r.id] = r.message;
+      // A missing reason concerns the reason box, not the rows: said there once.
+      const noReason = result.data.results.find((r) => !r.ok && r.code === "REASON_REQUIRED");
+      this.reasonError = noReason ? noReason.message : "";
       this.state.message = result.data.failed ? result.data.failed + " 条未能办理（原因见各行）" : "";
       this.state.ok = result.data.succeeded ? "已办理 " + result.data.succeeded + " 条" : "";
       this.selected = Object.keys(errors);

@@ -10,7 +10,7 @@ document.addEventListener("alpine:init", () => {
   const GENDERS = {male: "男", female: "女"};
 
   Alpine.data("reviewPage", () => Object.assign(Console.pager(50), {
-    region: "", classes: [], classId: "", items: [], quota: null, selected: [], reason: "",
+    region: "", classes: [], classId: "", items: [], quota: null, selected: [], reason: "", reasonError: "",
     filter: "submitted", name: "", enterprise: "", littleGiant: "",
     rowErrors: {}, state: Console.formState(), filterErrors: {}, detail: null, detailError: "",
     init() { this.region = this.$el.dataset.region; this.loadClasses(); },
@@ -78,9 +78,12 @@ document.addEventListener("alpine:init", () => {
       if (this.reason) body.reason = this.reason;
       const result = await api("POST", "/api/v1/registrations/decisions", body);
       this.state.busy = false;
-      if (!result.ok) { Console.showResult(this.state, result); return; }
+      if (!result.ok) { Console.showResult(this.state, result); this.reasonError = this.state.errors.reason || ""; return; }
       const errors = {};
       for (const r of result.data.results) if (!r.ok) errors[r.id] = r.message;
+      // A missing reason concerns the reason box, not the rows: said there once.
+      const noReason = result.data.results.find((r) => !r.ok && r.code === "REASON_REQUIRED");
+      this.reasonError = noReason ? noReason.message : "";
       this.rowErrors = errors;
       this.state.message = result.data.failed ? result.data.failed + " 条未能办理（原因见各行）" : "";
       this.state.ok = result.data.succeeded ? "已办理 " + result.data.succeeded + " 条" : "";

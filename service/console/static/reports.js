@@ -7,12 +7,22 @@
 window.ConsoleCharts = (function () {
   const charts = new Map();
 
-  function bars(canvasId, labels, values, label, threshold, thresholdLabel) {
+  // A bar at or above its threshold is green, below it red, without a threshold blue: the desk sees
+  // at a glance which sessions, teachers or regions miss 90% (or 30%). `barThresholds` gives one
+  // threshold per bar when they differ (the KPI page's 全部指标).
+  const MEETS = "rgba(46, 125, 50, 0.7)", MISSES = "rgba(198, 40, 40, 0.7)", NEUTRAL = "rgba(21, 101, 192, 0.6)";
+  function barColour(value, threshold) {
+    if (threshold === null || threshold === undefined || value === null || value === undefined) return NEUTRAL;
+    return value >= threshold ? MEETS : MISSES;
+  }
+
+  function bars(canvasId, labels, values, label, threshold, thresholdLabel, barThresholds) {
     const canvas = document.getElementById(canvasId);
     if (!canvas || !window.Chart) return;
     if (charts.has(canvasId)) charts.get(canvasId).destroy();
+    const colours = values.map((v, i) => barColour(v, barThresholds ? barThresholds[i] : threshold));
     const datasets = [{type: "bar", label, data: values.map((v) => (v === null || v === undefined ? null : v * 100)),
-                       backgroundColor: "rgba(198, 40, 40, 0.65)"}];
+                       backgroundColor: colours}];
     if (threshold !== undefined && threshold !== null) {
       datasets.push({type: "line", label: thresholdLabel || "目标", data: labels.map(() => threshold * 100),
                      borderColor: "#2e7d32", borderDash: [6, 4], fill: false,
@@ -64,7 +74,7 @@ window.ConsoleCharts = (function () {
       (sat.dimensions || []).map((d) => d.satisfaction_rate), "维度满意度", sat.threshold, "90% 目标");
   }
 
-  return {bars, attendance, classReport};
+  return {bars, attendance, classReport, MEETS, MISSES, NEUTRAL};
 })();
 
 document.addEventListener("alpine:init", () => {
@@ -147,8 +157,9 @@ document.addEventListener("alpine:init", () => {
       this.kpis = result.data;
       await this.$nextTick();
       const k = result.data;
-      ConsoleCharts.bars("chart-kpis", ["小巨人企业覆盖率", "服务满意度", "资格审核完成率", "培训档案完整率"],
-        [k.little_giants.share, k.satisfaction.rate, k.review.share, k.archives.share], "本地区");
+      ConsoleCharts.bars("chart-kpis", ["小巨人企业覆盖率（目标30%）", "服务满意度（目标90%）", "资格审核完成率", "培训档案完整率"],
+        [k.little_giants.share, k.satisfaction.rate, k.review.share, k.archives.share], "本地区", null, null,
+        [k.little_giants.threshold, k.satisfaction.threshold, null, null]);
       ConsoleCharts.bars("chart-little-giants", ["小巨人企业覆盖率"], [k.little_giants.share], "本地区",
         k.little_giants.threshold, "30% 目标");
       ConsoleCharts.bars("chart-satisfaction", ["服务满意度"], [k.satisfaction.rate], "本地区",
