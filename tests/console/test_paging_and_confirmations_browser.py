@@ -53,6 +53,13 @@ def test_review_queue_pages_through_every_registration(client, live_server, new_
     assert _rows(page, "#review-table") == 20
     assert db.registrations.count_documents({"state": "recommended"}) == 5
 
+    # Returning without a reason: the refusal is shown next to the reason box, nothing returned.
+    page.check("#review-table tbody tr >> nth=0 >> input[type=checkbox]")
+    page.click("#bulk-return")
+    page.wait_for_function("() => document.querySelector('#review-reason-error').textContent.length > 0")
+    assert "原因" in page.locator("#review-reason-error").inner_text()
+    assert db.registrations.count_documents({"state": "returned"}) == 0
+
 
 def test_organizer_lists_and_pickers_reach_every_class(client, live_server, new_page, desk_login, make_staff,
                                                        admin_token, db):
@@ -183,3 +190,34 @@ def test_registry_history_reopens_a_report_shown_a_hundred_faults_at_a_time(live
     assert page.locator("#report-rejected").inner_text() == "150"
     assert page.locator("#bad-rows tbody tr").count() == 100
     assert_no_horizontal_overflow(page, "organizer-registry-history")
+
+
+def test_class_page_shows_quota_refusals_on_their_row_and_the_change_log(client, live_server, new_page, desk_login,
+                                                                         make_staff, admin_token, make_trainee,
+                                                                         apply, db):  # noqa: F811
+    from tests.conftest import bearer
+
+    programme = create_programme(client, admin_token)
+    klass = create_class(client, admin_token, programme["id"], publish=True,
+                         quotas=[{"region_code": "110000", "places": 2}, {"region_code": "440000", "places": 3}])
+    registration = apply(make_trainee(1), klass["id"])
+    decided = client.post(f"/api/v1/registrations/{registration['id']}/decision", json={"action": "recommend"},
+                          headers=bearer(make_staff("province_staff", region_code="110000")))
+    assert decided.status_code == 200, decided.json
+
+    page = new_page()
+    desk_login(page, make_staff("admin"))
+    page.goto(live_server + f"/console/classes/{klass['id']}")
+    row = "#quota-table tr[data-region='110000']"
+    page.wait_for_selector(row)
+    page.fill(f"{row} input", "0")  # below the one place already used
+    page.click(f"{row} button:has-text('保存')")
+    page.wait_for_function(f"() => document.querySelector(\"{row} .quota-row-error\").textContent.length > 0")
+    assert "1" in page.locator(f"{row} .quota-row-error").inner_text()
+    assert page.locator("#quota-table tr[data-region='440000'] .quota-row-error").inner_text() == ""
+    assert db.classes.find_one()["quotas"]["110000"]["places"] == 2
+
+    # The change log (recorded from publication on), in Beijing time.
+    page.click("#class-changes summary")
+    page.wait_for_selector("#class-changes td:has-text('状态：草稿 → 已发布')")
+    assert_no_horizontal_overflow(page, "organizer-class-changes")
