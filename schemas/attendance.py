@@ -164,6 +164,15 @@ class MissingSchema(Schema):
     region_name = fields.String()
 
 
+class AbsentSchema(MissingSchema):
+    remark = fields.String(allow_none=True, metadata={"description": "the reason a supervisor gave for marking "
+                                                                    "absent; null when closing recorded it"})
+
+
+class LateSchema(MissingSchema):
+    checked_in_at = BeijingDateTime()
+
+
 class CountsSchema(Schema):
     expected = fields.Integer()
     checked_in = fields.Integer()
@@ -200,7 +209,10 @@ class BoardSchema(Schema):
     closed = fields.Boolean()
     cancelled = fields.Boolean(metadata={"description": "an organizer cancelled the session"})
     counts = fields.Nested(CountsSchema)
-    missing = fields.List(fields.Nested(MissingSchema))
+    missing = fields.List(fields.Nested(MissingSchema), metadata={"description": "no record, no approved leave"})
+    absent = fields.List(fields.Nested(AbsentSchema), metadata={
+        "description": "recorded absent (by closing or a supervisor): still listed with phones after closing"})
+    late = fields.List(fields.Nested(LateSchema), metadata={"description": "checked in late"})
     leaves = fields.List(fields.Nested(BoardLeaveSchema), metadata={"description": "approved leave for this session"})
     flags = fields.List(fields.Nested(FlagSchema))
 

@@ -61,17 +61,27 @@ def counts(*, identity, session_id):
 
 
 def board(*, identity, session_id):
-    """Counts and who is missing, cheap enough to poll every few seconds."""
+    """Counts; who is missing, absent (recorded so, e.g. at closing) and late; cheap enough to poll."""
     class_doc, session, full_phones, trainees, records, leaves, missing_ids, session_counts = \
         _session_view(identity, session_id)
-    missing = []
-    for user_id in missing_ids:
+
+    def person(user_id, **extra):
         trainee = trainees[user_id]
         mobile = trainee["mobile_masked"]
         if full_phones and trainee.get("mobile_enc"):
             mobile = crypto.decrypt(trainee["mobile_enc"])
-        missing.append({"registration_id": trainee["_id"], "name": trainee["name"], "mobile": mobile,
-                        "region_code": trainee["region_code"], "region_name": regions.name_of(trainee["region_code"])})
+        return {"registration_id": trainee["_id"], "name": trainee["name"], "mobile": mobile,
+                "region_code": trainee["region_code"], "region_name": regions.name_of(trainee["region_code"]),
+                **extra}
+
+    def ordered(people):
+        return sorted(people, key=lambda m: (m["region_code"], m["name"]))
+
+    missing = [person(user_id) for user_id in missing_ids]
+    # Once the session is closed the missing became absent records: they stay listed (with phones, to
+    # call them and correct a mark), and so do the late, so nobody drops off the board by closing it.
+    absent = [person(uid, remark=r.get("remark")) for uid, r in records.items() if r["status"] == ABSENT]
+    late = [person(uid, checked_in_at=r.get("checked_in_at")) for uid, r in records.items() if r["status"] == LATE]
     devices = defaultdict(list)
     for record in records.values():
         if record.get("device_id"):
@@ -83,7 +93,9 @@ def board(*, identity, session_id):
         "checkin_closes_at": window["checkin_closes_at"], "closed": roster.closed_now(session_id),
         "cancelled": class_rules.is_cancelled(session),
         "counts": session_counts,
-        "missing": sorted(missing, key=lambda m: (m["region_code"], m["name"])),
+        "missing": ordered(missing),
+        "absent": ordered(absent),
+        "late": ordered(late),
         "leaves": [{"leave_request_id": leave["_id"], "registration_id": trainees[leave["user_id"]]["_id"],
                     "name": trainees[leave["user_id"]]["name"], "type": leave["type"],
                     "acknowledged": bool(leave.get("acknowledgements"))} for leave in leaves],

@@ -17,6 +17,7 @@ from service.attendance import projector, qr, reports, roster, tokens
 from service.auth.service import identity_for_user
 from service.console import pages
 from service.console_login import service as console_login
+from service.core import regions
 from service.core.auth import ensure_class
 from service.core.ids import parse_object_id
 from service.users import repository as users
@@ -57,7 +58,13 @@ def _render_page(template, *, page, **context):
         template, page=page, csrf_token=session["csrf_token"], menu=pages.menu_for(identity),
         user_name=user.get("name") or "工作人员",
         role_names=[pages.ROLE_NAMES[r] for r in sorted(identity.roles) if r in pages.ROLE_NAMES],
-        roles=sorted(identity.roles), region_codes=sorted(identity.region_codes), **context)
+        roles=sorted(identity.roles), region_codes=sorted(identity.region_codes),
+        region_names=_region_names(), **context)
+
+
+def _region_names():
+    """{code: name} of every region (service.core.regions), for pages that show a region by name."""
+    return {code: region["name"] for code, region in regions.all_regions().items()}
 
 
 # ---- login and logout ----

@@ -146,3 +146,38 @@ def test_projector_link_expires(app, client, checkin_class):
     app.config["PROJECTOR_LINK_HOURS"] = -1
     response = client.get(link["url"].removeprefix("http://localhost"))
     assert response.status_code == 401 and response.json["code"] == "PROJECTOR_LINK_EXPIRED"
+
+
+def test_board_keeps_absent_trainees_with_phones_after_closing_and_lists_the_late(client, checkin_class, class_code,
+                                                                                 scan, move_session):
+    present, late, missing = checkin_class.trainees
+    scan(present.token, class_code(checkin_class))
+    move_session(checkin_class.session_id, -15)
+    scan(late.token, class_code(checkin_class))
+    board = _board(client, checkin_class, checkin_class.supervisor).json
+    assert board["absent"] == []
+    [late_row] = board["late"]
+    assert late_row["name"] == late.name and late_row["mobile"] == _mobile(late) and late_row["checked_in_at"]
+
+    closed = client.post(f"/api/v1/sessions/{checkin_class.session_id}/close", headers=bearer(checkin_class.supervisor))
+    assert closed.status_code == 200 and closed.json["absent"] == 1
+    board = _board(client, checkin_class, checkin_class.supervisor).json
+    assert board["closed"] and board["missing"] == [] and board["counts"]["absent"] == 1
+    [absent_row] = board["absent"]
+    assert absent_row["name"] == missing.name and absent_row["mobile"] == _mobile(missing)
+    assert absent_row["registration_id"] == missing.registration_id and absent_row["remark"] is None
+    assert [r["name"] for r in board["late"]] == [late.name]
+
+    # A correction after closing with a reason is still possible; the trainee leaves the absent list.
+    corrected = client.put(f"/api/v1/sessions/{checkin_class.session_id}/attendance/{missing.registration_id}",
+                           json={"status": "late", "reason": "路上堵车，9:40 到场，现场核实"},
+                           headers=bearer(checkin_class.supervisor))
+    assert corrected.status_code == 200, corrected.json
+    board = _board(client, checkin_class, checkin_class.supervisor).json
+    assert board["absent"] == [] and sorted(r["name"] for r in board["late"]) == sorted([late.name, missing.name])
+
+
+def test_board_absent_list_is_masked_for_admins(client, admin_token, checkin_class):
+    client.post(f"/api/v1/sessions/{checkin_class.session_id}/close", headers=bearer(checkin_class.supervisor))
+    board = _board(client, checkin_class, admin_token).json
+    assert len(board["absent"]) == 3 and all("****" in m["mobile"] for m in board["absent"])

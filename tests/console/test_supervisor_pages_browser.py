@@ -58,10 +58,27 @@ def test_supervisor_board_follows_check_ins(live_server, new_page, desk_login, m
     page.wait_for_selector("text=已结束签到：记缺勤 1 人")
     assert page.locator("#count-missing").inner_text() == "1"  # the third, now absent
     assert page.locator("#missing-table tbody tr").count() == 0
+    # ...but still listed as absent with the phone to call, and no projector link for a closed session.
+    absent_row = f"#absent-table tr[data-id='{third.registration_id}']"
+    page.wait_for_selector(absent_row)
+    assert page.locator(f"{absent_row} a.mobile").get_attribute("href").startswith("tel:1")
+    assert "全部到齐" not in page.locator("main").inner_text()
+    assert not page.locator("#projector-link").is_visible()
+    # The sheet shows regions by name, not by code.
+    page.wait_for_selector(f"#sheet-table tr[data-id='{third.registration_id}'] td:nth-child(2):text-is('广东省')")
 
-    # After closing, nobody is "missing": the whole class's column lets the supervisor correct the absent one.
+    # A late mark with its reason after closing, from the absent list: the trainee moves to the late list.
+    page.click(f"{absent_row} button:has-text('更正')")
+    page.wait_for_function(f"() => document.querySelector(\"{absent_row} .field-error\").textContent.includes('原因')")
+    page.fill(f"{absent_row} input", "路上堵车，9:40 到场，现场核实")
+    page.click(f"{absent_row} button:has-text('更正')")
+    page.wait_for_selector(f"#late-list li[data-id='{third.registration_id}']", timeout=10_000)
+    assert page.locator("#absent-table").count() == 0
+    assert db.attendance.find_one({"registration_id": ObjectId(third.registration_id)})["status"] == "late"
+
+    # The whole class's column lets the supervisor correct anyone at any time.
     row = f"#sheet-table tr[data-id='{third.registration_id}']"
-    page.wait_for_selector(f"{row} .sheet-status:text-is('缺勤')")
+    page.wait_for_selector(f"{row} .sheet-status:text-is('迟到')")
     page.select_option(f"{row} select", "excused")
     page.fill(f"{row} input", "单位急事，已电话报备")
     page.click(f"{row} button:has-text('更正')")

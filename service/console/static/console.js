@@ -57,6 +57,15 @@ window.Console = (function () {
   function day(value) { return beijingDay.format(value ? new Date(value) : new Date()); }
   function percent(value) { return value === null || value === undefined ? "—" : (value * 100).toFixed(1) + "%"; }
 
+  // A region's name from its GB/T 2260 code (the list the server renders into <body data-regions>).
+  let regionNames = null;
+  function regionName(code) {
+    if (regionNames === null) {
+      try { regionNames = JSON.parse(document.body.dataset.regions || "{}"); } catch (e) { regionNames = {}; }
+    }
+    return regionNames[code] || code || "—";
+  }
+
   // A form-ish component state: busy flag, message, per-field errors.
   function formState() {
     return {busy: false, message: "", ok: "", errors: {}};
@@ -123,7 +132,7 @@ window.Console = (function () {
     };
   }
 
-  return {api, fieldErrors, time, clock, day, percent, formState, showResult, csrf, fetchAll, pager};
+  return {api, fieldErrors, regionName, time, clock, day, percent, formState, showResult, csrf, fetchAll, pager};
 })();
 
 document.addEventListener("alpine:init", () => {

@@ -62,15 +62,15 @@ document.addEventListener("alpine:init", () => {
     statusName(status) { return STATUS_NAMES[status] || "未签到"; },
     statusClass(status) { return {present: "badge green", late: "badge amber", absent: "badge red"}[status] || "badge"; },
     sheetRows() { return this.sheetFilter ? this.sheet.filter((t) => (t.status || "none") === this.sheetFilter) : this.sheet; },
-    lateNames() { return this.sheet.filter((t) => t.status === "late").map((t) => t.name).join("、"); },
     // Supervisors get full numbers (a tel: link), others masked ones: only a full number is dialled.
     telLink(mobile) { return mobile && /^\d{11}$/.test(mobile) ? "tel:" + mobile : null; },
     clock(value) { return Console.clock(value); },
+    regionName(code) { return Console.regionName(code); },
     flagName(kind) { return FLAG_NAMES[kind] || kind; },
     leaveType(type) { return {sick: "病假", personal: "事假", official: "公假"}[type] || type; },
     rowError(person) { return this.rowErrors[person.registration_id] || ""; },
-    async mark(person) {
-      const status = this.marks[person.registration_id] || "present";
+    async mark(person, fallback) {
+      const status = this.marks[person.registration_id] || fallback || "present";
       const body = {status, reason: this.reasons[person.registration_id] || ""};
       const result = await api("PUT", "/api/v1/sessions/" + this.id + "/attendance/" + person.registration_id, body);
       const errors = Object.assign({}, this.rowErrors);
