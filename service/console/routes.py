@@ -84,7 +84,7 @@ def open_session(login_id):
     202 {"status": "pending"} while nobody confirmed; 200 + Set-Cookie once; then 409 (used) /
     410 (expired) / 404 (unknown request or wrong poll secret)."""
     secret, session = console_login.exchange(
-        login_id=parse_object_id(login_id, "CONSOLE_LOGIN_NOT_FOUND"),
+        login_id=console_login.parse_login_id(login_id),
         poll_secret=request.headers.get("X-Console-Login-Secret", ""),
         user_agent=request.headers.get("User-Agent", ""))
     if secret is None:

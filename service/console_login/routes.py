@@ -7,7 +7,6 @@ from schemas.console_login import ConsoleLoginCreatedSchema, ConsoleLoginSchema
 from service.console_login import service
 from service.core.auth import current_identity, require
 from service.core.blueprint import Blueprint
-from service.core.ids import parse_object_id
 from service.core.ratelimit import client_ip, limit
 
 blp = Blueprint("console-logins", __name__, url_prefix="/api/v1/auth/console-logins",
@@ -15,7 +14,7 @@ blp = Blueprint("console-logins", __name__, url_prefix="/api/v1/auth/console-log
 
 
 def _login_id(login_id):
-    return parse_object_id(login_id, "CONSOLE_LOGIN_NOT_FOUND")
+    return service.parse_login_id(login_id)
 
 
 @blp.route("")
@@ -28,7 +27,7 @@ class ConsoleLogins(MethodView):
         return service.create(user_agent=request.headers.get("User-Agent", ""))
 
 
-@blp.route("/<objectid:login_id>")
+@blp.route("/<login_id>")
 class ConsoleLogin(MethodView):
     @require()
     @blp.response(200, ConsoleLoginSchema)
@@ -37,7 +36,7 @@ class ConsoleLogin(MethodView):
         return service.describe(login_id=_login_id(login_id), identity=current_identity())
 
 
-@blp.route("/<objectid:login_id>/confirm")
+@blp.route("/<login_id>/confirm")
 class ConsoleLoginConfirm(MethodView):
     @require()
     @blp.response(200, ConsoleLoginSchema)

@@ -11,9 +11,9 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import re
 import secrets
 
-from bson import ObjectId
 from flask import current_app
 from pymongo.errors import PyMongoError
 
@@ -29,6 +29,27 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 # Writing last_seen_at on every request would double the console's writes for nothing: the
 # idle expiry is 8 hours, a minute of slack is invisible.
 _TOUCH_EVERY = dt.timedelta(seconds=60)
+
+
+# 128 random bits from `secrets`, as 32 hex characters: an id cannot be guessed from another one
+# (an ObjectId is a per-process prefix and a counter: staff could confirm a neighbour's request).
+_ID_BYTES = 16
+_ID_PATTERN = re.compile(r"[0-9a-f]{32}")
+
+
+def new_login_id():
+    return secrets.token_hex(_ID_BYTES)
+
+
+def parse_login_id(value):
+    """The request id from a URL; CONSOLE_LOGIN_NOT_FOUND for anything that cannot be one."""
+    if not isinstance(value, str) or not _ID_PATTERN.fullmatch(value):
+        raise _not_found()
+    return value
+
+
+def _not_found():
+    return NotFound("CONSOLE_LOGIN_NOT_FOUND", "登录请求不存在，请在电脑上刷新二维码")
 
 
 def _hash(secret):
@@ -51,7 +72,7 @@ def create(*, user_agent=""):
     poll_secret = secrets.token_urlsafe(24)
     now = utcnow()
     doc = repository.insert_login({
-        "_id": ObjectId(), "status": repository.PENDING, "poll_hash": _hash(poll_secret),
+        "_id": new_login_id(), "status": repository.PENDING, "poll_hash": _hash(poll_secret),
         "user_agent": (user_agent or "")[:200], "created_at": now,
         "expires_at": now + dt.timedelta(seconds=current_app.config["CONSOLE_LOGIN_SECONDS"])})
     text = f"{QR_PREFIX}{doc['_id']}"
@@ -62,7 +83,7 @@ def create(*, user_agent=""):
 def _get_or_raise(login_id):
     doc = repository.get_login(login_id)
     if doc is None:
-        raise NotFound("CONSOLE_LOGIN_NOT_FOUND", "登录请求不存在，请在电脑上刷新二维码")
+        raise _not_found()
     return doc
 
 
@@ -80,10 +101,15 @@ def _refuse(doc):
 
 
 def describe(*, login_id, identity):
-    """What the mini-program shows before confirming: status, times, the browser."""
+    """What the mini-program shows before confirming: status, times, the browser.
+
+    A request someone else confirmed is shown to nobody but that person (CONSOLE_LOGIN_USED): who
+    logged in where, and from which browser, is not for other staff to read."""
     if not identity.has_any(STAFF_ROLES):
         raise _staff_only()
     doc = _get_or_raise(login_id)
+    if doc["status"] != repository.PENDING and doc.get("user_id") != identity.user_id:
+        _refuse(doc)
     return {"id": doc["_id"], "status": _status(doc), "created_at": doc["created_at"],
             "expires_at": doc["expires_at"], "user_agent": doc.get("user_agent", "")}
 
@@ -105,7 +131,7 @@ def exchange(*, login_id, poll_secret, user_agent=""):
     request id without the poll secret, or an expired request gets no session."""
     doc = _get_or_raise(login_id)
     if not hmac.compare_digest(doc["poll_hash"], _hash(poll_secret or "")):
-        raise NotFound("CONSOLE_LOGIN_NOT_FOUND", "登录请求不存在，请在电脑上刷新二维码")
+        raise _not_found()
     if _status(doc) == repository.PENDING:
         return None, {"status": repository.PENDING, "expires_at": doc["expires_at"]}
     used = repository.use_login(login_id=login_id, poll_hash=doc["poll_hash"])

@@ -69,16 +69,16 @@ def test_an_expired_request_cannot_be_confirmed_or_exchanged(client, db, make_st
     staff = make_staff("admin")
     created = _create(client)
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
-    db.console_logins.update_one({"_id": ObjectId(created["id"])}, {"$set": {"expires_at": past}})
+    db.console_logins.update_one({"_id": created["id"]}, {"$set": {"expires_at": past}})
     refused = client.post(f"/api/v1/auth/console-logins/{created['id']}/confirm", headers=bearer(staff))
     assert refused.status_code == 410 and refused.json["code"] == "CONSOLE_LOGIN_EXPIRED"
     assert "过期" in refused.json["message"]
-    assert db.console_logins.find_one({"_id": ObjectId(created["id"])})["status"] == "pending"
+    assert db.console_logins.find_one({"_id": created["id"]})["status"] == "pending"
 
     # Confirmed in time, collected too late: still no session.
     created = _create(client)
     client.post(f"/api/v1/auth/console-logins/{created['id']}/confirm", headers=bearer(staff))
-    db.console_logins.update_one({"_id": ObjectId(created["id"])}, {"$set": {"expires_at": past}})
+    db.console_logins.update_one({"_id": created["id"]}, {"$set": {"expires_at": past}})
     late = _exchange(client, created)
     assert late.status_code == 410 and late.json["code"] == "CONSOLE_LOGIN_EXPIRED"
     assert db.console_sessions.count_documents({}) == 0
@@ -90,7 +90,7 @@ def test_a_trainee_cannot_confirm_a_console_login(client, db, login):
     for response in (client.get(f"/api/v1/auth/console-logins/{created['id']}", headers=bearer(trainee)),
                      client.post(f"/api/v1/auth/console-logins/{created['id']}/confirm", headers=bearer(trainee))):
         assert response.status_code == 403 and response.json["code"] == "CONSOLE_STAFF_ONLY"
-    assert db.console_logins.find_one({"_id": ObjectId(created["id"])})["status"] == "pending"
+    assert db.console_logins.find_one({"_id": created["id"]})["status"] == "pending"
     assert _exchange(client, created).status_code == 202
 
 
@@ -104,12 +104,44 @@ def test_the_request_id_alone_gets_no_session(client, db, make_staff):
     assert _exchange(client, created).status_code == 200  # the console that asked still can
 
 
-@pytest.mark.parametrize("login_id", ["not-an-id", str(ObjectId())])
+@pytest.mark.parametrize("login_id", ["not-an-id", str(ObjectId()), "0" * 32, "A" * 32])
 def test_unknown_requests_are_404(client, make_staff, login_id):
     staff = make_staff("admin")
-    response = client.post(f"/api/v1/auth/console-logins/{login_id}/confirm", headers=bearer(staff))
-    assert response.status_code == 404
-    assert response.json["code"] == ("NOT_FOUND" if login_id == "not-an-id" else "CONSOLE_LOGIN_NOT_FOUND")
+    for response in (client.post(f"/api/v1/auth/console-logins/{login_id}/confirm", headers=bearer(staff)),
+                     client.get(f"/api/v1/auth/console-logins/{login_id}", headers=bearer(staff))):
+        assert response.status_code == 404 and response.json["code"] == "CONSOLE_LOGIN_NOT_FOUND"
+
+
+def test_request_ids_cannot_be_guessed_from_one_another(client, make_staff):
+    """Finding: ObjectIds of one worker share a prefix and count up by one, so any staff member could
+    confirm the request next to their own (logging the victim's desk in as themselves)."""
+    ids = [_create(client)["id"] for _ in range(40)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(login_id) == 32 and int(login_id, 16) >= 0 for login_id in ids)  # 128 bits
+    prefixes = {login_id[:6] for login_id in ids}
+    assert len(prefixes) == len(ids)  # no shared process/time prefix
+    numbers = [int(login_id, 16) for login_id in ids]
+    assert len({b - a for a, b in zip(numbers, numbers[1:])}) == len(numbers) - 1  # no counter step
+    # Each of the 128 bit positions varies across the ids (a fixed field would stay constant).
+    assert all(len({(n >> bit) & 1 for n in numbers}) == 2 for bit in range(128))
+
+    staff = make_staff("admin")
+    own = int(ids[-1], 16)
+    for neighbour in (own + 1, own - 1, own + 2):
+        guessed = f"{neighbour:032x}"
+        response = client.post(f"/api/v1/auth/console-logins/{guessed}/confirm", headers=bearer(staff))
+        assert response.status_code == 404 and response.json["code"] == "CONSOLE_LOGIN_NOT_FOUND"
+
+
+def test_a_request_someone_confirmed_shows_nothing_to_other_staff(client, make_staff):
+    first, second = make_staff("admin"), make_staff("supervisor")
+    created = client.post("/api/v1/auth/console-logins", headers={"User-Agent": "Desk-Browser/1.0"}).json
+    client.post(f"/api/v1/auth/console-logins/{created['id']}/confirm", headers=bearer(first))
+    mine = client.get(f"/api/v1/auth/console-logins/{created['id']}", headers=bearer(first))
+    assert mine.status_code == 200 and mine.json["user_agent"] == "Desk-Browser/1.0"
+    other = client.get(f"/api/v1/auth/console-logins/{created['id']}", headers=bearer(second))
+    assert other.status_code == 409 and other.json["code"] == "CONSOLE_LOGIN_USED"
+    assert "Desk-Browser" not in other.get_data(as_text=True)
 
 
 def test_bad_exchanges_get_nothing(client):

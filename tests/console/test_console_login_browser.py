@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-from bson import ObjectId
 
 from tests.conftest import bearer
 from tests.console.conftest import assert_no_horizontal_overflow
@@ -30,7 +29,7 @@ def test_expired_qr_shows_refresh_and_a_new_code_works(client, live_server, new_
         page.goto(live_server + "/console/")
     first = created.value.json()["id"]
     past = dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)
-    db.console_logins.update_one({"_id": ObjectId(first)}, {"$set": {"expires_at": past}})
+    db.console_logins.update_one({"_id": first}, {"$set": {"expires_at": past}})
     staff = make_staff("supervisor")
     refused = client.post(f"/api/v1/auth/console-logins/{first}/confirm", headers=bearer(staff))
     assert refused.json["code"] == "CONSOLE_LOGIN_EXPIRED"
