@@ -43,6 +43,10 @@ class DefaultConfig:
     RATELIMIT_ENABLED = True
     # Reverse proxies in front of the service that append to X-Forwarded-For (0: use the socket's address).
     TRUSTED_PROXY_COUNT = 0
+    # Uploaded images (service/core/uploads.py): refused when decoding would take more than this many
+    # bytes of memory (width x height x bands x bytes per band), stored at most this long on a side.
+    UPLOAD_MAX_DECODED_BYTES = 100_000_000
+    UPLOAD_MAX_IMAGE_SIDE = 2000
     # Subscribe-message template ids by purpose (set the real ids from the WeChat console).
     WECHAT_TEMPLATES = {
         "registration_decision": "TPL_REGISTRATION_DECISION",
@@ -134,6 +138,8 @@ ENV_SETTINGS = {
     "RATELIMIT_UPLOADS": str,
     "RATELIMIT_PHONE_EXCHANGES": str,
     "TRUSTED_PROXY_COUNT": int,
+    "UPLOAD_MAX_DECODED_BYTES": int,
+    "UPLOAD_MAX_IMAGE_SIDE": int,
 }
 
 

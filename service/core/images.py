@@ -71,6 +71,7 @@ def fitted_jpeg(data, *, width, height):
 
     try:
         with Image.open(io.BytesIO(data)) as picture:
+            picture.draft("RGB", (width, height))  # a JPEG decodes at 1/2..1/8 scale when that still fits
             picture = ImageOps.exif_transpose(picture).convert("RGB")
             picture.thumbnail((width, height))
             out = io.BytesIO()

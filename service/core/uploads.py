@@ -4,8 +4,12 @@ A file that merely *starts* like a JPEG can carry HTML, script or an SVG after i
 browser that sniffs it runs them. So:
 - images are decoded by Pillow and encoded again (JPEG stays JPEG, PNG stays PNG): trailing
   bytes, comments, text chunks, EXIF and its GPS position are gone; the EXIF orientation is applied
-  first so the photo stays upright; more than MAX_PIXELS pixels is refused before decoding
-  (a decompression bomb: a few KB that decode to gigabytes);
+  first so the photo stays upright; more than MAX_PIXELS pixels, or more than
+  UPLOAD_MAX_DECODED_BYTES of decoded memory (width x height x bands x bytes per band: a 300 KB
+  16-bit RGBA PNG can need 300 MB), is refused before decoding (a decompression bomb); a JPEG is
+  decoded at the smallest of 1/2, 1/4, 1/8 scale that still gives UPLOAD_MAX_IMAGE_SIDE pixels
+  (Image.draft), and every image is stored at most UPLOAD_MAX_IMAGE_SIDE on its long side (an ID
+  photo or a readable scan needs no more);
 - PDFs are opened by pypdf and rebuilt from what a page needs to be drawn, nothing else: each new
   page gets only its boxes, rotation, content streams and resources (fonts, images, colour spaces,
   graphics states, patterns, shadings), and every dictionary reachable from them loses its actions,
@@ -20,9 +24,12 @@ Files are then served with the type they were re-encoded to, `nosniff`, and PDFs
 """
 
 import io
+import math
 import warnings
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from flask import current_app
+
+from PIL import Image, ImageMode, ImageOps, UnidentifiedImageError
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, NullObject, StreamObject
@@ -51,6 +58,8 @@ def sanitize(data):
 
 
 def _image(data):
+    max_bytes = current_app.config["UPLOAD_MAX_DECODED_BYTES"]
+    max_side = current_app.config["UPLOAD_MAX_IMAGE_SIDE"]
     with warnings.catch_warnings():
         # Pillow warns above its own pixel limit and raises above twice it; both are refusals here.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -61,12 +70,32 @@ def _image(data):
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise _too_many_pixels()
+                if image.format == "JPEG" and max(width, height) > max_side:
+                    scale = max_side / max(width, height)
+                    image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
+                if decoded_bytes(image) > max_bytes:
+                    raise _too_many_pixels()
                 image.load()
+                image.thumbnail((max_side, max_side))
                 return _encode(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_many_pixels() from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             raise _refuse() from None
+
+
+def decoded_bytes(image):
+    """Bytes an opened, not yet loaded image takes once decoded at its (draft) size: width x height
+    x bands x bytes per band, a band counted at 2 bytes when the file holds 16 bits per sample
+    (Pillow may keep fewer, but its decoder works on the wider samples)."""
+    mode = ImageMode.getmode(image.mode)
+    per_band = int(mode.typestr[-1])
+    args = image.tile[0][3] if image.tile else ""
+    rawmode = args[0] if isinstance(args, tuple) and args else args
+    if isinstance(rawmode, str) and ";16" in rawmode:
+        per_band = max(per_band, 2)
+    width, height = image.size
+    return width * height * len(mode.bands) * per_band
 
 
 def _encode(image):
