@@ -1,6 +1,6 @@
 """Completion rule, completion figures and certificate (结业证书) shapes."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField
 from schemas.text import Text
@@ -81,6 +81,15 @@ class IssueSchema(BaseSchema):
     registration_ids = fields.List(ObjectIdField(), load_default=None, validate=validate.Length(min=1, max=500),
                                    metadata={"description": "omit to issue to every eligible trainee"})
     issued_on = fields.Date(load_default=None, metadata={"description": "date on the certificate; default today"})
+    reissue_revoked = fields.Boolean(load_default=False, metadata={
+        "description": "issue a new certificate to the listed trainees whose certificate of this class was "
+                       "revoked (a deliberate re-issue); without it they are skipped (`revoked_skipped`)"})
+
+    @validates_schema
+    def _reissue_names_the_trainees(self, data, **kwargs):
+        # A re-issue undoes a revocation: it must name who, never sweep the whole class.
+        if data.get("reissue_revoked") and not data.get("registration_ids"):
+            raise ValidationError("重新颁发已撤销的证书须逐个选择学员", "reissue_revoked")
 
 
 class RevokeSchema(BaseSchema):
@@ -114,10 +123,19 @@ class NotEligibleSchema(Schema):
     failed = fields.List(fields.Nested(FailedConditionSchema))
 
 
+class RevokedSkippedSchema(Schema):
+    registration_id = ObjectIdField()
+    name = fields.String()
+    revoked_number = fields.String(metadata={"description": "the revoked certificate's number"})
+    revoke_reason = fields.String(allow_none=True)
+
+
 class IssueResultSchema(Schema):
     issued = fields.List(fields.Nested(CertificateSchema))
     already_issued = fields.List(ObjectIdField())
     not_eligible = fields.List(fields.Nested(NotEligibleSchema))
+    revoked_skipped = fields.List(fields.Nested(RevokedSkippedSchema), metadata={
+        "description": "left out: their certificate of this class was revoked (re-issue with reissue_revoked)"})
 
 
 class VerifyArgs(BaseSchema):

@@ -101,11 +101,13 @@ def view(certificate, base_url):
 
 # ---- issuing ---------------------------------------------------------------------------
 
-def issue(*, class_id, issued_by, registration_ids=None, issued_on=None, base_url=""):
+def issue(*, class_id, issued_by, registration_ids=None, issued_on=None, reissue_revoked=False, base_url=""):
     """Issue certificates to the class's eligible trainees (all, or the given registrations).
 
     Trainees who already hold a valid certificate are skipped; those who do not meet the rule
-    are listed with the failed conditions. Safe to run again.
+    are listed with the failed conditions. Trainees whose certificate of this class was revoked
+    are left out (`revoked_skipped`) unless `reissue_revoked` names them in `registration_ids`:
+    a bulk run never silently undoes a revocation. Safe to run again.
     """
     class_doc = classes.get_or_raise(class_id=class_id)
     now = utcnow()
@@ -123,11 +125,17 @@ def issue(*, class_id, issued_by, registration_ids=None, issued_on=None, base_ur
         rows = [r for r in rows if r["registration_id"] in wanted]
     issued_on = (issued_on or now.astimezone(BEIJING).date()).isoformat()
     year = class_doc.get("year") or now.astimezone(BEIJING).year
-    result = {"issued": [], "already_issued": [], "not_eligible": []}
+    result = {"issued": [], "already_issued": [], "not_eligible": [], "revoked_skipped": []}
+    revoked = {} if reissue_revoked else _revoked_by_registration(class_id)
     due = []
     for row in rows:
         if row["certificate_issued"]:
             result["already_issued"].append(row["registration_id"])
+        elif row["registration_id"] in revoked:
+            certificate = revoked[row["registration_id"]]
+            result["revoked_skipped"].append({"registration_id": row["registration_id"], "name": row["name"],
+                                              "revoked_number": certificate["number"],
+                                              "revoke_reason": certificate.get("revoke_reason")})
         elif not row["eligible"]:
             result["not_eligible"].append({"registration_id": row["registration_id"], "name": row["name"],
                                            "failed": row["failed"]})
@@ -162,6 +170,17 @@ def issue(*, class_id, issued_by, registration_ids=None, issued_on=None, base_ur
         registrations.record_completion(registration_id=row["registration_id"], certificate=certificate)
         result["issued"].append(view(certificate, base_url))
     return result
+
+
+def _revoked_by_registration(class_id):
+    """{registration_id: its latest revoked certificate} of the class, for trainees with no valid one."""
+    revoked, valid = {}, set()
+    for certificate in repository.for_class(class_id):  # ordered by number: the latest revoked wins
+        if certificate["status"] == VALID:
+            valid.add(certificate["registration_id"])
+        else:
+            revoked[certificate["registration_id"]] = certificate
+    return {key: c for key, c in revoked.items() if key not in valid}
 
 
 def _finish_completions(class_id, registration_ids, confirmed):

@@ -184,13 +184,43 @@ def test_revocation_needs_an_organizer_and_a_reason(client, db, admin_token, fin
     assert unknown.status_code == 404 and unknown.json["code"] == "CERTIFICATE_NOT_FOUND"
 
 
+def test_bulk_issue_leaves_out_a_revoked_trainee(client, db, admin_token, finished_class):
+    first = issue(client, admin_token, finished_class).json["issued"][0]
+    client.post(f"/api/v1/certificates/{first['id']}/revoke", json={"reason": "出勤记录有误，经核实未达结业要求"},
+                headers=bearer(admin_token))
+    # Issuing to "all eligible" again does not undo the revocation; the answer says who and why.
+    again = issue(client, admin_token, finished_class)
+    assert again.status_code == 200 and again.json["issued"] == []
+    assert again.json["revoked_skipped"] == [{"registration_id": first["registration_id"], "name": first["name"],
+                                              "revoked_number": first["number"],
+                                              "revoke_reason": "出勤记录有误，经核实未达结业要求"}]
+    # Naming the trainee without reissue_revoked is no deliberate re-issue either.
+    named = issue(client, admin_token, finished_class, registration_ids=[first["registration_id"]])
+    assert named.json["issued"] == [] and len(named.json["revoked_skipped"]) == 1
+    assert db.certificates.count_documents({"status": "valid"}) == 0
+
+
+def test_reissue_revoked_must_name_the_trainees(client, db, admin_token, finished_class):
+    first = issue(client, admin_token, finished_class).json["issued"][0]
+    client.post(f"/api/v1/certificates/{first['id']}/revoke", json={"reason": "信息有误，重新颁发"},
+                headers=bearer(admin_token))
+    refused = issue(client, admin_token, finished_class, reissue_revoked=True)
+    assert refused.status_code == 422 and "逐个" in refused.json["errors"]["reissue_revoked"][0]
+    assert db.certificates.count_documents({"status": "valid"}) == 0
+
+
 def test_reissue_after_revocation_gets_a_new_number(client, db, admin_token, finished_class):
     first = issue(client, admin_token, finished_class).json["issued"][0]
     client.post(f"/api/v1/certificates/{first['id']}/revoke", json={"reason": "信息有误，重新颁发"},
                 headers=bearer(admin_token))
-    second = issue(client, admin_token, finished_class).json["issued"][0]
-    assert second["number"] != first["number"]
+    second = issue(client, admin_token, finished_class, registration_ids=[first["registration_id"]],
+                   reissue_revoked=True).json
+    assert second["revoked_skipped"] == [] and second["issued"][0]["number"] != first["number"]
     assert db.certificates.count_documents({"status": "valid"}) == 1
+    # The re-issued trainee holds a valid certificate again: a later bulk run neither skips nor re-issues.
+    later = issue(client, admin_token, finished_class).json
+    assert later["revoked_skipped"] == [] and later["issued"] == []
+    assert first["registration_id"] in later["already_issued"]
 
 
 def test_trainee_fetches_own_certificate_and_png(client, admin_token, finished_class, make_staff):

@@ -48,3 +48,32 @@ def test_organizer_issues_and_revokes_certificates(live_server, new_page, desk_l
     page.click(f"{row} button:has-text('撤销')")
     page.wait_for_selector(f"{row} td:has-text('已撤销')")
     assert db.certificates.find_one()["status"] == "revoked"
+
+    # Issuing to every eligible trainee again leaves the revoked one out and says so.
+    page.click("#issue-certificates")
+    page.wait_for_selector("#certificates-ok:has-text('证书已被撤销，未重新发证')")
+    assert "新发证书 0 张" in page.locator("#certificates-ok").inner_text()
+    assert db.certificates.count_documents({}) == 1
+    # Re-issuing is a deliberate act on that row, after a confirmation.
+    page.click(f"{row} button.reissue")
+    page.wait_for_selector(f"{row} .confirm-inline", state="visible")
+    assert db.certificates.count_documents({}) == 1
+    page.click(f"{row} .reissue-confirm")
+    page.wait_for_selector("#certificates-ok:has-text('已为')")
+    assert db.certificates.count_documents({"status": "valid"}) == 1
+    page.wait_for_function("() => document.querySelectorAll('#certificates-table tbody tr').length === 2")
+    assert page.locator("#certificates-table button.reissue:visible").count() == 0
+
+
+def test_certificate_refusal_shows_in_chinese(client, live_server, new_page, desk_login, admin_token, db):
+    programme = create_programme(client, admin_token)
+    create_class(client, admin_token, programme["id"], publish=True)
+    page = new_page()
+    desk_login(page, admin_token)
+    page.goto(live_server + "/console/certificates")
+    page.wait_for_selector("#completion-table")
+    page.click("#issue-certificates")
+    page.wait_for_selector("#certificates-error:has-text('班级课程尚未全部结束')")
+    page.wait_for_timeout(500)  # the class read after the refusal does not wipe it
+    assert "班级课程尚未全部结束" in page.locator("#certificates-error").inner_text()
+    assert db.certificates.count_documents({}) == 0

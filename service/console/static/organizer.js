@@ -446,25 +446,61 @@ document.addEventListener("alpine:init", () => {
 
   Alpine.data("certificatesPage", () => Object.assign(classPicker(), {
     completion: null, certificates: [], reasons: {}, rowErrors: {}, result: null, state: Console.formState(),
+    loadError: "", reissuing: null,
     async init() { await this.loadClasses(); this.load(); },
+    // Reading the class again after an action must not wipe that action's refusal or result (state):
+    // a failed read has its own line (loadError).
     async load() {
       if (!this.classId) return;
       const [completion, certificates] = await Promise.all([
         api("GET", "/api/v1/classes/" + this.classId + "/completion"),
         api("GET", "/api/v1/classes/" + this.classId + "/certificates")]);
-      if (completion.ok) { this.completion = completion.data; this.state.message = ""; } else { this.completion = null; this.state.message = completion.data.message; }
+      if (completion.ok) { this.completion = completion.data; this.loadError = ""; } else { this.completion = null; this.loadError = completion.data.message; }
       if (certificates.ok) this.certificates = Array.isArray(certificates.data) ? certificates.data : (certificates.data.items || []);
     },
+    changeClass() { this.state = Console.formState(); this.reissuing = null; this.load(); },
     percent(value) { return Console.percent(value); },
+    regionName(code) { return Console.regionName(code); },
     failedText(row) { return row.failed.map((f) => f.message).join("；"); },
     excel() { return "/api/v1/classes/" + this.classId + "/completion.xlsx"; },
     rowError(item) { return this.rowErrors[item.id] || ""; },
-    async issue() {
-      this.state.busy = true;
-      const result = await api("POST", "/api/v1/classes/" + this.classId + "/certificates", {});
-      if (Console.showResult(this.state, result, "")) {
-        this.state.ok = "新发证书 " + result.data.issued.length + " 张，已有 " + result.data.already_issued.length + " 张，未达条件 " + result.data.not_eligible.length + " 人";
+    // A revoked certificate whose trainee holds no valid one of this class: it may be re-issued, one by one.
+    canReissue(c) {
+      return c.status !== "valid" && !this.certificates.some((o) => o.status === "valid" && o.registration_id === c.registration_id)
+        && this.certificates.filter((o) => o.registration_id === c.registration_id).slice(-1)[0] === c;
+    },
+    issueText(data) {
+      let text = "新发证书 " + data.issued.length + " 张，已有 " + data.already_issued.length + " 张，未达条件 " + data.not_eligible.length + " 人";
+      const skipped = data.revoked_skipped || [];
+      if (skipped.length) {
+        text += "；另有 " + skipped.length + " 人的证书已被撤销，未重新发证（" + skipped.map((r) => r.name + " " + r.revoked_number).join("、")
+          + "）。如确需重新发证，请在下方该证书行点“重新发证”";
       }
+      return text;
+    },
+    async issue() {
+      this.state.busy = true; this.reissuing = null;
+      const result = await api("POST", "/api/v1/classes/" + this.classId + "/certificates", {});
+      if (Console.showResult(this.state, result, "")) this.state.ok = this.issueText(result.data);
+      this.load();
+    },
+    askReissue(c) { this.reissuing = c.id; },
+    keepRevoked() { this.reissuing = null; },
+    async reissue(c) {
+      this.state.busy = true;
+      const result = await api("POST", "/api/v1/classes/" + this.classId + "/certificates",
+        {registration_ids: [c.registration_id], reissue_revoked: true});
+      this.reissuing = null;
+      const errors = Object.assign({}, this.rowErrors);
+      delete errors[c.id];
+      if (Console.showResult(this.state, result, "")) {
+        if (result.data.issued.length) this.state.ok = "已为 " + c.name + " 重新发证：" + result.data.issued[0].number;
+        else {
+          this.state.ok = "";
+          errors[c.id] = result.data.not_eligible.length ? "未达结业条件：" + this.failedText(result.data.not_eligible[0]) : "未重新发证";
+        }
+      }
+      this.rowErrors = errors;
       this.load();
     },
     async revoke(item) {
