@@ -8,7 +8,7 @@ The projector page (/console/sessions/<id>/checkin) is opened through a short-li
 
 import secrets
 import time
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from bson import ObjectId
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request
@@ -49,10 +49,21 @@ def _console_user():
 def _render_page(template, *, page, **context):
     found = _console_user()
     if found is None:
-        return redirect("/console/")
+        # Back to the QR screen, which returns here after logging in; "ended" when the browser still
+        # held a session cookie (logged out in another tab, expired, account deactivated).
+        query = {"next": request.full_path.rstrip("?")}
+        if request.cookies.get(console_login.COOKIE_NAME):
+            query["ended"] = "1"
+        return redirect("/console/?" + urlencode(query))
     session, identity = found
     if page is not None and not pages.allowed(identity, page):
-        abort(403)
+        # A console page, not the API's JSON: this role has no such page; the menu shows what it has.
+        return _page_context(template="forbidden.html", page=None, session=session, identity=identity,
+                             context={}), 403
+    return _page_context(template=template, page=page, session=session, identity=identity, context=context)
+
+
+def _page_context(*, template, page, session, identity, context):
     user = users.get(identity.user_id) or {}
     return render_template(
         template, page=page, csrf_token=session["csrf_token"], menu=pages.menu_for(identity),
@@ -69,10 +80,26 @@ def _region_names():
 
 # ---- login and logout ----
 
+def safe_next(value):
+    """The console path to return to after logging in, or None: only a same-origin /console/ path
+    (no scheme, no host, no //evil.example or backslash tricks), so the login page is no open redirect."""
+    if not value or "\\" in value or any(ord(c) < 32 for c in value):
+        return None
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/console/") or parts.path.startswith("/console//"):
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 @bp.get("/")
 def home():
     if _console_user() is None:
-        return render_template("login.html", login_seconds=current_app.config["CONSOLE_LOGIN_SECONDS"])
+        return render_template("login.html", login_seconds=current_app.config["CONSOLE_LOGIN_SECONDS"],
+                               next=safe_next(request.args.get("next")) or "/console/",
+                               ended=request.args.get("ended") == "1")
+    target = safe_next(request.args.get("next"))
+    if target and target != "/console/":
+        return redirect(target)
     return _render_page("home.html", page=None)
 
 

@@ -170,7 +170,7 @@ def test_rules_are_the_apis_a_supervisor_console_cannot_do_admin_work(client, ma
     _, csrf = console_login(supervisor)
     response = client.post("/api/v1/programmes", json={"name": "x", "year": 2026}, headers={"X-CSRF-Token": csrf})
     assert response.status_code == 403 and response.json["code"] == "ROLE_REQUIRED"
-    assert client.get("/console/programmes").status_code == 403
+    assert client.get("/console/programmes").status_code == 403  # a console page saying 无权访问
 
 
 def test_logout_ends_the_session_at_once(client, db, make_staff, console_login):

@@ -63,3 +63,38 @@ def test_trainee_cannot_log_the_desk_in_and_a_used_code_stays_used(client, live_
     again = client.post(f"/api/v1/auth/console-logins/{login_id}/confirm", headers=bearer(staff))
     assert again.json["code"] == "CONSOLE_LOGIN_USED"
     assert db.console_sessions.count_documents({}) == 1
+
+
+def test_session_ended_in_another_tab_says_so_and_returns_to_the_page(client, live_server, browser, new_page,
+                                                                        desk_login, make_staff, db):
+    admin = make_staff("admin", person="desk-admin")
+    first = new_page()
+    desk_login(first, admin)
+    second = first.context.new_page()  # a second tab of the same browser: the same cookie
+    second.goto(live_server + "/console/programmes")
+    second.wait_for_selector("#logout")
+
+    first.click("#logout")
+    first.wait_for_selector("#login-qr img[src^=data]")
+    assert "会话已结束" not in first.locator("main").inner_text()  # a deliberate logout is no surprise
+
+    # The second tab's next call to the API finds the session gone: the QR screen says why.
+    with second.expect_response(lambda r: r.url.endswith("/api/v1/auth/console-logins")) as created:
+        second.evaluate("Console.api('GET', '/api/v1/programmes')")
+    second.wait_for_selector("#session-ended:has-text('会话已结束，请重新登录')")
+    assert "next=%2Fconsole%2Fprogrammes" in second.url
+    confirmed = client.post(f"/api/v1/auth/console-logins/{created.value.json()['id']}/confirm",
+                            headers=bearer(admin))
+    assert confirmed.status_code == 200
+    second.wait_for_url("**/console/programmes", timeout=10_000)  # back on the page asked for
+    second.wait_for_selector("#logout")
+
+
+def test_wrong_role_sees_no_access_page_with_a_way_back(live_server, new_page, desk_login, make_staff):
+    page = new_page()
+    desk_login(page, make_staff("supervisor"))
+    page.goto(live_server + "/console/programmes")
+    page.wait_for_selector("h2:text-is('无权访问')")
+    assert_no_horizontal_overflow(page, "forbidden-supervisor")
+    page.click("#forbidden-home")
+    page.wait_for_selector("a.tile:has-text('今日课程')")

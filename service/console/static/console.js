@@ -22,7 +22,9 @@ window.Console = (function () {
       return {ok: false, status: 0, data: {code: "NETWORK", message: "网络连接失败，请稍后重试", errors: {}}};
     }
     if (response.status === 401 && !(options && options.noRedirect)) {
-      window.location.href = "/console/";
+      // The session ended elsewhere (logout in another tab, idle expiry): the QR screen says so and
+      // brings the user back to this page once logged in again.
+      window.location.href = "/console/?ended=1&next=" + encodeURIComponent(window.location.pathname + window.location.search);
     }
     let data = null;
     if (response.status !== 204) {
@@ -140,8 +142,8 @@ document.addEventListener("alpine:init", () => {
 
   Alpine.data("consoleLogin", () => ({
     qr: "", status: "正在生成二维码…", expired: false, error: false, loginId: null, secret: null, expiresAt: 0,
-    timer: null,
-    init() { this.start(); },
+    timer: null, next: "/console/",
+    init() { this.next = this.$el.dataset.next || "/console/"; this.start(); },
     async start() {
       clearTimeout(this.timer);
       this.expired = false; this.error = false; this.status = "正在生成二维码…";
@@ -156,7 +158,10 @@ document.addEventListener("alpine:init", () => {
       if (Date.now() >= this.expiresAt) { this.expire(); return; }
       const result = await Console.api("POST", "/console/session/" + this.loginId, undefined,
         {noRedirect: true, headers: {"X-Console-Login-Secret": this.secret}});
-      if (result.status === 200) { this.status = "登录成功，正在进入…"; window.location.href = "/console/"; return; }
+      if (result.status === 200) {
+        // data-next: the page asked for, checked by the server to be a /console/ path of this site.
+        this.status = "登录成功，正在进入…"; window.location.href = this.next; return;
+      }
       if (result.status === 202 || result.status === 0) { this.timer = setTimeout(() => this.poll(), 1500); return; }
       if (result.status === 410) { this.expire(); return; }
       this.error = true; this.status = result.data.message;
