@@ -44,6 +44,14 @@ def test_organizer_creates_fills_and_publishes_a_class(live_server, new_page, de
     assert db.classes.count_documents({}) == 0
     assert_no_horizontal_overflow(page, "organizer-classes")
 
+    # A capacity of 0 is refused under 容量 (not under a date), and cleared once fixed.
+    capacity = page.input_value("#class-capacity")
+    page.fill("#class-capacity", "0")
+    page.click("#class-create")
+    page.wait_for_function("() => document.querySelector('#class-capacity-error').textContent.length > 0")
+    assert page.locator("#class-start-error").inner_text() == "" and page.locator("#class-end-error").inner_text() == ""
+    page.fill("#class-capacity", capacity)
+
     page.fill("#venue-latitude", "40.0003")
     page.click("#class-create")
     page.wait_for_url("**/console/classes/*")
@@ -59,13 +67,26 @@ def test_organizer_creates_fills_and_publishes_a_class(live_server, new_page, de
     assert "名额" in page.locator("#status-error").inner_text()
 
     # Quotas, a session, the supervisor.
-    page.fill("#quota-region", "110000")
+    # Regions are picked by name; a refusal is shown beside the field it concerns, once.
+    page.select_option("#quota-region", label="北京市")
     page.fill("#quota-places", "30")
     page.click("#quota-add")
     page.wait_for_selector("#quota-table td:has-text('北京市')")
-    page.fill("#quota-region", "999999")
+    page.wait_for_function("() => document.querySelector('#status-error').textContent === ''")  # answered
+    page.select_option("#quota-region", label="广东省")
+    page.fill("#quota-places", "-3")
     page.click("#quota-add")
-    page.wait_for_function("() => document.querySelector('#quota-error').textContent.length > 0")
+    page.wait_for_function("() => document.querySelector('#quota-places-error').textContent.length > 0")
+    assert page.locator("#quota-region-error").inner_text() == ""
+    page.select_option("#quota-region", label="广东省")
+    page.fill("#quota-places", "90")  # above the capacity of 80 with Beijing's 30
+    page.click("#quota-add")
+    page.wait_for_function("() => document.querySelector('#quota-places-error').textContent.includes('容量')")
+    assert page.locator("#quota-error").inner_text() == ""  # once, beside the field
+    page.fill("#quota-places", "10")
+    page.click("#quota-add")
+    page.wait_for_selector("#quota-table td:has-text('广东省')")
+    assert page.locator("#quota-places-error").inner_text() == ""  # cleared once fixed
 
     page.fill("#session-title", "新发展格局下的企业战略")
     page.fill("#session-teacher", "张教授")
@@ -83,7 +104,15 @@ def test_organizer_creates_fills_and_publishes_a_class(live_server, new_page, de
     page.fill("#session-start", "10:00")
     page.fill("#session-end", "12:00")
     page.click("#session-add")
-    page.wait_for_function("() => document.querySelector('#session-error').textContent.length > 0")
+    page.wait_for_function("() => document.querySelector('#session-starts-error').textContent.includes('重叠')")
+    assert page.locator("#session-error").inner_text() == ""  # not a second time beside the button
+    page.fill("#session-start", "12:00")
+    page.fill("#session-end", "11:00")
+    page.click("#session-add")
+    page.wait_for_function("() => document.querySelector('#session-ends-error').textContent.includes('结束时间')")
+    assert page.locator("#session-starts-error").inner_text() == ""
+    assert page.locator("main").inner_text().count("结束时间必须晚于开始时间") == 1
+    page.fill("#session-title", "")
 
     page.check("text=王老师")
     page.click("#supervisors-save")

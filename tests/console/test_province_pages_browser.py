@@ -67,6 +67,7 @@ def test_province_staff_approve_a_leave_request(client, live_server, new_page, d
 
     page.click(f"{row} button:has-text('驳回')")  # no comment: refused next to the comment box
     page.wait_for_function(f"() => document.querySelector(\"{row} .field-error\").textContent.length > 0")
+    assert page.locator(f"{row} .field-error").inner_text() == "请填写意见"  # once, not "不批准时请填写意见：请填写意见"
     page.click(f"{row} button:has-text('批准')")
     page.wait_for_selector(row, state="detached")
     assert db.leave_requests.find_one()["state"] == "approved"

@@ -43,13 +43,19 @@ def test_organizer_edits_and_cancels_sessions_in_place(client, live_server, new_
     page.fill("#edit-session-end", "14:30")
     page.click("#edit-session-save")
     page.wait_for_function("() => document.querySelector('#edit-starts-error').textContent.length > 0")
-    assert "重叠" in page.locator("#edit-starts-error").inner_text()
-    assert "重叠" in page.locator("#edit-session-error").inner_text()
+    # Said once, beside the start time, in the rule's words (which session it clashes with).
+    assert "重叠" in page.locator("#edit-starts-error").inner_text() and "“" in page.locator("#edit-starts-error").inner_text()
+    assert page.locator("#edit-session-error").inner_text() == ""
     page.fill("#edit-session-end", "12:00")
     page.fill("#edit-opens-before", "300")
+    closes_default = page.input_value("#edit-closes-after")
+    page.fill("#edit-closes-after", "-5")  # a negative whole number: the range refusal, not "请填写整数"
     page.click("#edit-session-save")
     page.wait_for_function("() => document.querySelector('#edit-opens-error').textContent.length > 0")
-    print("window refusal:", page.locator("#edit-opens-error").inner_text())
+    assert page.locator("#edit-starts-error").inner_text() == ""  # the fixed overlap's refusal is gone
+    closes_error = page.locator("tr.panel-row label:has(#edit-closes-after) .field-error").inner_text()
+    assert "0" in closes_error and "240" in closes_error and "整数" not in closes_error
+    page.fill("#edit-closes-after", closes_default)
     stored = db.classes.find_one()["sessions"][0]
     assert stored["title"] == "新发展格局下的企业战略" and not stored.get("checkin")  # nothing written
 

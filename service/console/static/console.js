@@ -70,16 +70,39 @@ window.Console = (function () {
 
   // A form-ish component state: busy flag, message, per-field errors.
   function formState() {
-    return {busy: false, message: "", ok: "", errors: {}};
+    return {busy: false, message: "", code: "", ok: "", errors: {}};
   }
 
   function showResult(state, result, okText) {
     state.busy = false;
-    if (result.ok) { state.message = ""; state.errors = {}; state.ok = okText || "已保存"; return true; }
+    if (result.ok) { state.message = ""; state.code = ""; state.errors = {}; state.ok = okText || "已保存"; return true; }
     state.ok = "";
     state.message = result.data.message || "操作失败";
+    state.code = result.data.code || "";
     state.errors = fieldErrors(result.data.errors);
     return false;
+  }
+
+  // A rule's refusal (not VALIDATION_ERROR) naming one field is said once, beside that field, in the
+  // rule's own words (they name what clashed: "课程“A”与“B”时间重叠"); the line beside the submit
+  // button then stays empty. Field errors of a validation refusal stay each beside its field, with
+  // "填写的内容有误…" beside the button (it points to fields that may be scrolled out of view).
+  function ruleField(state) {
+    const named = Object.keys(state.errors || {}).filter((field) => state.errors[field]);
+    return state.code && state.code !== "VALIDATION_ERROR" && named.length === 1 ? named[0] : null;
+  }
+  function fieldText(state, field) { return ruleField(state) === field ? state.message : (state.errors[field] || ""); }
+  // The message for the line beside the button, "" when fieldText already shows it beside a field in `shown`.
+  function otherMessage(state, shown) {
+    const field = ruleField(state);
+    return field !== null && shown.includes(field) ? "" : state.message;
+  }
+
+  // One line for a refusal shown on its own (a table row's reason box): the field's words when the API
+  // names that field, else the message — never both saying the same thing.
+  function fieldOrMessage(result, field) {
+    const fields = fieldErrors(result.data.errors);
+    return fields[field] || result.data.message || "操作失败";
   }
 
   // Every item of a paged list (GET ...?page=&page_size=100 until `total` is reached), for pickers that
@@ -134,7 +157,7 @@ window.Console = (function () {
     };
   }
 
-  return {api, fieldErrors, regionName, time, clock, day, percent, formState, showResult, csrf, fetchAll, pager};
+  return {api, fieldErrors, fieldText, otherMessage, fieldOrMessage, regionName, time, clock, day, percent, formState, showResult, csrf, fetchAll, pager};
 })();
 
 document.addEventListener("alpine:init", () => {

@@ -101,7 +101,11 @@ document.addEventListener("alpine:init", () => {
       }
     },
     statusName(status) { return STATUS_NAMES[status] || status; },
-    err(field) { return this.state.errors[field] || ""; },
+    err(field) { return Console.fieldText(this.state, field); },
+    otherMessage() {
+      return Console.otherMessage(this.state, ["programme_id", "name", "institution", "start_date", "end_date", "capacity",
+        "content_areas", "venue.name", "venue.address", "venue.latitude", "venue.longitude", "venue.checkin_radius_m"]);
+    },
     link(item) { return "/console/classes/" + item.id; },
     async create() {
       this.state.busy = true;
@@ -144,7 +148,24 @@ document.addEventListener("alpine:init", () => {
     kindName(kind) { return SESSION_KINDS[kind] || kind; },
     time(value) { return Console.time(value); },
     clock(value) { return Console.clock(value); },
-    err(state, field) { return state.errors[field] || ""; },
+    err(state, field) { return Console.fieldText(state, field); },
+    // Each form's refusal beside its button, unless the fields' own lines already say it (Console.otherMessage).
+    basicsMessage() {
+      return Console.otherMessage(this.state, ["capacity", "venue.checkin_radius_m", "minutes_per_class_hour", "content_areas",
+        "venue.name", "venue.address", "venue.latitude", "venue.longitude"]);
+    },
+    quotaMessage() { return Console.otherMessage(this.quotaState, ["region_code", "places", "capacity"]); },
+    // Places above the class's capacity: the API names the capacity; here the places typed are the cause.
+    quotaPlacesError() { return Console.fieldText(this.quotaState, "places") || Console.fieldText(this.quotaState, "capacity"); },
+    sessionMessage() { return Console.otherMessage(this.sessionState, ["title", "teacher", "content_area", "starts_at", "ends_at"]); },
+    rowMessage() {
+      return Console.otherMessage(this.rowState, ["title", "teacher", "starts_at", "ends_at", "reason",
+        "checkin.opens_before_minutes", "checkin.late_after_minutes", "checkin.closes_after_end_minutes"]);
+    },
+    statusMessage() { return Console.otherMessage(this.statusState, ["reason"]); },
+    // A change that may answer an earlier refusal (publishing without quotas or sessions) clears it: a
+    // stale "请先分配各地区名额" must not stay beside the button once quotas are there.
+    changed() { if (this.statusConfirm === null) this.statusState = Console.formState(); else this.statusState.message = ""; },
     excel(name) { return "/api/v1/classes/" + this.id + "/" + name; },
     async saveBasics() {
       this.state.busy = true;
@@ -154,7 +175,7 @@ document.addEventListener("alpine:init", () => {
         venue: {name: e.venue_name, address: e.venue_address, latitude: VenuePicker.coordinate(e.latitude),
                 longitude: VenuePicker.coordinate(e.longitude), checkin_radius_m: Number(e.checkin_radius_m)}};
       const result = await api("PATCH", "/api/v1/classes/" + this.id, body);
-      if (Console.showResult(this.state, result)) this.load();
+      if (Console.showResult(this.state, result)) { this.changed(); this.load(); }
     },
     // A refusal of a region's row (fewer places than used, above capacity) is shown on that row.
     quotaRowErrors: {}, regions: [],
@@ -168,7 +189,7 @@ document.addEventListener("alpine:init", () => {
         this.quotaState.busy = false;
         rowErrors[region_code] = Console.fieldErrors(result.data.errors).places || result.data.message;
         if (rowErrors[region_code] !== result.data.message) rowErrors[region_code] = result.data.message + "（" + rowErrors[region_code] + "）";
-      } else if (Console.showResult(this.quotaState, result)) this.load();
+      } else if (Console.showResult(this.quotaState, result)) { this.changed(); this.load(); }
       this.quotaRowErrors = rowErrors;
     },
     saveQuotaRow(q) { this.setQuota(q.region_code, q.places, true); },
@@ -203,7 +224,7 @@ document.addEventListener("alpine:init", () => {
     async saveSupervisors() {
       this.supervisorState.busy = true;
       const result = await api("PUT", "/api/v1/classes/" + this.id + "/supervisors", {staff_ids: this.chosen});
-      if (Console.showResult(this.supervisorState, result)) this.load();
+      if (Console.showResult(this.supervisorState, result)) { this.changed(); this.load(); }
     },
     async addSession() {
       this.sessionState.busy = true;
@@ -211,7 +232,7 @@ document.addEventListener("alpine:init", () => {
       const body = {title: s.title, teacher: s.teacher, content_area: s.content_area, kind: s.kind,
         starts_at: s.date + "T" + s.start + ":00+08:00", ends_at: s.date + "T" + s.end + ":00+08:00"};
       const result = await api("POST", "/api/v1/classes/" + this.id + "/sessions", body);
-      if (Console.showResult(this.sessionState, result, "已添加")) { s.title = ""; s.teacher = ""; this.load(); }
+      if (Console.showResult(this.sessionState, result, "已添加")) { s.title = ""; s.teacher = ""; this.changed(); this.load(); }
     },
     // ---- timetable: in-place edit and cancel (PATCH / POST .../cancel; the API decides, we show its words) ----
     // One table row per session, plus the open panel's row right under its session.
@@ -235,7 +256,7 @@ document.addEventListener("alpine:init", () => {
     },
     startCancel(s) { this.panel = {id: s.id, mode: "cancel"}; this.rowState = Console.formState(); this.cancelForm = {reason: ""}; },
     closePanel() { this.panel = null; this.rowState = Console.formState(); },
-    rowErr(field) { return this.rowState.errors[field] || ""; },
+    rowErr(field) { return Console.fieldText(this.rowState, field); },
     // Class hours (学时) as the API counts them: minutes ÷ minutes per class hour, one decimal
     // (service.classes.rules.session_hours); a preview only, the saved figure comes back from the API.
     minutesOf(date, start, end) {
@@ -271,7 +292,7 @@ document.addEventListener("alpine:init", () => {
       const checkin = {};
       for (const field of ["opens_before_minutes", "late_after_minutes", "closes_after_end_minutes"]) {
         // Sent as typed: a number as a number, anything else as text, so the API words the refusal.
-        const typed = String(f[field]).trim(), value = /^\d+$/.test(typed) ? Number(typed) : typed;
+        const typed = String(f[field]).trim(), value = /^-?\d+$/.test(typed) ? Number(typed) : typed;
         if (value !== s.checkin[field]) checkin[field] = value;
       }
       if (Object.keys(checkin).length) body.checkin = checkin;

@@ -113,7 +113,7 @@ document.addEventListener("alpine:init", () => {
       const result = await api("POST", "/api/v1/leave-requests/" + item.id + "/decision", body);
       const errors = Object.assign({}, this.rowErrors);
       if (result.ok) { delete errors[item.id]; this.state.ok = action === "approve" ? "已批准" : "已驳回"; }
-      else errors[item.id] = result.data.message + (result.data.errors && result.data.errors.comment ? "：" + result.data.errors.comment : "");
+      else errors[item.id] = Console.fieldOrMessage(result, "comment");  // once: "请填写意见" beside the box
       this.rowErrors = errors;
       this.load();
     },
