@@ -24,11 +24,15 @@ deeper than `MAX_DEPTH`, or a number longer than `MAX_NUMBER_CHARS` characters a
 which MongoDB refuses) is 422 naming the field.
 """
 
+import decimal
+import io
 import json
 import re
 
 from flask import current_app, g, request
 from webargs import core
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.formparser import parse_form_data
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from service.core.errors import UNKNOWN_FIELD, AppError
@@ -39,6 +43,8 @@ MAX_NUMBER_CHARS = 32
 _BODY_LOCATIONS = frozenset({"json", "form", "files", "json_or_form"})
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # The same sentence the Text field (schemas/text.py) says, so the guide has one message for it.
+TOO_DEEP_MESSAGE = "请求内容嵌套太深"
+MULTIPART_UNREADABLE_MESSAGE = "上传内容无法读取（multipart/form-data 格式有误），请重新上传"
 LONE_SURROGATE_MESSAGE = "含有无法识别的字符（不成对的代理项），请删除后重新输入"
 
 
@@ -86,6 +92,17 @@ def _parse_float(text):
     value = float(text)
     if value in (float("inf"), float("-inf")):
         raise ValueError("number out of range")
+    if value.is_integer() and decimal.Decimal(text) != decimal.Decimal(value):
+        # 20.00000000000000000001 would become the whole number 20: the client sent a fraction.
+        raise ValueError("fraction lost")
+    return value
+
+
+def _no_duplicate_keys(pairs):
+    """An object naming a field twice is ambiguous (which one did the client mean?): unreadable."""
+    value = dict(pairs)
+    if len(value) != len(pairs):
+        raise ValueError("duplicate key")
     return value
 
 
@@ -114,7 +131,7 @@ def _check_tree(value):
         if not isinstance(node, (dict, list)):
             continue
         if depth >= MAX_DEPTH:
-            raise BadRequest(message="请求内容嵌套太深")
+            raise BadRequest(message=TOO_DEEP_MESSAGE)
         if isinstance(node, dict):
             for key, item in node.items():
                 if _LONE_SURROGATE.search(key):
@@ -129,8 +146,10 @@ def parse_json(data):
     """Bytes of a request body -> the JSON value; BadRequest / 422 as described above."""
     try:
         value = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
-                           parse_constant=_refuse_constant)
-    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, number hooks
+                           parse_constant=_refuse_constant, object_pairs_hook=_no_duplicate_keys)
+    except RecursionError:  # far deeper than MAX_DEPTH: the same answer as just past it
+        raise BadRequest(message=TOO_DEEP_MESSAGE) from None
+    except ValueError:  # JSONDecodeError (a BOM too), UnicodeDecodeError, number hooks, duplicate keys
         raise BadRequest() from None
     _check_tree(value)
     return value
@@ -235,6 +254,11 @@ def read_body():
     return data
 
 
+def _utf8_charset():
+    charset = request.mimetype_params.get("charset")
+    return charset is None or charset.lower().replace("_", "-") in ("utf-8", "utf8")
+
+
 def _has_body():
     if request.content_length:
         return True
@@ -255,15 +279,41 @@ def check_body():
     if not _has_body():
         return None
     if "json" in locations:
-        if not request.is_json:
+        if not request.is_json or not _utf8_charset():
             raise UnsupportedMediaType()
+        request_json()  # syntax refused here, before the view's login check
         return None
     if locations:  # form or files: an upload
         if request.mimetype != "multipart/form-data":
             raise UnsupportedMediaType(message="请以 multipart/form-data 上传文件")
+        _read_form()
         return None
     _refuse_body()
     return None
+
+
+def _read_form():
+    """Parse the multipart body now, so a broken one is 400 before the login check. werkzeug's
+    request parser reads a broken body silently as no parts (the file would be "missing"), and says
+    413 for a body it cannot cut into parts (no delimiter: the whole body is one unfinished preamble
+    held in memory past its form memory limit; more than 1,000 parts): both are a malformed body,
+    not a large one. So the form is parsed here with werkzeug's public parser, not silent, and handed
+    to the request as werkzeug does; a chunked body is read first (`read_body`: 413 at the size
+    limit), so every 413 left is about the form's shape."""
+    environ = request.environ
+    if request.content_length is None:
+        data = read_body()
+        environ = {key: value for key, value in environ.items() if key != "HTTP_TRANSFER_ENCODING"}
+        environ.update({"wsgi.input": io.BytesIO(data), "CONTENT_LENGTH": str(len(data)),
+                        "wsgi.input_terminated": False})
+    try:
+        stream, form, files = parse_form_data(
+            environ, silent=False, max_form_memory_size=request.max_form_memory_size,
+            max_content_length=request.max_content_length, max_form_parts=request.max_form_parts,
+            cls=request.parameter_storage_class)
+    except (ValueError, RequestEntityTooLarge):
+        raise BadRequest(message=MULTIPART_UNREADABLE_MESSAGE) from None
+    request.__dict__.update(stream=stream, form=form, files=files)
 
 
 def _refuse_body():
@@ -279,7 +329,9 @@ def _refuse_body():
     if isinstance(value, dict):
         raise AppError("VALIDATION_ERROR", "此接口不接受这些字段", status=422,
                        errors={key: ["不允许的字段"] for key in value})
-    raise BadRequest(message="此接口不接受请求内容")
+    # The same answer a JSON endpoint gives a body that is not an object (marshmallow's _schema).
+    raise AppError("VALIDATION_ERROR", "此接口不接受请求内容", status=422,
+                   errors={"_schema": ["此接口不接受请求内容"]})
 
 
 def init_app(app):
