@@ -57,9 +57,12 @@ validate.Regexp.default_message = "格式不正确"
 
 
 # -- bounds on every number and date the API takes --------------------------------------------
-# Years a programme may have; list filters and report paths take only these.
+# Years a programme may have: the one range for a programme's `year`, the `?year=` filters and every
+# `/years/{year}` path (service.core.years). The notices start in 2017 (DOMAIN.md); 2015 leaves room
+# for records entered from earlier pilots, 2100 is the end of the dates the API takes at all (below).
 PROGRAMME_YEAR_MIN, PROGRAMME_YEAR_MAX = 2015, 2100
-PROGRAMME_YEAR = validate.Range(min=PROGRAMME_YEAR_MIN, max=PROGRAMME_YEAR_MAX)
+PROGRAMME_YEAR_MESSAGE = f"年度应在 {PROGRAMME_YEAR_MIN} 到 {PROGRAMME_YEAR_MAX} 之间"
+PROGRAMME_YEAR = validate.Range(min=PROGRAMME_YEAR_MIN, max=PROGRAMME_YEAR_MAX, error=PROGRAMME_YEAR_MESSAGE)
 # Any date or time the API takes: from 1901 (before it Asia/Shanghai is local mean time, +08:05:43,
 # and year 1 cannot be moved to UTC at all) to 2100.
 DATE_YEAR_MIN, DATE_YEAR_MAX = 1901, 2100
@@ -101,6 +104,12 @@ class QueryWholeNumber(WholeNumber):
 
     def _validated(self, value):
         if isinstance(value, str):
+            if re.fullmatch(r"[0-9]{17,}", value):
+                # Digits, only too many of them: say the field's bound ("页码不能大于 10000"), not
+                # "请填写整数", when the field has one.
+                for validator in self.validators:
+                    validator(10 ** 17)
+                raise self.make_error("too_large")
             if not re.fullmatch(r"-?[0-9]{1,16}", value):
                 raise self.make_error("invalid")
             value = int(value)
@@ -230,9 +239,14 @@ class ErrorSchema(Schema):
                                    metadata={SOMETIMES: True, "description": "REGISTRY_HEADER_INVALID: the columns a file needs"})
 
 
+MAX_PAGE = 10000  # a list is read 100 at a time at most: a million items
+
+
 class PaginationArgs(BaseSchema):
-    page = QueryWholeNumber(load_default=1, validate=validate.Range(min=1, max=10000))
-    page_size = QueryWholeNumber(load_default=20, validate=validate.Range(min=1, max=100))
+    page = QueryWholeNumber(load_default=1, validate=[
+        validate.Range(min=1, error="页码不能小于 {min}"), validate.Range(max=MAX_PAGE, error="页码不能大于 {max}")])
+    page_size = QueryWholeNumber(load_default=20, validate=[
+        validate.Range(min=1, error="每页条数不能小于 {min}"), validate.Range(max=100, error="每页条数不能大于 {max}")])
 
 
 def page_schema(item_schema, name):
@@ -249,5 +263,5 @@ def beijing_today():
     return dt.datetime.now(BEIJING).date()
 
 
-__all__ = ["PROGRAMME_YEAR", "PROGRAMME_YEAR_MIN", "PROGRAMME_YEAR_MAX", "BaseSchema", "PatchSchema", "ObjectIdField", "BeijingDateTime", "ErrorSchema", "PaginationArgs",
-           "page_schema", "ValidationError", "BEIJING", "beijing_today"]
+__all__ = ["PROGRAMME_YEAR", "PROGRAMME_YEAR_MESSAGE", "PROGRAMME_YEAR_MIN", "PROGRAMME_YEAR_MAX", "BaseSchema", "PatchSchema", "ObjectIdField", "BeijingDateTime", "ErrorSchema", "PaginationArgs",
+           "page_schema", "ValidationError", "MAX_PAGE", "BEIJING", "beijing_today"]

@@ -9,19 +9,23 @@ parsing runs:
 - media type: a view that takes JSON accepts only `application/json` (or `+json`), an upload
   view only `multipart/form-data`; anything else is 415 `UNSUPPORTED_MEDIA_TYPE`.
 - a view that takes no body refuses one: a JSON object's fields are refused like unknown fields
-  (422), anything else is 415. An empty body, `{}` and `null` are the same as no body.
+  (422), JSON that is no object is 422 `_schema` (as on an endpoint with a body), anything not
+  JSON is 415. An empty body, `{}` and `null` are the same as no body.
 
 A query string may hold only the parameters the operation documents: any other name (`?bogus=1`)
-is 422 `VALIDATION_ERROR` naming it (`{"bogus": ["不允许的字段"]}`), on every API operation, whether
+is 422 `VALIDATION_ERROR` naming it (`{"bogus": ["不允许的字段"]}`), and so is a parameter given twice
+(`{"page": ["此参数只能填写一次"]}`), on every API operation, whether
 or not it takes query parameters, and before the login check (`check_query`). Pages outside the API
 (console, docs) read their own query strings.
 
 A PATCH without a field to change (no body, an empty one, `{}`, `null`) is 422 `NO_CHANGES`.
 
-JSON is parsed by `parse_json` (the webargs parser below uses it): malformed JSON, nesting
-deeper than `MAX_DEPTH`, or a number longer than `MAX_NUMBER_CHARS` characters are 400
-`BAD_REQUEST` (errors `{}`); a lone surrogate (`"\\ud800"`, which no UTF-8 text can hold and
-which MongoDB refuses) is 422 naming the field.
+JSON is parsed by `parse_json` when `check_body` runs (before the login check), once per request
+(the webargs parser below reuses it): malformed JSON (a BOM too), a field named twice, nesting
+deeper than `MAX_DEPTH`, a number longer than `MAX_NUMBER_CHARS` characters or a fraction a double
+would round to a whole number are 400 `BAD_REQUEST` (errors `{}`); a charset other than UTF-8 is
+415. A multipart body is parsed there too: one that cannot be cut into parts is 400. A lone
+surrogate (`"\\ud800"`, which no UTF-8 text can hold and which MongoDB refuses) is 422 naming the field.
 """
 
 import decimal
@@ -30,6 +34,7 @@ import json
 import re
 
 from flask import current_app, g, request
+from marshmallow import fields as ma_fields
 from webargs import core
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import parse_form_data
@@ -44,6 +49,7 @@ _BODY_LOCATIONS = frozenset({"json", "form", "files", "json_or_form"})
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # The same sentence the Text field (schemas/text.py) says, so the guide has one message for it.
 TOO_DEEP_MESSAGE = "请求内容嵌套太深"
+REPEATED_QUERY_MESSAGE = "此参数只能填写一次"
 MULTIPART_UNREADABLE_MESSAGE = "上传内容无法读取（multipart/form-data 格式有误），请重新上传"
 LONE_SURROGATE_MESSAGE = "含有无法识别的字符（不成对的代理项），请删除后重新输入"
 
@@ -214,32 +220,42 @@ _known_query_cache = {}
 
 
 def _known_query_names(view):
-    """Query parameter names the view's argument schemas take (their data keys)."""
+    """(names the view's query schemas take (their data keys), the names among them that are lists
+    and so may repeat)."""
     key = (request.endpoint, request.method)
     found = _known_query_cache.get(key)
     if found is None:
-        names = set()
+        names, lists = set(), set()
         for parameter in view._apidoc.get("arguments", {}).get("parameters", []):
             schema = parameter.get("schema") if isinstance(parameter, dict) else None
             if parameter.get("in") == "query" and schema is not None:
                 schema = schema() if isinstance(schema, type) else schema
-                names.update(field.data_key or name for name, field in schema.fields.items() if not field.dump_only)
-        found = _known_query_cache[key] = frozenset(names)
+                for name, field in schema.fields.items():
+                    if not field.dump_only:
+                        names.add(field.data_key or name)
+                        if isinstance(field, ma_fields.List):
+                            lists.add(field.data_key or name)
+        found = _known_query_cache[key] = (frozenset(names), frozenset(lists))
     return found
 
 
 def check_query():
-    """Refuse query parameters the operation does not document (see the module docstring)."""
+    """Refuse query parameters the operation does not document, and a parameter given twice
+    (`?page=1&page=2`: the parser would quietly take the first) (see the module docstring)."""
     if request.endpoint is None or not request.args or request.method == "OPTIONS":
         return None
     view = _view_method()
     if not hasattr(view, "_apidoc"):  # not an API operation: a page reads its own query string
         return None
-    known = _known_query_names(view)
+    known, lists = _known_query_names(view)
     unknown = [name for name in request.args if name not in known]
     if unknown:
         raise AppError("VALIDATION_ERROR", "请求中有不认识的查询参数", status=422,
                        errors={name: [UNKNOWN_FIELD] for name in unknown})
+    repeated = [name for name, values in request.args.lists() if len(values) > 1 and name not in lists]
+    if repeated:
+        raise AppError("VALIDATION_ERROR", "查询参数重复", status=422,
+                       errors={name: [REPEATED_QUERY_MESSAGE] for name in repeated})
     return None
 
 

@@ -18,8 +18,8 @@ blp = Blueprint("evaluation", __name__, url_prefix="/api/v1",
                 description="The ministries' tables: performance targets and 附件5 self-evaluation, "
                             "附1-2 class plan, 附1-3 trainee forms (绩效自评与报表)")
 
-# Years beyond these bounds are no programme year (and would not fit a BSON integer): 404 from the router.
-YEAR = "<int(min=2000, max=2999):year>"
+# A programme year (service.core.years): outside the programme's range a 422 field error.
+YEAR = "<year:year>"
 REGION_YEAR = f"/regions/<region_code>/years/{YEAR}"
 
 

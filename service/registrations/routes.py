@@ -179,7 +179,7 @@ class Roster(MethodView):
                                    full_id_numbers=args["for_certificates"])
 
 
-@blp.route("/years/<int(min=2000, max=2999):year>/roster.xlsx")
+@blp.route("/years/<year:year>/roster.xlsx")
 class YearRoster(MethodView):
     @require(ADMIN)
     @blp.arguments(RosterArgs, location="query")

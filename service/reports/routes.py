@@ -3,9 +3,7 @@
 from flask.views import MethodView
 
 from schemas.reports import ArchiveSchema, ClassReportSchema, NationalKpiSchema, RegionKpiSchema
-from schemas.base import PROGRAMME_YEAR_MAX, PROGRAMME_YEAR_MIN
 from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR, current_identity, require
-from service.core.errors import RuleViolation
 from service.core.blueprint import Blueprint
 from service.core.excel import XLSX_MIMETYPE
 from service.core.ids import parse_object_id
@@ -41,50 +39,41 @@ class ClassReportExcel(MethodView):
         return exports.class_report_xlsx(service.class_report(identity=current_identity(), class_id=_cid(class_id)))
 
 
-def _year(year):
-    """A programme year from the path: outside the programme's range is a 422 field error (a
-    20-digit year overflowed MongoDB's integers)."""
-    if not PROGRAMME_YEAR_MIN <= year <= PROGRAMME_YEAR_MAX:
-        raise RuleViolation("VALIDATION_ERROR", "填写的内容有误，请检查后重试",
-                            errors={"year": [f"年度应在 {PROGRAMME_YEAR_MIN} 到 {PROGRAMME_YEAR_MAX} 之间"]})
-    return year
-
-
-@blp.route("/regions/<region_code>/years/<int:year>")
+@blp.route("/regions/<region_code>/years/<year:year>")
 class RegionKpis(MethodView):
     @require(ADMIN, PROVINCE_STAFF)
     @blp.response(200, RegionKpiSchema)
     def get(self, region_code, year):
         """Organizers and the region's staff: the training KPIs of a region for a programme year."""
-        return service.region_kpis(identity=current_identity(), region_code=region_code, year=_year(year))
+        return service.region_kpis(identity=current_identity(), region_code=region_code, year=year)
 
 
-@blp.route("/regions/<region_code>/years/<int:year>.xlsx")
+@blp.route("/regions/<region_code>/years/<year:year>.xlsx")
 class RegionKpisExcel(MethodView):
     @require(ADMIN, PROVINCE_STAFF)
     @blp.response(200, description="Excel", content_type=XLSX_MIMETYPE)
     def get(self, region_code, year):
         """The region-year KPIs as Excel."""
         return exports.region_kpis_xlsx(service.region_kpis(identity=current_identity(), region_code=region_code,
-                                                            year=_year(year)))
+                                                            year=year))
 
 
-@blp.route("/years/<int:year>/regions")
+@blp.route("/years/<year:year>/regions")
 class NationalKpis(MethodView):
     @require(ADMIN)
     @blp.response(200, NationalKpiSchema)
     def get(self, year):
         """Organizers: the training KPIs of every region for a programme year, with the national total."""
-        return service.national_kpis(year=_year(year))
+        return service.national_kpis(year=year)
 
 
-@blp.route("/years/<int:year>/regions.xlsx")
+@blp.route("/years/<year:year>/regions.xlsx")
 class NationalKpisExcel(MethodView):
     @require(ADMIN)
     @blp.response(200, description="Excel", content_type=XLSX_MIMETYPE)
     def get(self, year):
         """Organizers: the all-regions KPI table as Excel."""
-        return exports.national_kpis_xlsx(service.national_kpis(year=_year(year)))
+        return exports.national_kpis_xlsx(service.national_kpis(year=year))
 
 
 @blp.route("/archives/<objectid:registration_id>")

@@ -164,3 +164,16 @@ def test_a_broken_chunked_upload_under_its_limit_is_400(client, admin_token):
                            headers={"Transfer-Encoding": "chunked", **bearer(admin_token)},
                            environ_overrides={"wsgi.input_terminated": True})
     _bad_request(response)
+
+
+@pytest.mark.parametrize("query", ["page=1&page=2", "page=1&page=1", "year=2026&year=2027&page=1"])
+def test_a_query_parameter_given_twice_is_refused(client, admin_token, query):
+    response = client.get(f"/api/v1/programmes?{query}", headers=bearer(admin_token))
+    assert response.status_code == 422 and response.json["code"] == "VALIDATION_ERROR"
+    repeated = {name for name in ("page", "year") if query.count(name + "=") > 1}
+    assert response.json["errors"] == {name: ["此参数只能填写一次"] for name in repeated}
+
+
+def test_a_query_parameter_given_twice_is_refused_before_the_login_check(client):
+    response = client.get("/api/v1/programmes?page=1&page=2")
+    assert response.status_code == 422 and response.json["errors"] == {"page": ["此参数只能填写一次"]}

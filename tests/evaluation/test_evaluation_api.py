@@ -148,8 +148,8 @@ def test_excel_in_the_tables_layout(client, make_staff, admin_token, world):
                                                         ("培训档案不完整", "第二期 数字化专题班", "李娜")]
 
 
-def test_a_year_out_of_range_is_not_found(client, admin_token):
+def test_a_year_out_of_range_is_a_field_error(client, admin_token):
     for path in ("/api/v1/regions/110000/years/99999999999999999999/evaluation",
                  "/api/v1/regions/110000/years/1999/targets", "/api/v1/years/3000/class-plan"):
         response = client.get(path, headers=bearer(admin_token))
-        assert response.status_code == 404 and response.json["code"] == "NOT_FOUND", path
+        assert response.status_code == 422 and response.json["errors"] == {"year": ["年度应在 2015 到 2100 之间"]}, path
