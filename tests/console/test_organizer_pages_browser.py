@@ -145,6 +145,8 @@ def test_organizer_imports_a_registry_file_and_reads_the_row_report(live_server,
     while db.registry_imports.count_documents({}) == 0 and time.monotonic() < deadline:
         time.sleep(0.1)
     page.wait_for_selector("#registry-phase:has-text('排队等待导入')", timeout=20_000)
+    assert page.locator("#registry-progress").get_attribute("value") == "0"  # not a full bar while queued
+    page.wait_for_selector("#import-history .import-state:text-is('排队')")
     with live_app.app_context():
         assert run_next_import() is not None
     page.wait_for_selector("#registry-report", timeout=20_000)
@@ -155,3 +157,44 @@ def test_organizer_imports_a_registry_file_and_reads_the_row_report(live_server,
     assert page.locator("#registry-progress").get_attribute("value") == "100"
     assert db.enterprises.count_documents({}) == 2
     assert_no_horizontal_overflow(page, "organizer-registry")
+
+
+def test_registry_history_states_failures_and_retry(live_server, new_page, desk_login, make_staff, db, tmp_path, app):
+    from service.registry.service import run_next_import
+
+    page = new_page()
+    desk_login(page, make_staff("admin"))
+    garbage = tmp_path / "名单.xlsx"
+    garbage.write_bytes(b"hello")  # not a spreadsheet, named like one
+    page.goto(live_server + "/console/registry")
+    page.set_input_files("#registry-file", str(garbage))
+    page.click("#registry-upload")
+    deadline = time.monotonic() + 20
+    while db.registry_imports.count_documents({}) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with app.app_context():
+        run_next_import()
+    page.wait_for_function("() => document.querySelector('#registry-error').textContent.length > 0", timeout=20_000)
+    doc = db.registry_imports.find_one()
+    row = f"#import-history tr[data-id='{doc['_id']}']"
+    page.wait_for_selector(f"{row} .import-state:text-is('失败')")
+    assert page.locator(f"{row} .import-failure").inner_text() == doc["error"]["message"]
+    assert page.locator(f"{row} td:nth-child(4)").inner_text() == "—"  # no 0/0/0/0 as if it were a result
+    assert page.locator(f"{row} .retry-import").is_hidden()  # the same file would fail the same way
+
+    # An import cut short by a stopped worker can be run again: from the history, back to the queue.
+    db.registry_imports.update_one({"_id": doc["_id"]}, {"$set": {
+        "error": {"code": "REGISTRY_IMPORT_INTERRUPTED", "message": "导入中断（后台任务停止），已写入的企业保留，可重新导入"}}})
+    page.reload()
+    page.wait_for_selector(f"{row} .retry-import", state="visible")
+    page.click(f"{row} .retry-import")
+    page.wait_for_selector("#registry-phase:has-text('排队等待导入')")
+    assert page.locator("#registry-progress").get_attribute("value") == "0"
+    assert db.registry_imports.find_one()["state"] == "queued"
+
+    # A row clicked anywhere reopens what that import came to (here: its failure again).
+    page.reload()
+    page.wait_for_selector(f"{row} .import-state:text-is('排队')")
+    page.click(f"{row} td:nth-child(2)")
+    page.wait_for_selector("#registry-phase:has-text('排队等待导入')")
+    assert_no_horizontal_overflow(page, "organizer-registry-failed")

@@ -183,7 +183,7 @@ def test_registry_history_reopens_a_report_shown_a_hundred_faults_at_a_time(live
     # Later, from the history: the same report again.
     page.reload()
     row = f"#import-history tr[data-id='{db.registry_imports.find_one()['_id']}']"
-    page.wait_for_selector(f"{row} td:text-is('已完成')")
+    page.wait_for_selector(f"{row} .import-state:text-is('完成')")
     assert page.locator("#registry-report").count() == 0
     page.click(f"{row} button:has-text('查看报告')")
     page.wait_for_selector("#registry-report")

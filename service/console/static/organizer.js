@@ -337,6 +337,9 @@ document.addEventListener("alpine:init", () => {
     },
   }));
 
+  // Import failures that running the same file again can cure (service.registry.service INTERRUPTED, FAILED).
+  const RETRYABLE_IMPORT_ERRORS = ["REGISTRY_IMPORT_INTERRUPTED", "REGISTRY_IMPORT_FAILED"];
+
   Alpine.data("registryPage", () => Object.assign(Console.pager(20), {
     progress: 0, phase: "", report: null, state: Console.formState(), history: [], badShown: 100,
     init() { this.loadHistory(); },
@@ -351,14 +354,23 @@ document.addEventListener("alpine:init", () => {
       if (r.bad_rows_truncated) text += "（报告只保留前 " + r.bad_rows.length + " 处，请修改后重新导入）";
       return text;
     },
-    stateName(h) { return {queued: "排队中", running: "导入中", done: "已完成", failed: "失败"}[h.state] || h.state; },
-    // A past import's report, or a failed one run again (POST .../retry: 202, then followed like an upload).
-    async show(h) { this.state = Console.formState(); this.phase = ""; this.follow(h.id); },
+    stateName(h) { return {queued: "排队", running: "进行中", done: "完成", failed: "失败"}[h.state] || "未知"; },
+    stateClass(h) { return {done: "badge green", failed: "badge red", running: "badge amber"}[h.state] || "badge"; },
+    // A failed import's figures are not a result (a garbage file reads as 0/0/0/0): shown as "—".
+    countText(h, value) { return h.state === "done" ? value : "—"; },
+    failureText(h) { return h.error ? h.error.message : "导入失败"; },
+    // Retrying helps when the worker stopped or broke mid-way; a file the reader refused fails the same
+    // way again (upload a corrected file instead).
+    canRetry(h) { return h.state === "failed" && (!h.error || RETRYABLE_IMPORT_ERRORS.includes(h.error.code)); },
+    shownId: null,
+    // A past import's report (or its failure, or its progress while it runs), or a failed one run again
+    // (POST .../retry: 202, then followed like an upload).
+    async show(h) { this.state = Console.formState(); this.phase = ""; this.report = null; this.shownId = h.id; this.follow(h.id); },
     async retry(h) {
-      this.state = Console.formState(); this.report = null;
+      this.state = Console.formState(); this.report = null; this.shownId = h.id;
       const result = await api("POST", "/api/v1/registry/imports/" + h.id + "/retry");
       if (!Console.showResult(this.state, result, "")) return;
-      this.state.busy = true; this.phase = "排队等待导入…"; this.loadHistory(); this.follow(h.id);
+      this.state.busy = true; this.progress = 0; this.phase = "排队等待导入…"; this.loadHistory(); this.follow(h.id);
     },
     load() { this.loadHistory(); },  // the pager's reload
     async loadHistory() {
@@ -378,12 +390,14 @@ document.addEventListener("alpine:init", () => {
       xhr.upload.onprogress = (event) => {
         if (event.lengthComputable) this.progress = Math.round(event.loaded * 100 / event.total);
       };
-      xhr.upload.onload = () => { this.progress = 100; this.phase = "上传完成，等待后台导入…"; };
+      // The bar then shows the import itself (rows read), from 0: not a full bar while it waits in the queue.
+      xhr.upload.onload = () => { this.progress = 0; this.phase = "上传完成，等待后台导入…"; };
       xhr.onload = () => {
         let body = null;
         try { body = JSON.parse(xhr.responseText); } catch (e) { body = {message: "导入失败（" + xhr.status + "）"}; }
         const result = {ok: xhr.status >= 200 && xhr.status < 300, status: xhr.status, data: body};
         if (!result.ok) { Console.showResult(this.state, result); this.phase = ""; return; }
+        this.shownId = body.id; this.loadHistory();
         this.follow(body.id);  // 202: the worker imports it; poll its progress
       };
       xhr.onerror = () => { this.state.busy = false; this.phase = ""; this.state.message = "网络连接失败，请稍后重试"; };
@@ -407,13 +421,16 @@ document.addEventListener("alpine:init", () => {
         this.phase = ""; this.loadHistory();
         return;
       }
+      this.state.busy = true;
       if (item.state === "running" && progress.rows_total) {
         this.progress = Math.min(99, Math.round(progress.rows_read * 100 / progress.rows_total));
         this.phase = "正在导入：已读 " + progress.rows_read + " / " + progress.rows_total + " 行";
       } else {
+        this.progress = 0;
         this.phase = item.state === "running" ? "正在导入…" : "排队等待导入…";
       }
-      setTimeout(() => this.follow(importId), 1000);
+      if (this.shownId !== null && this.shownId !== importId) return;  // another import was opened meanwhile
+      setTimeout(() => { if (this.shownId === null || this.shownId === importId) this.follow(importId); }, 1000);
     },
   }));
   // A class picker shared by the admissions and certificates pages.
