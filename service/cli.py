@@ -31,12 +31,30 @@ def _refuse(message, code=1):
     raise click.exceptions.Exit(code)
 
 
+class _BeforeLogging(logging.StreamHandler):
+    """What a command logs before the app sets up logging (the embedded database's notes: a
+    cleared address, waiting for a service's database) as whole `lingjun: …` lines on stderr,
+    like its refusals; silent once the app's own handler (Beijing-time stamps) is there."""
+
+    def __init__(self):
+        super().__init__()
+        self.setFormatter(logging.Formatter("lingjun: %(message)s"))
+        self.setLevel(logging.WARNING)
+
+    def emit(self, record):
+        if not any(getattr(h, "_lingjun", False) for h in logging.getLogger().handlers):
+            super().emit(record)
+
+
 class _Refusing(click.Group):
     """Turns the errors a person can fix into one line each, never a traceback."""
 
     def invoke(self, ctx):
         from service.core.errors import AppError
 
+        root = logging.getLogger()
+        if not any(isinstance(h, _BeforeLogging) for h in root.handlers):
+            root.addHandler(_BeforeLogging())
         try:
             return super().invoke(ctx)
         except config_module.ConfigError as exc:
@@ -44,7 +62,7 @@ class _Refusing(click.Group):
                 click.echo(f"lingjun: {exc.heading}: {problem}", err=True)
             raise click.exceptions.Exit(2) from None
         except embedded.EmbeddedError as exc:
-            _refuse(str(exc))
+            _refuse(str(exc), exc.exit_code)
         except pymongo.errors.ServerSelectionTimeoutError:
             if not os.environ.get("MONGODB_URI"):  # the embedded server, found or started here
                 _refuse("the embedded database stopped answering (its service stopped meanwhile?): "
@@ -205,7 +223,8 @@ def serve(host, port, workers, threads, demo, no_worker):
                    "process leaves them running, stopping that service stops them")
     elif not settings["MONGODB_URI"]:
         # Started here, before gunicorn forks, so all workers share one database server.
-        overrides["MONGODB_URI"] = embedded.ensure_started(settings["EMBEDDED_DATA_DIR"])
+        overrides["MONGODB_URI"] = embedded.ensure_started(settings["EMBEDDED_DATA_DIR"],
+                                                           restart_attempts=settings["EMBEDDED_RESTART_ATTEMPTS"])
     fake = None
     if demo:
         demo_overrides, fake = _start_demo(settings, overrides.get("MONGODB_URI") or settings["MONGODB_URI"])
@@ -221,17 +240,23 @@ def serve(host, port, workers, threads, demo, no_worker):
             from service.core.db import mongo
 
             started = time.monotonic()
-            mongo.close_all()  # while their server still answers (see embedded.uri_for)
+            database_alive = embedded.alive()
+            if database_alive is not False:
+                mongo.close_all()  # while their server still answers (see embedded.uri_for)
+            # else: a dead server has nothing to be told; closing would wait for it (endSessions)
             stopping_fake = threading.Thread(target=fake.stop) if fake else None
             if stopping_fake:  # its poll loop takes up to 0.5 s to notice: meanwhile the database stops
                 stopping_fake.start()
             stopped = ["the fake WeChat"] if fake else []
-            if embedded.stop():  # only a server this process started
+            database = embedded.stop()  # only a server this process started
+            if database == "stopped":
                 stopped.append("the embedded database")
             if stopping_fake:
                 stopping_fake.join()
             if stopped:
                 log.info("stopped %s in %.2f s", " and ".join(stopped), time.monotonic() - started)
+            if database == "gone":
+                log.warning("the embedded database had already stopped (killed or crashed): nothing to stop")
             if joined is not None:
                 log.info("left the database%s of the service pid %s running (it owns them)",
                          " and the fake WeChat" if joined.get("wechat_api_base") else "", joined.get("owner_pid"))
@@ -270,9 +295,12 @@ def _serve(overrides, settings, *, host, port, workers, threads, demo, no_worker
         if stop_jobs is not None and os.getpid() == master:
             started = time.monotonic()
             stop_jobs.set()
-            thread.join(JOBS_STOP_SECONDS)
-            log.info("background jobs stopped in %.2f s%s", time.monotonic() - started,
-                     "" if not thread.is_alive() else " (a message in hand is retried after its lease)")
+            if embedded.alive() is False:  # our database died: a round in hand waits for it in vain
+                log.info("background jobs left without waiting: their database is down")
+            else:
+                thread.join(JOBS_STOP_SECONDS)
+                log.info("background jobs stopped in %.2f s%s", time.monotonic() - started,
+                         "" if not thread.is_alive() else " (a message in hand is retried after its lease)")
 
 
 @main.command("init-db")

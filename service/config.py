@@ -14,6 +14,9 @@ class DefaultConfig:
     MONGODB_URI = None  # None: start the embedded database
     MONGODB_DB = "lingjun"
     EMBEDDED_DATA_DIR = "./var/mongo"
+    # An embedded database that dies under `lingjun serve` is started again this many times per
+    # outage (0: never; service/core/embedded.py).
+    EMBEDDED_RESTART_ATTEMPTS = 5
     SECRET_KEY = DEV_SECRET_KEY
     DATA_KEY = DEV_DATA_KEY
     WECHAT_APPID = ""
@@ -105,6 +108,7 @@ ENV_SETTINGS = {
     "MONGODB_URI": str,
     "MONGODB_DB": str,
     "EMBEDDED_DATA_DIR": str,
+    "EMBEDDED_RESTART_ATTEMPTS": int,
     "SECRET_KEY": str,
     "DATA_KEY": str,
     "WECHAT_APPID": str,

@@ -12,7 +12,45 @@ import logging
 import threading
 import time
 
+from service.core.errors import database_unavailable
+
 log = logging.getLogger(__name__)
+
+
+class DatabaseOutage:
+    """The loops' shared view of the database being unreachable (killed, restarting, network):
+    one WARNING when a loop first finds it so, one INFO when a round works again, and nothing
+    for the rounds between (each would otherwise log the same traceback every few seconds)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._since = None
+        self._answered_at = float("-inf")
+
+    def failed(self, exc, loop, started):
+        """True if `exc` means the database is unreachable (logged once per outage). `started`:
+        when the failed round began (time.monotonic()); a round begun before the database
+        answered again is the end of the last outage, not a new one."""
+        if not database_unavailable(exc):
+            return False
+        with self._lock:
+            if self._since is None and started > self._answered_at:
+                self._since = time.monotonic()
+                log.warning("database unavailable (%s in %s): the background jobs retry every round "
+                            "and say when it answers again", type(exc).__name__, loop)
+        return True
+
+    def succeeded(self):
+        with self._lock:
+            self._answered_at = time.monotonic()
+            if self._since is not None:
+                log.info("database answers again: background jobs resumed after %.0f s",
+                         self._answered_at - self._since)
+                self._since = None
+
+
+# One per process: the three loops see the same database.
+OUTAGE = DatabaseOutage()
 
 
 def run_once(app, *, stop=None, upkeep=True):
@@ -58,15 +96,18 @@ def run_forever(app, *, interval, stop=None):
     stop = stop or threading.Event()
     upkeep_at = 0.0
     while not stop.is_set():
+        started = time.monotonic()
         try:
-            upkeep = time.monotonic() >= upkeep_at
+            upkeep = started >= upkeep_at
             done = run_once(app, stop=stop, upkeep=upkeep)
+            OUTAGE.succeeded()
             if upkeep:
                 upkeep_at = time.monotonic() + UPKEEP_INTERVAL_SECONDS
             if _worth_logging(done):
                 log.info("background jobs: %s", done)
-        except Exception:  # keep the loop alive: the next round retries
-            log.exception("background jobs failed")
+        except Exception as exc:  # keep the loop alive: the next round retries
+            if not OUTAGE.failed(exc, "jobs", started):
+                log.exception("background jobs failed")
         stop.wait(interval)
 
 
@@ -82,14 +123,18 @@ def run_imports_forever(app, *, interval, stop=None):
     """Registry imports in their own loop: one takes up to a minute, and closing sessions must not wait."""
     stop = stop or threading.Event()
     while not stop.is_set():
+        started = time.monotonic()
         try:
-            if run_imports_once(app) is not None:
+            imported = run_imports_once(app)
+            OUTAGE.succeeded()
+            if imported is not None:
                 continue  # the next queued one at once
-        except Exception:  # keep the loop alive
+        except Exception as exc:  # keep the loop alive
             if stop.is_set():  # stopping closed the client under the import in hand
                 log.info("registry import round left unfinished at stop")
                 break
-            log.exception("registry import round failed")
+            if not OUTAGE.failed(exc, "registry imports", started):
+                log.exception("registry import round failed")
         stop.wait(interval)
 
 
@@ -114,15 +159,18 @@ def run_read_model_forever(app, *, interval, stop=None):
     imports must not wait for it (nor it for them)."""
     stop = stop or threading.Event()
     while not stop.is_set():
+        started = time.monotonic()
         try:
             counted = run_read_model_once(app)
+            OUTAGE.succeeded()
             if any(counted.values()):
                 log.info("report read model counted again: %s", counted)
-        except Exception:  # keep the loop alive
+        except Exception as exc:  # keep the loop alive
             if stop.is_set():  # stopping closed the client under a round in hand: counted again next start
                 log.info("report read model round left unfinished at stop")
                 break
-            log.exception("report read model round failed")
+            if not OUTAGE.failed(exc, "report read model", started):
+                log.exception("report read model round failed")
         stop.wait(interval)
 
 

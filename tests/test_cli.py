@@ -117,24 +117,30 @@ def test_stopping_loses_no_queued_message(served, fake_wechat):
     assert 0 < len(sent) < 300, "stop while sending: some sent, the rest still queued"
 
 
-def test_a_data_directory_left_by_a_dead_server_recovers(tmp_path):
-    data_dir = str(tmp_path / "db")
-    server = embedded.EmbeddedMongo(data_dir).start()
-    address = embedded.read_address(data_dir)
-    server.process.kill()  # the database died; its address stays behind
-    server.process.wait()
-    server.process = None
-    result = lingjun("init-db", cwd=tmp_path, EMBEDDED_DATA_DIR=data_dir)
-    assert result.returncode == 0, result.stderr
-    assert embedded.read_address(data_dir) is None  # the command started its own and stopped it
-
-    # A service killed outright leaves its database running with nobody to stop it.
+def _abandoned_server(data_dir):
+    """A service killed outright: its database left running with nobody to stop it (the address
+    names an owner that is gone)."""
     orphan = subprocess.run(
         [sys.executable, "-c", "import os, sys; from service.core import embedded; "
                                "embedded.EmbeddedMongo(sys.argv[1]).start(); os._exit(0)", data_dir],
         capture_output=True, text=True, timeout=60)
     assert orphan.returncode == 0, orphan.stderr
-    left = embedded.read_address(data_dir)
+    return embedded.read_address(data_dir)
+
+
+def test_a_data_directory_left_by_a_dead_server_recovers(tmp_path):
+    data_dir = str(tmp_path / "db")
+    address = _abandoned_server(data_dir)
+    os.kill(address["pid"], signal.SIGKILL)  # and then the database died too; its address stays behind
+    while _alive(address["pid"]):
+        time.sleep(0.05)
+    result = lingjun("init-db", cwd=tmp_path, EMBEDDED_DATA_DIR=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert f"lingjun: clearing the address left by an embedded database (pid {address['pid']}) that is gone" \
+        in result.stderr
+    assert embedded.read_address(data_dir) is None  # the command started its own and stopped it
+
+    left = _abandoned_server(data_dir)
     assert left["pid"] != address["pid"] and _alive(left["pid"])
     result = lingjun("users", "create", "--name", "李四", "--role", "admin", cwd=tmp_path, EMBEDDED_DATA_DIR=data_dir)
     assert result.returncode == 0, result.stderr

@@ -213,7 +213,7 @@ def test_a_live_service_whose_database_does_not_answer_is_refused_in_one_line(tm
         port = free_port()
         (data_dir / embedded.ADDRESS_FILE).write_text(json.dumps({
             "uri": embedded.uri_for(port), "port": port, "pid": silent.pid, "owner_pid": os.getpid()}))
-        line = assert_one_line_refusal(lingjun("init-db", cwd=tmp_path, EMBEDDED_DATA_DIR=data_dir))
+        line = assert_one_line_refusal(lingjun("init-db", cwd=tmp_path, EMBEDDED_DATA_DIR=data_dir), code=2)
         assert f"does not answer on port {port}" in line and f"kill {os.getpid()}" in line
         assert silent.poll() is None  # a live service's server is never touched
     finally:

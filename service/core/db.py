@@ -36,7 +36,8 @@ class Mongo:
     @staticmethod
     def _resolve(config):
         if not config.get("MONGODB_URI"):
-            config["MONGODB_URI"] = embedded.ensure_started(config["EMBEDDED_DATA_DIR"])
+            config["MONGODB_URI"] = embedded.ensure_started(
+                config["EMBEDDED_DATA_DIR"], restart_attempts=config.get("EMBEDDED_RESTART_ATTEMPTS", 5))
 
     def client_for(self, config):
         self._resolve(config)

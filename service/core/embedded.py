@@ -9,6 +9,11 @@ address is left in the directory (`lingjun-embedded.json`), so every other comma
 running service (`lingjun users create`, `init-db`, `worker`, a second process) uses that server
 instead of trying to start a second one on the same files. An address left by a server that is
 gone, or by a service that died and left its database running, is cleared on the next start.
+
+The process that started the server watches it: a server that dies under a running service
+(killed, crashed) is started again on the same port and files, so the service's clients reconnect
+by themselves. While that service lives, nothing else clears its address or starts a server on its
+files: a command beside it waits for the restart, or is refused naming the service.
 """
 
 import atexit
@@ -39,10 +44,34 @@ STOP_TIMEOUT_SECONDS = 0.5
 # A server killed a moment ago (`kill -9` of a service) still holds the files' lock while the
 # kernel tears it down: a start waits this long for it to clear before refusing.
 LOCK_WAIT_SECONDS = 3.0
+# A server that dies under its service is started again, on the same port (the service's clients
+# keep its address) and files: this many attempts, the first after RESTART_FIRST_DELAY_SECONDS and
+# each next one after twice the delay (0.5, 1, 2, 4, 8 s: about 20 s with the starts). A server
+# that then runs RESTART_STABLE_SECONDS gets every attempt again at its next death; one that keeps
+# dying sooner uses up the same attempts (no restart loop).
+RESTART_ATTEMPTS = 5
+RESTART_FIRST_DELAY_SECONDS = 0.5
+RESTART_STABLE_SECONDS = 60.0
+WATCH_INTERVAL_SECONDS = 0.25
+# How long a command beside a live service waits for that service to start its database again.
+SERVICE_RESTART_WAIT_SECONDS = 25.0
 
 
 class EmbeddedError(RuntimeError):
     """The embedded database cannot be used; the message says what to do (one line)."""
+
+    exit_code = 1
+
+
+class HeldByService(EmbeddedError):
+    """The data directory belongs to a live service whose database cannot be used now (down and
+    not started again, or not answering): refused, never touched (exit code 2)."""
+
+    exit_code = 2
+
+
+class _Stopping(EmbeddedError):
+    """The server was being started again when its owner stopped."""
 
 
 class _LockBusy(EmbeddedError):
@@ -183,22 +212,16 @@ def running(data_dir):
 
     Clears what a dead one left: an address whose server is gone (killed, or a zombie), or a
     server whose service died (killed outright: it would hold the directory with nobody to stop
-    it). A live service whose server does not answer is refused (EmbeddedError), never touched.
+    it). A live service's address and files are never touched: while its server is down this
+    waits for the service to start it again (up to SERVICE_RESTART_WAIT_SECONDS); a server that
+    does not come back, or does not answer, is refused (HeldByService, naming the service).
     """
     address = read_address(data_dir)
     if address is None:
         return None
-    server_alive = _is_server(address.get("pid"))
-    if server_alive and _alive(address.get("owner_pid")):
-        # Busy or not, a live service's database is never touched. The kernel accepts connections
-        # on a listening port even while the server is busy, so this tells "gone" from "busy".
-        if _answers(address.get("port")):
-            return address
-        raise EmbeddedError(
-            f"the embedded database in {os.path.abspath(data_dir)} belongs to a running service "
-            f"(pid {address.get('owner_pid')}) but does not answer on port {address.get('port')}: "
-            f"stop that service (kill {address.get('owner_pid')}), or set EMBEDDED_DATA_DIR to another directory")
-    if server_alive:
+    if _alive(address.get("owner_pid")):
+        return _service_database(data_dir, address)
+    if _is_server(address.get("pid")):
         log.warning("stopping the embedded database (pid %s) left running by a service that exited",
                     address.get("pid"))
         _stop_pid(address["pid"])
@@ -211,27 +234,80 @@ def running(data_dir):
     return None
 
 
+def _service_database(data_dir, address):
+    """The address of a live service's server once it answers; waits while the service starts
+    it again, refuses when it does not come back."""
+    where = os.path.abspath(data_dir)
+    deadline = time.monotonic() + SERVICE_RESTART_WAIT_SECONDS
+    waiting = False
+    while True:
+        owner = address.get("owner_pid")
+        if _is_server(address.get("pid")):
+            # The kernel accepts connections on a listening port even while the server is busy,
+            # so this tells "gone" from "busy".
+            if _answers(address.get("port")):
+                if waiting:
+                    log.warning("the embedded database of the service (pid %s) is back", owner)
+                return address
+            raise HeldByService(
+                f"the embedded database in {where} belongs to a running service (pid {owner}) but does not "
+                f"answer on port {address.get('port')}: stop that service (kill {owner}), or set "
+                "EMBEDDED_DATA_DIR to another directory")
+        if address.get("restart") == "gave up" or time.monotonic() > deadline:
+            why = ("and that service gave up starting it again" if address.get("restart") == "gave up"
+                   else f"and did not start again within {SERVICE_RESTART_WAIT_SECONDS:.0f} s")
+            raise HeldByService(
+                f"the embedded database in {where} belongs to a running service (pid {owner}) and is down, "
+                f"{why}: restart that service (kill {owner}, then start it again), or set EMBEDDED_DATA_DIR "
+                "to another directory")
+        if not waiting:
+            waiting = True
+            log.warning("the embedded database of the running service (pid %s) is down: waiting up to %.0f s "
+                        "for the service to start it again", owner, SERVICE_RESTART_WAIT_SECONDS)
+        time.sleep(0.2)
+        latest = read_address(data_dir)
+        if latest is None or latest.get("owner_pid") != owner or not _alive(owner):
+            return running(data_dir)  # the service stopped meanwhile (or another took its place)
+        address = latest
+
+
 def announce(data_dir, **service):
     """Record what the running service uses (`database`, `demo`, `wechat_api_base` of the fake
     WeChat, `url`), for commands and processes run beside it. Only the server's owner writes."""
-    address = read_address(data_dir)
-    if address is not None and address.get("owner_pid") == os.getpid():
-        _write_address(data_dir, {**address, **service})
+    with _address_lock:
+        address = read_address(data_dir)
+        if address is not None and address.get("owner_pid") == os.getpid():
+            _write_address(data_dir, {**address, **service})
+
+
+# The watcher and announce() both rewrite the address: one at a time.
+_address_lock = threading.Lock()
 
 
 class EmbeddedMongo:
-    """One `secantusd-py` child process and the URI to reach it."""
+    """One `secantusd-py` child process and the URI to reach it.
 
-    def __init__(self, data_dir, log_file=None, test_commands=False):
+    With `watch`, a thread of the process that started the server starts it again when it dies
+    (`restart_attempts` times per outage, see RESTART_ATTEMPTS); `stop()` ends the watch first."""
+
+    def __init__(self, data_dir, log_file=None, test_commands=False, watch=False,
+                 restart_attempts=RESTART_ATTEMPTS):
         self.data_dir = data_dir
         self.log_file = log_file
         # configureFailPoint (fault injection) for the test suite only: anyone reaching the port
         # could otherwise make the server fail every command.
         self.test_commands = test_commands
+        self.watch = watch
+        self.restart_attempts = restart_attempts
+        self._down = False  # died, and not answering again yet
         self.port = None
         self.process = None
         self.owner_pid = None
         self._log_start = 0
+        self._stopping = threading.Event()
+        self._process_lock = threading.Lock()
+        self._watcher = None
+        self._exit_hook = False
 
     @property
     def uri(self):
@@ -246,7 +322,7 @@ class EmbeddedMongo:
             return self.log_file
         return os.path.join(self.data_dir, LOG_FILE) if self._persistent else os.devnull
 
-    def _refusal(self):
+    def _refusal(self, process):
         """One line saying why the server exited and what to do, and whether the files were locked."""
         try:
             with open(self._log_path(), encoding="utf-8", errors="replace") as fh:
@@ -259,7 +335,9 @@ class EmbeddedMongo:
             return (f"the embedded database files in {where} are in use by another process: stop it, "
                     "or set EMBEDDED_DATA_DIR to another directory, or MONGODB_URI to a running MongoDB"), True
         last = next((line.strip() for line in reversed(tail.splitlines()) if line.strip()), "")
-        return (f"the embedded database exited with {self.process.returncode} ({last[:200] or 'no output'}); "
+        # Exit code 0 also when gunicorn's master (which reaps every child) reaped it first.
+        code = f" with {process.returncode}" if process.returncode else ""
+        return (f"the embedded database exited{code} ({last[:200] or 'no output'}); "
                 f"see {self._log_path()}, or set EMBEDDED_DATA_DIR to another directory"), False
 
     def _wait_for_lock(self):
@@ -279,25 +357,36 @@ class EmbeddedMongo:
             time.sleep(0.05)
 
     def start(self, timeout=30):
+        self._launch(timeout)
+        where = os.path.abspath(self.data_dir) if self._persistent else "memory"
+        log.warning("MONGODB_URI not set: using the embedded database on 127.0.0.1:%s, data in %s",
+                    self.port, where)
+        if self.watch and self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="embedded-database-watch", daemon=True)
+            self._watcher.start()
+        return self
+
+    def _launch(self, timeout, port=None):
+        """Start the server (on `port`, or a free one), waiting for its files' lock first."""
         if self._persistent:
             os.makedirs(self.data_dir, exist_ok=True)
             self._wait_for_lock()
         try:
-            return self._start(timeout)
+            return self._start(timeout, port)
         except _LockBusy:
             # Held between our look and the server's start (or no /proc/locks here): once more.
             self._wait_for_lock()
             try:
-                return self._start(timeout)
+                return self._start(timeout, port)
             except _LockBusy as busy:
                 raise EmbeddedError(str(busy)) from None
 
-    def _start(self, timeout):
-        self.port = _free_port()
+    def _start(self, timeout, port=None):
+        self.port = port or _free_port()
         out = open(self._log_path(), "ab")
         self._log_start = out.tell()  # what this start wrote, not an earlier start's lock error
         extra = ["--enable-test-commands"] if self.test_commands else []
-        self.process = subprocess.Popen(
+        process = subprocess.Popen(
             _server_command() + ["--host", "127.0.0.1", "--port", str(self.port),
                                  "--storage-path", self.data_dir, "--log-level", "WARNING", *extra],
             stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
@@ -306,65 +395,155 @@ class EmbeddedMongo:
             start_new_session=True,
         )
         out.close()
+        with self._process_lock:
+            self.process = process  # from here stop() stops it, even while it starts
+            stopping = self._stopping.is_set()
+        if stopping:  # stop() came first and found the server before this one
+            self._end(process)
+            raise _Stopping("stopped while starting")
         self.owner_pid = os.getpid()
-        atexit.register(self.stop)
+        if not self._exit_hook:
+            atexit.register(self.stop)
+            self._exit_hook = True
         deadline = time.monotonic() + timeout
         client = pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=500)
         try:
             while True:
-                if self.process.poll() is not None:
-                    message, busy = self._refusal()
-                    self.process = None
+                if self._stopping.is_set():
+                    raise _Stopping("stopped while starting")
+                if process.poll() is not None:
+                    message, busy = self._refusal(process)
                     raise (_LockBusy if busy else EmbeddedError)(message)
                 try:
                     client.admin.command("ping")
                     break
                 except pymongo.errors.PyMongoError:
                     if time.monotonic() > deadline:
-                        self.stop()
+                        self._end(process)
                         raise EmbeddedError(f"the embedded database did not answer within {timeout} s; "
                                             f"see {self._log_path()}")
                     time.sleep(0.1)
         finally:
             client.close()
         if self._persistent:
-            _write_address(self.data_dir, {
-                "uri": self.uri, "port": self.port, "pid": self.process.pid, "owner_pid": self.owner_pid,
-                "started_at": dt.datetime.now(BEIJING).isoformat(timespec="seconds")})
-        where = os.path.abspath(self.data_dir) if self._persistent else "memory"
-        log.warning("MONGODB_URI not set: using the embedded database on 127.0.0.1:%s, data in %s",
-                    self.port, where)
+            with _address_lock:
+                # What the service announced (its database, URL, fake WeChat) stays with a restart.
+                kept = read_address(self.data_dir) or {}
+                if kept.get("owner_pid") != self.owner_pid:
+                    kept = {}
+                kept = {k: v for k, v in kept.items() if k not in ("restart", "down_since")}
+                _write_address(self.data_dir, {
+                    **kept, "uri": self.uri, "port": self.port, "pid": process.pid, "owner_pid": self.owner_pid,
+                    "started_at": dt.datetime.now(BEIJING).isoformat(timespec="seconds")})
         return self
 
+    def _mark(self, **state):
+        """Tell the commands beside this service how its server's restart goes (see running())."""
+        if not self._persistent:
+            return
+        with _address_lock:
+            address = read_address(self.data_dir)
+            if address is not None and address.get("owner_pid") == self.owner_pid:
+                _write_address(self.data_dir, {**address, **state})
+
+    def _watch(self):
+        """Start the server again each time it dies, until stop()."""
+        attempts_left, started = self.restart_attempts, time.monotonic()
+        while not self._stopping.wait(WATCH_INTERVAL_SECONDS):
+            process = self.process
+            if process is None or process.poll() is None:
+                continue
+            if self._stopping.is_set():
+                return
+            if time.monotonic() - started >= RESTART_STABLE_SECONDS:
+                attempts_left = self.restart_attempts
+            attempts_left = self._restart(process, attempts_left)
+            if attempts_left is None:
+                return  # stopping, or gave up
+            started = time.monotonic()
+
+    def _restart(self, dead, attempts_left):
+        """Attempts to start the dead server again on its port: the attempts left afterwards, or
+        None (stopping, or none left). One log line per attempt."""
+        self._down, down_since, total = True, time.monotonic(), self.restart_attempts
+        # A process reaped by someone else (gunicorn's master reaps every child) reads as exit code 0.
+        log.warning("the embedded database (pid %s) on 127.0.0.1:%s is gone: %s; requests answer 503 "
+                    "DATABASE_UNAVAILABLE meanwhile", dead.pid, self.port,
+                    f"starting it again on the same port and data directory ({attempts_left} of {total} "
+                    "attempts left)" if attempts_left else f"no attempt left to start it again (of {total})")
+        self._mark(restart="restarting", down_since=dt.datetime.now(BEIJING).isoformat(timespec="seconds"))
+        delay = RESTART_FIRST_DELAY_SECONDS * 2 ** (total - attempts_left)
+        while attempts_left > 0:
+            if self._stopping.wait(delay):
+                return None
+            attempts_left -= 1
+            attempt = total - attempts_left
+            try:
+                self._launch(timeout=30, port=self.port)
+            except _Stopping:
+                return None
+            except EmbeddedError as exc:
+                log.warning("attempt %d of %d to start the embedded database again failed: %s",
+                            attempt, total, exc)
+                delay *= 2
+                continue
+            self._down = False
+            log.warning("the embedded database is back on 127.0.0.1:%s (pid %s, attempt %d of %d, down %.1f s)",
+                        self.port, self.process.pid, attempt, total, time.monotonic() - down_since)
+            return attempts_left
+        self._mark(restart="gave up")
+        log.error("gave up starting the embedded database again%s: requests answer 503 DATABASE_UNAVAILABLE "
+                  "until the service is restarted (see %s)", f" after {total} attempts" if total else "",
+                  self._log_path())
+        return None
+
+    @staticmethod
+    def _end(process):
+        """Stop one server process: a clean stop, killed after STOP_TIMEOUT_SECONDS."""
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def alive(self):
+        """This process's server runs (False once it died, even before the watcher noticed)."""
+        process = self.process
+        return process is not None and process.poll() is None
+
     def stop(self):
-        """Stop the server if this process started it; True if it did."""
+        """Stop the server if this process started it: "stopped", "gone" (it had died already:
+        nothing to wait for), or None (not ours, or stopped before)."""
         # Forked gunicorn workers inherit this object and its atexit hook: only the process that
         # started the server stops it.
-        if self.process is None or os.getpid() != self.owner_pid:
-            return False
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if self._persistent and (read_address(self.data_dir) or {}).get("pid") == self.process.pid:
+        if os.getpid() != self.owner_pid:
+            return None
+        self._stopping.set()  # no restart from here on
+        with self._process_lock:
+            process, self.process = self.process, None
+        if process is None:
+            return None
+        # Down (a start again in hand is cancelled): nothing to wait for.
+        outcome = "stopped" if process.poll() is None and not self._down else "gone"
+        self._end(process)
+        if self._persistent and (read_address(self.data_dir) or {}).get("owner_pid") == self.owner_pid:
             try:
                 os.remove(_address_path(self.data_dir))
             except FileNotFoundError:
                 pass
-        self.process = None
-        return True
+        return outcome
 
 
 _embedded = None
 _lock = threading.Lock()
 
 
-def ensure_started(data_dir):
+def ensure_started(data_dir, restart_attempts=RESTART_ATTEMPTS):
     """The URI of the server holding `data_dir`: the one already running there (started by
-    this or another process), or a new one this process starts and stops at exit."""
+    this or another process), or a new one this process starts, watches (started again if it
+    dies, `restart_attempts` times per outage) and stops at exit."""
     global _embedded
     with _lock:
         if _embedded is not None and _embedded.process is not None and _embedded.data_dir == data_dir:
@@ -373,12 +552,18 @@ def ensure_started(data_dir):
             address = running(data_dir)
             if address is not None:
                 return address["uri"]
-        _embedded = EmbeddedMongo(data_dir).start()
+        _embedded = EmbeddedMongo(data_dir, watch=True, restart_attempts=restart_attempts).start()
         return _embedded.uri
 
 
+def alive():
+    """The server this process started runs: True, False (it died), or None (none started here)."""
+    return None if _embedded is None or _embedded.owner_pid != os.getpid() else _embedded.alive()
+
+
 def stop():
-    """Stop the server this process started, if any (also done at exit); True if there was one.
-    A server another process started (found through its address) is never stopped here."""
+    """Stop the server this process started, if any (also done at exit): "stopped", "gone" (it
+    had died already), or None. A server another process started (found through its address) is
+    never stopped here."""
     with _lock:
-        return _embedded is not None and _embedded.stop()
+        return _embedded.stop() if _embedded is not None else None
