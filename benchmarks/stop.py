@@ -1,12 +1,14 @@
 """Benchmark: how long `lingjun serve --demo` takes to stop, and that no queued message is lost.
 
-    .venv/bin/python benchmarks/stop.py [--runs 3]
+    .venv/bin/python benchmarks/stop.py [--runs 3] [--database-killed]
 
 Each run starts `lingjun serve --demo` on the embedded database in a temporary directory, waits
 until it answers /readyz, queues 500 subscribe messages while its background jobs are sending,
 sends SIGTERM (odd runs) or SIGINT (Ctrl-C; even runs), and measures until the process has exited.
 Then it reopens the database files and counts the messages: sent (the fake WeChat received each
 once) + still queued must equal what was queued. Prints one line per run and the median.
+With --database-killed the embedded database is killed (SIGKILL, and not started again:
+EMBEDDED_RESTART_ATTEMPTS=0) just before the signal: stopping must not wait for it.
 """
 
 import argparse
@@ -40,11 +42,12 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-def one_run(number):
+def one_run(number, database_killed=False):
     workdir = tempfile.mkdtemp(prefix="lingjun-stop-")
     data_dir, port = os.path.join(workdir, "db"), _free_port()
     env = {k: v for k, v in os.environ.items() if k not in ("MONGODB_URI", "MONGODB_DB", "APP_ENV")}
-    env.update(EMBEDDED_DATA_DIR=data_dir, WORKER_INTERVAL_SECONDS="1")
+    env.update(EMBEDDED_DATA_DIR=data_dir, WORKER_INTERVAL_SECONDS="1",
+               EMBEDDED_RESTART_ATTEMPTS="0" if database_killed else "5")
     log = open(os.path.join(workdir, "serve.log"), "wb")
     process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--demo", "--port", str(port)],
                                cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -66,6 +69,9 @@ def one_run(number):
             outbox.enqueue(user_id=user["_id"], template="class_notice", values={"character_string1": str(index)})
     time.sleep(1.5)  # the jobs thread is sending
     sig = signal.SIGTERM if number % 2 else signal.SIGINT
+    if database_killed:
+        os.kill(address["pid"], signal.SIGKILL)
+        time.sleep(0.3)  # the service has seen it die
     started = time.monotonic()
     process.send_signal(sig)
     process.wait(timeout=60)
@@ -86,8 +92,9 @@ def one_run(number):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--database-killed", action="store_true", help="kill the embedded database before stopping")
     args = parser.parse_args()
-    results = [one_run(number) for number in range(1, args.runs + 1)]
+    results = [one_run(number, args.database_killed) for number in range(1, args.runs + 1)]
     times = [seconds for seconds, _ in results]
     print(f"stop time: median {statistics.median(times):.2f} s, max {max(times):.2f} s over {len(times)} runs; "
           f"messages lost: {'none' if all(kept for _, kept in results) else 'SOME'}")

@@ -1,7 +1,8 @@
 """`lingjun` console command: serve, worker, init-db, users create, openapi.
 
 Every refusal is one line on stderr without a traceback: configuration refusals (all of them at
-once) exit with 2, anything else that stops a command with 1. Times are printed in Beijing time.
+once) and an embedded data directory held by a live service exit with 2, anything else that stops
+a command with 1. Times are printed in Beijing time.
 """
 
 import json

@@ -219,3 +219,21 @@ def test_a_live_service_whose_database_does_not_answer_is_refused_in_one_line(tm
     finally:
         silent.kill()
         silent.wait()
+
+
+def test_an_address_whose_service_pid_now_names_another_process_is_cleared(tmp_path):
+    """After a reboot (say) the pid of the service that wrote the address belongs to another
+    process: it is no service to wait for, and the address is cleared as gone."""
+    data_dir = tmp_path / "db"
+    data_dir.mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    port = free_port()
+    (data_dir / embedded.ADDRESS_FILE).write_text(json.dumps({
+        "uri": embedded.uri_for(port), "port": port, "pid": gone.pid, "owner_pid": os.getpid(),
+        "owner_started": embedded._started_at(os.getpid()) - 1}))
+    result = lingjun("init-db", cwd=tmp_path, EMBEDDED_DATA_DIR=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert f"lingjun: clearing the address left by an embedded database (pid {gone.pid}) that is gone" in result.stderr
+    assert "waiting" not in result.stderr
+    assert embedded.read_address(str(data_dir)) is None

@@ -119,6 +119,25 @@ def _alive(pid):
         return _exists(pid)
 
 
+def _started_at(pid):
+    """When process `pid` started (clock ticks since boot, /proc/<pid>/stat), or None if unknown:
+    tells a service from a later process that got its pid (after a reboot, say)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as fh:
+            return int(fh.read().rsplit(")", 1)[-1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _owner_alive(address):
+    """The service that wrote `address` still runs (the same process, not one that reused its pid)."""
+    pid = address.get("owner_pid")
+    if not _alive(pid):
+        return False
+    started = address.get("owner_started")
+    return started is None or _started_at(pid) in (None, started)
+
+
 def _exists(pid):
     try:
         os.kill(pid, 0)
@@ -219,7 +238,7 @@ def running(data_dir):
     address = read_address(data_dir)
     if address is None:
         return None
-    if _alive(address.get("owner_pid")):
+    if _owner_alive(address):
         return _service_database(data_dir, address)
     if _is_server(address.get("pid")):
         log.warning("stopping the embedded database (pid %s) left running by a service that exited",
@@ -266,7 +285,7 @@ def _service_database(data_dir, address):
                         "for the service to start it again", owner, SERVICE_RESTART_WAIT_SECONDS)
         time.sleep(0.2)
         latest = read_address(data_dir)
-        if latest is None or latest.get("owner_pid") != owner or not _alive(owner):
+        if latest is None or latest.get("owner_pid") != owner or not _owner_alive(latest):
             return running(data_dir)  # the service stopped meanwhile (or another took its place)
         address = latest
 
@@ -434,6 +453,7 @@ class EmbeddedMongo:
                 kept = {k: v for k, v in kept.items() if k not in ("restart", "down_since")}
                 _write_address(self.data_dir, {
                     **kept, "uri": self.uri, "port": self.port, "pid": process.pid, "owner_pid": self.owner_pid,
+                    "owner_started": _started_at(self.owner_pid),
                     "started_at": dt.datetime.now(BEIJING).isoformat(timespec="seconds")})
         return self
 
