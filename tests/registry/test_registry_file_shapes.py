@@ -2,6 +2,8 @@
 
 openpyxl's read-only mode trusts the sheet's <dimension>; these files lie about it in each way seen
 in practice. Also: UTF-16 "Unicode text" from Excel, long runs of blank rows, the time budget.
+Every test runs with both .xlsx readers: calamine (chosen when the sheet's XML shows a small
+rectangle of cells) and openpyxl (the rest; forced here by allowing calamine no cells).
 """
 
 import datetime as dt
@@ -36,6 +38,13 @@ WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>
 <Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>
 </Relationships>"""
+
+
+@pytest.fixture(params=["calamine", "openpyxl"], autouse=True)
+def reader(request, monkeypatch):
+    if request.param == "openpyxl":
+        monkeypatch.setattr(importer, "CALAMINE_MAX_CELLS", 0)
+    return request.param
 
 
 def _column(index):
@@ -197,3 +206,107 @@ def test_utf16_that_is_not_utf16_is_an_encoding_error():
     with pytest.raises(RuleViolation) as refused:
         importer.read_rows(b"\xff\xfe" + b"\x00\xd8" + b"a\x00")  # a lone surrogate
     assert refused.value.code == "REGISTRY_FILE_ENCODING"
+
+
+def _reader_used(monkeypatch, data):
+    """"calamine" or "openpyxl": which reader read the file's rows."""
+    used = []
+    calamine_stream = importer._calamine_stream
+
+    def spy(*args):
+        stream = calamine_stream(*args)
+        used.append("calamine" if stream is not None else "openpyxl")
+        return stream
+
+    monkeypatch.setattr(importer, "_calamine_stream", spy)
+    importer.read_rows(data)
+    return used[0] if used else "openpyxl"
+
+
+@pytest.mark.parametrize("shape, chosen", [
+    ({"dimension": "A1", "shared_strings": True}, "calamine"),
+    ({"dimension": "A1:G2", "inline": True}, "calamine"),
+    ({"dimension": "A1:XFD5000"}, "calamine"),  # calamine sizes the sheet by its cells, not the dimension
+    ({"dimension": "A1:G4", "cell_refs": False}, "openpyxl"),  # a cell without r=: its width is unknown
+])
+def test_the_fast_reader_is_chosen_only_for_a_small_rectangle(monkeypatch, reader, shape, chosen):
+    expected = "openpyxl" if reader == "openpyxl" else chosen
+    assert _reader_used(monkeypatch, build_xlsx(three_rows(), **shape)) == expected
+
+
+def test_cells_far_right_or_far_down_are_read_by_openpyxl(monkeypatch, reader):
+    # calamine would hold 16,384 columns of every row, or 1,048,576 rows of every column.
+    stray = '<row r="5"><c r="XFD5" t="inlineStr"><is><t>x</t></is></c></row>'
+    assert _reader_used(monkeypatch, build_xlsx(three_rows(), dimension="A1", extra_row_xml=stray)) == "openpyxl"
+    far = build_row_xml(good_row(9), 1_048_576)
+    assert _reader_used(monkeypatch, build_xlsx(three_rows(), dimension="A1", extra_row_xml=far)) == "openpyxl"
+    # Columns Q to Z are within the rectangle calamine may hold.
+    beside = '<row r="5"><c r="Z5" t="inlineStr"><is><t>x</t></is></c></row>'
+    expected = "openpyxl" if reader == "openpyxl" else "calamine"
+    assert _reader_used(monkeypatch, build_xlsx(three_rows(), dimension="A1", extra_row_xml=beside)) == expected
+
+
+def _workbook_bytes(cells):
+    """An .xlsx written by openpyxl (as Excel would: dates formatted as dates) with these
+    {(row, column): value} cells."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    for (row, column), value in cells.items():
+        workbook.active.cell(row=row, column=column, value=value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_cells(rows, *, first_row=1, first_column=1):
+    return {(first_row + r, first_column + c): value for r, row in enumerate(rows) for c, value in enumerate(row)
+            if value is not None}
+
+
+def test_both_readers_read_every_kind_of_cell_alike(monkeypatch):
+    """Dates as dates, datetimes and serial numbers; region codes as numbers; credit codes damaged
+    as numbers; Excel's `_x000B_` escapes; a title line; a blank row; a sheet starting at C3."""
+    rows = [
+        ["第六批专精特新“小巨人”企业名单"], [],
+        HEADER,
+        good_row(1),
+        good_row(2, valid_from=dt.datetime(2024, 7, 1, 9, 30), valid_until=dt.datetime(2027, 6, 30)),
+        good_row(3)[:5] + [45474, 46568.0],  # serial numbers without a date format
+        good_row(4)[:2] + [440000] + good_row(4)[3:],  # the region code typed as a number
+        good_row(5)[:1] + [911101080000000000] + good_row(5)[2:],  # a credit code stored as a number
+        good_row(6, name="钱_x000B_多多_x0001_有限公司"),
+        [None] * 7,
+        good_row(7)[:5] + ["2024-13-01", "2027/6/30"],
+        good_row(8, title="专精特新“小巨人”企业", batch=6),
+        good_row(1, name="重复"),
+        [True, credit_code(10), "广东省", "单项冠军", None, "20240701", " 2027-06-30 "],
+    ]
+
+    def both(data):
+        results = {}
+        for reader, cells in (("calamine", 10_000_000), ("openpyxl", 0)):
+            monkeypatch.setattr(importer, "CALAMINE_MAX_CELLS", cells)
+            assert _reader_used(monkeypatch, data) == reader
+            monkeypatch.undo()
+            monkeypatch.setattr(importer, "CALAMINE_MAX_CELLS", cells)
+            entries, problems, total, rejected, truncated = validate(data)
+            results[reader] = ([dict(e) for e in entries], problems, total, rejected, truncated)
+        return results
+
+    for placement in ({}, {"first_row": 3, "first_column": 3}):
+        results = both(_workbook_bytes(_sheet_cells(rows, **placement)))
+        assert results["calamine"] == results["openpyxl"]
+        entries, problems, total, rejected, _ = results["calamine"]
+        assert (total, rejected) == (10, 3)
+        assert {p["reason"].split("“")[0] for p in problems} >= {"统一社会信用代码被 Excel 存成了数字，请将该列设置为文本格式后重新填写",
+                                                                 "有效期起", "与第 {} 行重复（统一社会信用代码和称号相同）".format(4 + placement.get("first_row", 1) - 1)}
+        by_code = {e["credit_code"]: e for e in entries}
+        assert by_code[credit_code(2)]["valid_from"] == "2024-07-01"
+        assert by_code[credit_code(3)]["valid_until"] == "2027-06-30"
+        assert by_code[credit_code(4)]["region_code"] == "440000"
+        assert by_code[credit_code(6)]["name"] == "钱 多多 有限公司"
+        assert (by_code[credit_code(8)]["title"], by_code[credit_code(8)]["batch"]) == ("小巨人", "6")
+        assert by_code[credit_code(10)]["name"] == "True"
+        first_data_row = 4 + placement.get("first_row", 1) - 1
+        assert {p["row"] for p in problems} == {first_data_row + 4, first_data_row + 7, first_data_row + 9}
