@@ -81,6 +81,8 @@ def compact_code(value):
     made half-width, spaces, hyphens and format characters (Unicode category Cf: zero-width spaces,
     BOMs, bidi marks copied from Word or a web page) dropped. The one door for ID numbers, credit codes
     and mobile numbers."""
+    if value.isascii() and value.isalnum():
+        return value  # already compact (nearly every row of a registry file): nothing below would change it
     return "".join(c for c in re.sub(r"[\s-]", "", _half_width(value)) if unicodedata.category(c) != "Cf")
 
 
