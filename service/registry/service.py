@@ -134,7 +134,9 @@ def _run(doc):
     data = repository.read_file(doc["file_id"])
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     with contextlib.ExitStack() as stack:
+        opening = time.monotonic()  # choosing the reader and (calamine) reading the whole sheet
         stream = stack.enter_context(importer.open_rows(data))
+        stream.reading_seconds += time.monotonic() - opening
         rows = iter(stream)
         head = list(itertools.islice(rows, importer.HEADER_SEARCH_ROWS))
         header_index, columns = importer.find_header(head)  # a file without its header writes nothing
