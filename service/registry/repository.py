@@ -7,7 +7,7 @@ Dates are "YYYY-MM-DD" strings, so validity checks compare strings.
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, OperationFailure
 
-from service.core.db import INDEXES, collection, declare_indexes
+from service.core.db import INDEXES, collection, declare_indexes, retire_indexes
 from service.core import regions
 from service.reports import summaries
 
@@ -23,8 +23,10 @@ declare_indexes(
     IndexModel([("region_code", ASCENDING), ("title", ASCENDING), ("credit_code", ASCENDING)],
                name="region_title_credit_code"),
 )
-# The all-regions KPI table reads the year's 小巨人 without a region (service.reports).
-declare_indexes(ENTERPRISES, IndexModel([("title", ASCENDING), ("region_code", ASCENDING)], name="report_title_region"))
+# The all-regions KPI table reads the year's 小巨人 of every region through region_title_credit_code
+# (little_giants_of_year): an index of its own cost every insert ~20% and a bulk load's index
+# build about half of its time.
+retire_indexes(ENTERPRISES, "report_title_region")
 declare_indexes(REGISTRY_IMPORTS, IndexModel([("imported_at", DESCENDING)], name="imported_at"))
 
 # Registry look-ups go out in chunks: MongoDB takes any size, but the embedded development server
@@ -44,7 +46,10 @@ LITTLE_GIANT = "小巨人"
 
 def little_giants_of_year(year, region_match):
     """The filter of the 小巨人 entries valid at some time in `year` (of one region with
-    region_match {"region_code": code}, else of all): the KPIs' registry side."""
+    region_match {"region_code": code}, else of every region of the list): the KPIs' registry
+    side. Every region is named ($in), so the region_title_credit_code index serves it (the KPI
+    table has a row per region of the list; the importer stores only those)."""
+    region_match = region_match or {"region_code": {"$in": sorted(regions.all_regions())}}
     return {"title": LITTLE_GIANT, **region_match, "valid_from": {"$lte": f"{year}-12-31"},
             "valid_until": {"$gte": f"{year}-01-01"}}
 

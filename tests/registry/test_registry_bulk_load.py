@@ -40,7 +40,6 @@ EXPECTED = {
     "_id_": ((("_id", 1),), False),
     "credit_code_title": ((("credit_code", 1), ("title", 1)), True),
     "region_title_credit_code": ((("region_code", 1), ("title", 1), ("credit_code", 1)), False),
-    "report_title_region": ((("title", 1), ("region_code", 1)), False),
 }
 
 
