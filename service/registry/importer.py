@@ -5,6 +5,7 @@ entries to import and the problems to report. File-level problems (not a spreads
 too big) raise RuleViolation before anything is written.
 """
 
+import contextlib
 import csv
 import dataclasses
 import datetime as dt
@@ -176,8 +177,9 @@ class RowStream:
     the columns that matter, within the time budget. `rows_total` is the rows the file holds
     (blank ones included: an upper bound, for progress). A context manager (closes the workbook)."""
 
-    def __init__(self, kind, numbered_rows, rows_total, close=None):
+    def __init__(self, kind, numbered_rows, rows_total, close=None, reader=None):
         self.kind, self.rows_total = kind, rows_total
+        self.reader = reader or kind  # "calamine", "openpyxl" or "csv"
         self.ended_after_blank_run_at = None  # row number after which a long blank run ended the sheet
         self._rows, self._close = numbered_rows, close
         self.reading_seconds = 0.0  # time spent reading; the caller's time between rows is not counted
@@ -302,39 +304,49 @@ def _xlsx_stream(data):
         path = _first_sheet_path(archive)
         shape = _scan_sheet_xml(archive, path) if path else None
     if shape is not None and shape.columns is not None and shape.last_row * shape.columns <= CALAMINE_MAX_CELLS:
-        stream = _calamine_stream(data, shape.rows)
-        if stream is not None:
-            return stream
+        return _calamine_stream(data, shape.rows)
     return _openpyxl_stream(data, shape.rows if shape else None)
 
 
 def _calamine_stream(data, rows_total):
     """The first sheet read by calamine (Rust; a 150,000-row list in ~1.5 s where openpyxl takes
-    ~13 s), or None when calamine cannot read the file (openpyxl then tries). Cells come as
-    openpyxl gives them but for: numbers are floats (110000.0; `_text` writes whole ones without
-    the point), empty cells are "", `_x000B_` escapes are already undone, dates are dates only
-    where the cell is formatted as a date (else the serial number, read by `_date`)."""
-    try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        if not workbook.sheets_metadata or workbook.sheets_metadata[0].typ != SheetTypeEnum.WorkSheet:
-            workbook.close()
-            return None
-        sheet = workbook.get_sheet_by_index(0)
-    except Exception:  # noqa: BLE001 (CalamineError, XmlError, ZipError...: openpyxl decides)
-        return None
-    # iter_rows gives every row from the first (blank ones before the first value included) but
-    # only the columns from the first one holding a value: put the columns before it back.
-    start = sheet.start
-    padding = [None] * (start[1] if start is not None else 0)
-    rows = enumerate((padding + cells for cells in sheet.iter_rows()) if padding else
-                     sheet.iter_rows() if start is not None else (), start=1)
+    ~13 s), or by openpyxl when calamine cannot read the file. The sheet is read at the first row
+    asked for, not here: the caller may start other work between (the import starts reading the
+    registry; calamine lets go of the interpreter lock while it reads). Cells come as openpyxl
+    gives them but for: numbers are floats (110000.0; `_text` writes whole ones without the
+    point), empty cells are "", `_x000B_` escapes are already undone, dates are dates only where
+    the cell is formatted as a date (else the serial number, read by `_date`)."""
+    opened = []  # what close() closes: the calamine workbook, or openpyxl's stream
+
+    def rows():
+        try:
+            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            opened.append(workbook)
+            if not workbook.sheets_metadata or workbook.sheets_metadata[0].typ != SheetTypeEnum.WorkSheet:
+                raise ValueError("the first sheet is not a worksheet")
+            sheet = workbook.get_sheet_by_index(0)
+        except Exception:  # noqa: BLE001 (CalamineError, XmlError, ZipError...: openpyxl decides)
+            fallback = _openpyxl_stream(data, rows_total)
+            opened.append(fallback)
+            stream.reader = fallback.reader
+            yield from fallback._rows
+            return
+        # iter_rows gives every row from the first (blank ones before the first value included) but
+        # only the columns from the first one holding a value: put the columns before it back.
+        start = sheet.start
+        if start is None:
+            return
+        padding = [None] * start[1]
+        yield from enumerate((padding + cells for cells in sheet.iter_rows()) if padding else sheet.iter_rows(),
+                             start=1)
 
     def close():
-        nonlocal sheet
-        sheet = None
-        workbook.close()
+        for thing in opened:
+            with contextlib.suppress(Exception):  # closed twice, or already failed
+                thing.close() if isinstance(thing, CalamineWorkbook) else thing.__exit__(None, None, None)
 
-    return RowStream("xlsx", rows, rows_total, close=close)
+    stream = RowStream("xlsx", rows(), rows_total, close=close, reader="calamine")
+    return stream
 
 
 def _openpyxl_stream(data, rows_total):
@@ -353,7 +365,7 @@ def _openpyxl_stream(data, rows_total):
     sheet.reset_dimensions()
     rows = ((number, tuple(_unescaped(c) for c in cells))
             for number, cells in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1))
-    return RowStream("xlsx", rows, rows_total, close=workbook.close)
+    return RowStream("xlsx", rows, rows_total, close=workbook.close, reader="openpyxl")
 
 
 def _decode(data):

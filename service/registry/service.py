@@ -134,14 +134,16 @@ def _run(doc):
     data = repository.read_file(doc["file_id"])
     counts = {"inserted": 0, "updated": 0, "unchanged": 0}
     with contextlib.ExitStack() as stack:
-        opening = time.monotonic()  # choosing the reader and (calamine) reading the whole sheet
+        opening = time.monotonic()  # choosing the reader on the sheet's XML
         stream = stack.enter_context(importer.open_rows(data))
         stream.reading_seconds += time.monotonic() - opening
+        # The writer starts reading the registry (StoredDigests) while the sheet is read (calamine
+        # reads it whole at the first row, without the interpreter lock).
+        writer = stack.enter_context(BatchWriter(doc["_id"], counts, stream.rows_total))
         rows = iter(stream)
         head = list(itertools.islice(rows, importer.HEADER_SEARCH_ROWS))
         header_index, columns = importer.find_header(head)  # a file without its header writes nothing
         validator = importer.Validator(columns)
-        writer = stack.enter_context(BatchWriter(doc["_id"], counts, stream.rows_total))
         batch, rows_read = [], head[header_index][0]
 
         def progress():

@@ -210,17 +210,9 @@ def test_utf16_that_is_not_utf16_is_an_encoding_error():
 
 def _reader_used(monkeypatch, data):
     """"calamine" or "openpyxl": which reader read the file's rows."""
-    used = []
-    calamine_stream = importer._calamine_stream
-
-    def spy(*args):
-        stream = calamine_stream(*args)
-        used.append("calamine" if stream is not None else "openpyxl")
-        return stream
-
-    monkeypatch.setattr(importer, "_calamine_stream", spy)
-    importer.read_rows(data)
-    return used[0] if used else "openpyxl"
+    with importer.open_rows(data) as stream:
+        list(stream)
+    return stream.reader
 
 
 @pytest.mark.parametrize("shape, chosen", [
@@ -310,3 +302,16 @@ def test_both_readers_read_every_kind_of_cell_alike(monkeypatch):
         assert by_code[credit_code(10)]["name"] == "True"
         first_data_row = 4 + placement.get("first_row", 1) - 1
         assert {p["row"] for p in problems} == {first_data_row + 4, first_data_row + 7, first_data_row + 9}
+
+
+def test_a_file_calamine_cannot_read_is_read_by_openpyxl(monkeypatch):
+    from python_calamine import CalamineError
+
+    def refuse(*args, **kwargs):
+        raise CalamineError("cannot read")
+
+    monkeypatch.setattr(importer.CalamineWorkbook, "from_filelike", refuse)
+    data = build_xlsx(three_rows(), dimension="A1")
+    assert _reader_used(monkeypatch, data) == "openpyxl"
+    entries, problems, total, *_ = validate(data)
+    assert (len(entries), problems, total) == (3, [], 3)
