@@ -116,7 +116,8 @@ class LeaveSchema(WithByNames, Schema):
     attendance_so_far = fields.Nested(LeaveAttendanceSoFarSchema, allow_none=True,
                                       metadata={"description": "in the approvers' inbox; null elsewhere"})
     leave_taken = fields.Integer(allow_none=True,
-                                 metadata={"description": "approved leave requests so far (inbox); null elsewhere"})
+                                 metadata={"description": "the trainee's other approved (or returned-early) leave requests "
+                                                            "in this class, this one never counted (inbox); null elsewhere"})
     created_at = BeijingDateTime()
     version = fields.Integer()
 

@@ -142,7 +142,9 @@ def inbox(*, identity, state=SUBMITTED, region_code=None, class_id=None, page=1,
     for item in items:
         f = figures[(item["class_id"], item["user_id"])]
         item["attendance_so_far"] = {s: f["attendance"].get(s, 0) for s in ("present", "late", "absent", "excused")}
-        item["leave_taken"] = f["leave_taken"]
+        # The trainee's other approved requests in this class: a request is never its own precedent
+        # (approving it must not turn "此前请假 0" into 1 on the same row).
+        item["leave_taken"] = f["leave_taken"] - (1 if item["state"] in repository.EXCUSING_STATES else 0)
     return {"items": items, "page": page, "page_size": page_size, "total": total}
 
 

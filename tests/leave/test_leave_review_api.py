@@ -122,7 +122,8 @@ def test_inbox_oldest_first_with_attendance_and_leave_taken(client, db, leave_cl
     _, s2, e2 = leave_class.sessions[2]
     db[ATTENDANCE].insert_one({"session_id": ObjectId(leave_class.session_id(0)), "user_id": ObjectId(second.user_id),
                                "class_id": ObjectId(leave_class.id), "status": "late", "history": []})
-    decide(staff["110000"], ask(first, leave_class, s0, e0)["id"])
+    earliest = ask(first, leave_class, s0, e0)
+    decide(staff["110000"], earliest["id"])
     older = ask(first, leave_class, s2, e2)
     newer = ask(second, leave_class, s1, e1)
     ask(guangdong, leave_class, s1, e1)
@@ -132,6 +133,11 @@ def test_inbox_oldest_first_with_attendance_and_leave_taken(client, db, leave_cl
     assert inbox["items"][1]["attendance_so_far"] == {"present": 0, "late": 1, "absent": 0, "excused": 0}
     everything = client.get("/api/v1/leave-requests?state=all", headers=bearer(staff["110000"])).json
     assert everything["total"] == 3
+    # A request is not its own precedent: approving `older` leaves its figure at 1 (the first one).
+    decide(staff["110000"], older["id"])
+    everything = client.get("/api/v1/leave-requests?state=all", headers=bearer(staff["110000"])).json
+    taken = {i["id"]: i["leave_taken"] for i in everything["items"]}
+    assert taken[older["id"]] == 1 and taken[earliest["id"]] == 1 and taken[newer["id"]] == 0
 
 
 def test_approval_after_closing_turns_absent_into_excused(client, db, leave_class, ask, staff, decide):

@@ -8,7 +8,9 @@ document.addEventListener("alpine:init", () => {
   const api = Console.api;
   const AREAS = ["科学理论", "形势政策", "经营管理", "专精特新发展"];
   const KIND_NAMES = {national: "全国班", regional: "地方班", topical: "专题班", little_giant: "小巨人专题班"};
-  const STATUS_NAMES = {draft: "草稿", published: "已发布", cancelled: "已取消", archived: "已归档", finished: "已结束"};
+  // Class and programme statuses (service.classes.service.STATUS_NAMES and the programme states).
+  const STATUS_NAMES = {draft: "草稿", published: "已发布", in_progress: "进行中", finished: "已结束", cancelled: "已取消",
+    archived: "已归档"};
   const SESSION_KINDS = {lecture: "讲座", site_visit: "现场教学", discussion: "研讨"};
 
   const SWITCHES = ["require_little_giant", "exclude_prior_trainees", "one_enterprise_per_year"];

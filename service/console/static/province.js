@@ -18,11 +18,25 @@ document.addEventListener("alpine:init", () => {
       const result = await Console.fetchAll("/api/v1/classes?mine=true");
       if (!result.ok) { this.state.message = result.data.message; return; }
       this.classes = result.items;
-      // The class most likely under review first: one open for registration, else the first listed.
+      await this.countPending();
+      // Open on work to do: the first class with registrations awaiting review in this region, else one
+      // open for registration, else the first listed.
+      const waiting = this.classes.find((c) => this.pending[c.id] > 0);
       const open = this.classes.find((c) => c.status === "published");
-      if (this.classes.length && !this.classId) { this.classId = (open || this.classes[0]).id; }
+      if (this.classes.length && !this.classId) { this.classId = (waiting || open || this.classes[0]).id; }
       this.load();
     },
+    // {class id: registrations of this region awaiting review} (the API's total of a one-item page).
+    pending: {},
+    async countPending() {
+      const live = this.classes.filter((c) => ["published", "in_progress"].includes(c.status));
+      const counts = await Promise.all(live.map((c) => api("GET", "/api/v1/registrations?" + new URLSearchParams(
+        {class_id: c.id, region_code: this.region, state: "submitted", page_size: "1"}).toString())));
+      const pending = {};
+      live.forEach((c, i) => { if (counts[i].ok) pending[c.id] = counts[i].data.total; });
+      this.pending = pending;
+    },
+    classLabel(c) { return c.name + "（" + c.start_date + "）" + (this.pending[c.id] ? " · 待审 " + this.pending[c.id] : ""); },
     // Filters are the API's query parameters (GET /api/v1/registrations): the server filters, pages and counts.
     query() {
       const params = this.pageQuery(new URLSearchParams({class_id: this.classId, region_code: this.region}));
@@ -88,7 +102,7 @@ document.addEventListener("alpine:init", () => {
       this.state.message = result.data.failed ? result.data.failed + " 条未能办理（原因见各行）" : "";
       this.state.ok = result.data.succeeded ? "已办理 " + result.data.succeeded + " 条" : "";
       this.selected = Object.keys(errors);
-      await this.load();
+      await this.load(); this.countPending();
       this.rowErrors = errors;
     },
     recommend() { this.decide("recommend"); },
@@ -106,7 +120,7 @@ document.addEventListener("alpine:init", () => {
     },
     time(value) { return Console.time(value); },
     rowError(item) { return this.rowErrors[item.id] || ""; },
-    typeName(type) { return {sick: "病假", personal: "事假", official: "公假"}[type] || type; },
+    sessionsText(l) { const n = (l.session_ids || []).length; return n ? "涉及 " + n + " 节课" : "不涉及课程"; },
     async decide(item, action) {
       const body = {action};
       if (this.comments[item.id]) body.comment = this.comments[item.id];

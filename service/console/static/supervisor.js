@@ -22,8 +22,23 @@ document.addEventListener("alpine:init", () => {
         }
       }
       found.sort((a, b) => (a.starts_at < b.starts_at ? -1 : 1));
+      // Each session's check-in state and counts, as its board says (closed is read afresh there).
+      const boards = await Promise.all(found.map((s) => api("GET", "/api/v1/sessions/" + s.id + "/board")));
+      found.forEach((s, i) => { s.board = boards[i].ok ? boards[i].data : null; });
       this.sessions = found;
     },
+    checkinState(s) {
+      const b = s.board, now = Date.now();
+      if (s.status === "cancelled" || (b && b.cancelled)) return "已取消";
+      if (b && b.closed) return "签到已结束";
+      if (now < Date.parse(s.checkin_opens_at)) return "未开始";
+      if (b && now > Date.parse(b.checkin_closes_at)) return "签到时间已过，待结束";
+      return "签到中";
+    },
+    stateClass(s) {
+      return {"签到中": "badge green", "签到已结束": "badge", "已取消": "badge red", "签到时间已过，待结束": "badge amber"}[this.checkinState(s)] || "badge";
+    },
+    countsText(s) { return s.board ? s.board.counts.checked_in + " / " + s.board.counts.expected : "—"; },
     clock(value) { return Console.clock(value); },
     link(s) { return "/console/board/" + s.id; },
   }));
@@ -67,7 +82,7 @@ document.addEventListener("alpine:init", () => {
     clock(value) { return Console.clock(value); },
     regionName(code) { return Console.regionName(code); },
     flagName(kind) { return FLAG_NAMES[kind] || kind; },
-    leaveType(type) { return {sick: "病假", personal: "事假", official: "公假"}[type] || type; },
+    leaveType(type) { return {sick: "病假", personal: "事假", official: "公务", other: "其他"}[type] || "其他"; },
     rowError(person) { return this.rowErrors[person.registration_id] || ""; },
     async mark(person, fallback) {
       const status = this.marks[person.registration_id] || fallback || "present";
