@@ -127,3 +127,16 @@ def test_synthetic_identity_numbers_pass_every_check_for_every_region():
             ric.validate(number)
         form = ProfileInputSchema().load(people.trainee(index, region_code, rng))
         assert form["enterprise"]["region_code"] == region_code
+
+
+def test_demo_registry_gives_the_little_giant_coverage_real_figures(app, client, login, db):
+    with app.app_context():
+        demo.seed()
+    year = db["classes"].find_one({"name": {"$regex": "^第2期"}})["year"]
+    answer = client.get(f"/api/v1/reports/years/{year}/regions", headers=bearer(login("demo-admin")))
+    assert answer.status_code == 200, answer.json
+    shares = {r["region_code"]: r["little_giants"]["share"] for r in answer.json["regions"]
+              if r["little_giants"]["in_registry"]}
+    trained = sum(r["little_giants"]["trained"] for r in answer.json["regions"])
+    assert trained > 0 and len(shares) >= 10  # coverage is no longer 0% everywhere
+    assert any(s >= 0.3 for s in shares.values()) and any(s < 0.3 for s in shares.values())

@@ -46,7 +46,12 @@ def test_province_kpi_page_against_thresholds(live_server, new_page, desk_login,
 from tests.reports.conftest import world  # noqa: E402,F401 (fixture)
 
 DATASETS = ("id => Chart.getChart(document.getElementById(id)).data.datasets"
-            ".map(d => [d.label, d.data.map(v => v === null ? null : Math.round(v * 100) / 100)])")
+            ".map(d => [d.label, d.data.map(v => v === null ? null"
+            " : Math.round((typeof v === 'object' ? v.y : v) * 100) / 100)])")
+# A threshold line's two ends on its hidden edge axis: from the first bar's left edge to the last's right.
+LINE_ENDS = ("id => { const c = Chart.getChart(document.getElementById(id)); const d = c.data.datasets[1];"
+             " return [d.data[0].x, d.data[d.data.length - 1].x, c.data.labels.length]; }")
+TICKS = "id => Chart.getChart(document.getElementById(id)).scales.x.ticks.length"
 LABELS = "id => Chart.getChart(document.getElementById(id)).data.labels"
 
 
@@ -72,9 +77,11 @@ def test_supervisor_class_report_charts_attendance_and_satisfaction_against_90(l
     assert data["出勤率"] == [100, 66.67, 33.33]
     # Satisfaction per session, teacher and dimension, each with the 90% line.
     data, labels = _chart(page, "chart-session-satisfaction")
-    assert data["课程满意度"] == [66.67, 100, None] and data["90% 目标"] == [90, 90, 90]
+    assert data["课程满意度"] == [66.67, 100, None] and set(data["90% 目标"]) == {90}
+    first, last, bars = page.evaluate(LINE_ENDS, "chart-session-satisfaction")
+    assert (first, last) == (-0.5, bars - 0.5)  # the 90% line reaches past the first and last bars
     data, labels = _chart(page, "chart-teachers")
-    assert labels == ["张教授", "李教授"] and data["教师满意度"] == [66.67, 100] and data["90% 目标"] == [90, 90]
+    assert labels == ["张教授", "李教授"] and data["教师满意度"] == [66.67, 100] and set(data["90% 目标"]) == {90}
     # Bars under the 90% line are red, at or above it green.
     colours = page.evaluate("id => Chart.getChart(document.getElementById(id)).data.datasets[0].backgroundColor",
                             "chart-teachers")
@@ -121,4 +128,5 @@ def test_organizer_region_charts_against_thresholds(live_server, new_page, desk_
     assert set(data["90% 目标"]) == {90}
     data, labels = _chart(page, "chart-regions")
     assert set(data["30% 目标"]) == {30}
+    assert page.evaluate(TICKS, "chart-regions") == len(labels)  # every region named, none skipped
     assert_no_horizontal_overflow(page, "organizer-reports-regions")

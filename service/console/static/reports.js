@@ -23,16 +23,20 @@ window.ConsoleCharts = (function () {
     const colours = values.map((v, i) => barColour(v, barThresholds ? barThresholds[i] : threshold));
     const datasets = [{type: "bar", label, data: values.map((v) => (v === null || v === undefined ? null : v * 100)),
                        backgroundColor: colours}];
+    // Every bar is labelled (no skipped region or teacher names); long names turn rather than vanish.
+    const scales = {x: {ticks: {autoSkip: false, maxRotation: 90, minRotation: 0}},
+                    y: {min: 0, max: 100, ticks: {callback: (v) => v + "%"}}};
     if (threshold !== undefined && threshold !== null) {
-      datasets.push({type: "line", label: thresholdLabel || "目标", data: labels.map(() => threshold * 100),
-                     borderColor: "#2e7d32", borderDash: [6, 4], fill: false,
-                     // One bar: a line needs two points, so draw the threshold as a wide dash instead.
-                     pointStyle: "line", pointRadius: labels.length === 1 ? 80 : 0, pointBorderWidth: 3});
+      // The threshold line runs across the whole plot, from the first bar's left edge to the last bar's
+      // right edge: on a hidden linear axis from -0.5 to n-0.5, which lines up with the bars' slots.
+      scales.edge = {type: "linear", display: false, min: -0.5, max: labels.length - 0.5};
+      datasets.push({type: "line", label: thresholdLabel || "目标", xAxisID: "edge",
+                     data: [{x: -0.5, y: threshold * 100}, {x: labels.length - 0.5, y: threshold * 100}],
+                     borderColor: "#2e7d32", borderDash: [6, 4], fill: false, pointRadius: 0, pointStyle: "line"});
     }
     charts.set(canvasId, new window.Chart(canvas, {
       data: {labels, datasets},
-      options: {animation: false, responsive: true, maintainAspectRatio: false,
-                scales: {y: {min: 0, max: 100, ticks: {callback: (v) => v + "%"}}},
+      options: {animation: false, responsive: true, maintainAspectRatio: false, scales,
                 plugins: {legend: {position: "bottom"}}},
     }));
   }
