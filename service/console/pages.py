@@ -16,6 +16,7 @@ MENU = [
     ("admissions", "录取", (ADMIN,)),
     ("certificates", "结业证书", (ADMIN,)),
     ("reports", "统计报表", (ADMIN,)),
+    ("staff", "工作人员", (ADMIN,)),
     ("review", "报名审核", (PROVINCE_STAFF,)),
     ("leave", "请假审批", (PROVINCE_STAFF,)),
     ("kpis", "地区考核指标", (PROVINCE_STAFF,)),
