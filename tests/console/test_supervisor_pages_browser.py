@@ -46,6 +46,12 @@ def test_supervisor_board_follows_check_ins(live_server, new_page, desk_login, m
 
     page.click("#projector-link")
     page.wait_for_selector("#projector-open[href*='/console/sessions/']")
+    assert page.locator("#projector-url").input_value().startswith(live_server + "/console/sessions/")
+    assert "有效至" in page.locator("#projector-until").inner_text()
+    projector = page.context.new_page()  # the projector page opens from the link and shows the class code
+    projector.goto(page.locator("#projector-url").input_value())
+    projector.wait_for_selector("#qr svg")
+    projector.close()
 
     # Closing asks first and says what follows; nothing is closed before the confirmation.
     page.click("#close-session")

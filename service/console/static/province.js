@@ -121,6 +121,11 @@ document.addEventListener("alpine:init", () => {
     time(value) { return Console.time(value); },
     rowError(item) { return this.rowErrors[item.id] || ""; },
     sessionsText(l) { const n = (l.session_ids || []).length; return n ? "涉及 " + n + " 节课" : "不涉及课程"; },
+    // Sessions attended so far (on time + late), as the attendance rules count them.
+    attendedText(l) {
+      const a = l.attendance_so_far || {present: 0, late: 0};
+      return (a.present + a.late) + " 次" + (a.late ? "（迟到 " + a.late + "）" : "") + (a.absent ? "，缺勤 " + a.absent : "");
+    },
     async decide(item, action) {
       const body = {action};
       if (this.comments[item.id]) body.comment = this.comments[item.id];

@@ -47,6 +47,7 @@ document.addEventListener("alpine:init", () => {
 
   Alpine.data("boardPage", () => ({
     id: "", board: null, state: Console.formState(), marks: {}, reasons: {}, rowErrors: {}, projector: "",
+    projectorUrl: "", projectorUntil: "",
     updatedAt: "", timer: null, confirmClose: false,
     // Every trainee's status for this session (the class attendance sheet's column), for corrections
     // at any time — also after closing, when nobody is "missing" any more — and the names of the late.
@@ -102,7 +103,13 @@ document.addEventListener("alpine:init", () => {
     },
     async projectorLink() {
       const result = await api("POST", "/api/v1/sessions/" + this.id + "/projector-link");
-      if (result.ok) { this.projector = new URL(result.data.url).pathname + new URL(result.data.url).search; }
+      if (result.ok) {
+        // Opened here on this desk's origin; the full link (with its 12-hour limit) to copy to the projector's computer.
+        const url = new URL(result.data.url);
+        this.projector = url.pathname + url.search;
+        this.projectorUrl = window.location.origin + this.projector;
+        this.projectorUntil = Console.time(result.data.expires_at);
+      }
       else this.state.message = result.data.message;
     },
     askClose() { this.confirmClose = true; },
