@@ -22,6 +22,7 @@ def test_province_staff_recommend_within_the_quota(client, live_server, new_page
     page.wait_for_selector("#review-table tbody tr")
     assert page.locator("#review-table tbody tr").count() == 3
     assert page.locator("#quota-text").inner_text() == "已用 0 / 名额 2，剩余 2"
+    assert page.locator("#quota-gauge").get_attribute("value") == "0"  # a gauge at 0, not an indeterminate bar
     assert "********" in page.locator("#review-table tbody").inner_text()  # ID numbers masked
     assert_no_horizontal_overflow(page, "province-review")
 
