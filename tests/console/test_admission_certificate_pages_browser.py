@@ -22,10 +22,18 @@ def test_organizer_admits_recommended_trainees(client, live_server, new_page, de
     page.goto(live_server + "/console/admissions")
     page.wait_for_selector("#admissions-table tbody tr")
     assert_no_horizontal_overflow(page, "organizer-admissions")
+    page.wait_for_selector(f"tr[data-id='{registrations[0]['id']}'] td:text-is('北京市')")  # region by name
+    # Not admitting needs a reason: refused next to the reason box, nothing changed.
+    page.check(f"tr[data-id='{registrations[1]['id']}'] input")
+    page.click("button:has-text('不予录取')")
+    page.wait_for_function("() => document.querySelector('#admissions-reason-error').textContent.length > 0")
+    assert sorted(r["state"] for r in db.registrations.find()) == ["recommended", "recommended"]
+    page.uncheck(f"tr[data-id='{registrations[1]['id']}'] input")
     page.check(f"tr[data-id='{registrations[0]['id']}'] input")
     page.click("#bulk-admit")
     page.wait_for_selector("#admissions-ok:has-text('已办理 1 条')")
     assert sorted(r["state"] for r in db.registrations.find()) == ["admitted", "recommended"]
+    assert page.locator("#admissions-reason-error").inner_text() == ""
 
 
 def test_organizer_issues_and_revokes_certificates(live_server, new_page, desk_login, admin_token, finished_class,

@@ -462,6 +462,7 @@ document.addEventListener("alpine:init", () => {
       if (quotas.ok) this.quotas = quotas.data.quotas;
     },
     rowError(item) { return this.rowErrors[item.id] || ""; },
+    regionName(code) { const q = this.quotas.find((x) => x.region_code === code); return q ? q.region_name : code; },
     async decide(action) {
       if (!this.selected.length) { this.state.message = "请先勾选报名"; return; }
       const body = {registration_ids: this.selected, action};
