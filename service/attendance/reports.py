@@ -30,34 +30,56 @@ def _reader_scope(identity, class_id):
     raise Forbidden("OUT_OF_SCOPE", "只能查看您负责班级的考勤")
 
 
-def _session_view(identity, session_id):
-    """What board and counts share: the class, the session, the trainees in the reader's scope,
-    their records and their approved leave for this session."""
+def _scope(identity, session_id):
+    """The class, the session, full phones?, and the trainees in the reader's scope."""
     class_doc, session = roster.session_context(session_id)
     full_phones, only_regions = _reader_scope(identity, class_doc["_id"])
     trainees = {uid: r for uid, r in roster.confirmed_roster(class_doc["_id"]).items()
                 if only_regions is None or r["region_code"] in only_regions}
-    records = {r["user_id"]: r for r in repository.for_session(session_id) if r["user_id"] in trainees}
+    return class_doc, session, full_phones, trainees
+
+
+def _counts(expected, tally, on_leave_without_record, missing):
+    # Each expected trainee counts once: a record decides (a trainee on leave who checked in came
+    # back early and counts as checked in); without one, approved leave is on_leave, else missing.
+    # So checked_in + on_leave + absent + missing = expected.
+    return {"expected": expected, "checked_in": tally[PRESENT] + tally[LATE], "present": tally[PRESENT],
+            "late": tally[LATE], "on_leave": tally[EXCUSED] + on_leave_without_record, "absent": tally[ABSENT],
+            "missing": missing}
+
+
+def _session_view(identity, session_id):
+    """The board's reading: the trainees in the reader's scope, their records (the fields the board
+    shows) and their approved leave for this session."""
+    class_doc, session, full_phones, trainees = _scope(identity, session_id)
+    records = {r["user_id"]: r for r in repository.for_session(session_id, repository.BOARD_FIELDS)
+               if r["user_id"] in trainees}
     leaves = [leave for leave in leaves_covering(class_doc["_id"], session_id) if leave["user_id"] in trainees]
     on_leave = {leave["user_id"] for leave in leaves}
     # Nobody is missing from a session that will not take place.
     missing_ids = [] if class_rules.is_cancelled(session) else \
         [uid for uid in trainees if uid not in records and uid not in on_leave]
-    # Each expected trainee counts once: a record decides (a trainee on leave who checked in came
-    # back early and counts as checked in); without one, approved leave is on_leave, else missing.
-    # So checked_in + on_leave + absent + missing = expected.
-    tally = Counter(r["status"] for r in records.values())
-    counts = {"expected": len(trainees), "checked_in": tally[PRESENT] + tally[LATE], "present": tally[PRESENT],
-              "late": tally[LATE],
-              "on_leave": tally[EXCUSED] + len(on_leave - records.keys()),
-              "absent": tally[ABSENT], "missing": len(missing_ids)}
+    counts = _counts(len(trainees), Counter(r["status"] for r in records.values()),
+                     len(on_leave - records.keys()), len(missing_ids))
     return class_doc, session, full_phones, trainees, records, leaves, missing_ids, counts
 
 
 def counts(*, identity, session_id):
-    """Only the counts and the closed state (the projector page polls this often)."""
-    *_, session_counts = _session_view(identity, session_id)
-    return {"counts": session_counts, "closed": roster.closed_now(session_id)}
+    """Only the counts and the closed state (the projector page polls this every second): from the
+    session's tally (one small document, see repository.tally) instead of its records. Only the
+    organizer and the class's supervisors open the projector, so the scope is the whole class."""
+    class_doc, session, _, trainees = _scope(identity, session_id)
+    if len(trainees) != len(roster.confirmed_roster(class_doc["_id"])):
+        *_, session_counts = _session_view(identity, session_id)  # a narrower scope: read the records
+        return {"counts": session_counts, "closed": roster.closed_now(session_id)}
+    tally = repository.tally(session_id)
+    on_leave = {leave["user_id"] for leave in leaves_covering(class_doc["_id"], session_id)
+                if leave["user_id"] in trainees}
+    on_leave_without_record = len(on_leave - repository.have_records(session_id, on_leave))
+    accounted = sum(tally.values()) + on_leave_without_record
+    missing = 0 if class_rules.is_cancelled(session) else max(len(trainees) - accounted, 0)
+    return {"counts": _counts(len(trainees), tally, on_leave_without_record, missing),
+            "closed": roster.closed_now(session_id)}
 
 
 def board(*, identity, session_id):

@@ -1,5 +1,6 @@
-"""Collections `attendance` (one record per session and trainee) and `session_checkins`
-(per-session check-in state: closed or not).
+"""Collections `attendance` (one record per session and trainee), `session_checkins`
+(per-session check-in state: closed or not) and `session_tallies` (per-session count of records by
+status, what the projector polls: see "The session's tally" below).
 
 Attendance records are read by session: a class's records are those of its sessions, a
 trainee's those of (their classes' sessions, user), a region's those of the sessions in question
@@ -8,13 +9,22 @@ the collection's only index: a whole class checks in within minutes, and every f
 one more write on each of those inserts.
 """
 
+import logging
+import threading
+from collections import Counter
+
+from flask import after_this_request, current_app, g, has_request_context
 from pymongo import IndexModel, ReturnDocument
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from service.core.db import collection, declare_indexes, in_chunks, retire_indexes, utcnow
 
+log = logging.getLogger(__name__)
+
 ATTENDANCE = "attendance"
 SESSION_CHECKINS = "session_checkins"
+SESSION_TALLIES = "session_tallies"
+STATUSES = ("present", "late", "absent", "excused")
 
 declare_indexes(
     ATTENDANCE,
@@ -34,9 +44,10 @@ def insert(doc, *, note_nonce=None):
     noted `note_nonce` among its `answered_nonces` (in the same round trip as reading it)."""
     try:
         collection(ATTENDANCE).insert_one(doc)
-        return doc, True
     except DuplicateKeyError:
         return find_noting_nonce(session_id=doc["session_id"], user_id=doc["user_id"], nonce=note_nonce), False
+    _count_after_response(doc["session_id"], doc["status"])
+    return doc, True
 
 
 def find_noting_nonce(*, session_id, user_id, nonce):
@@ -55,8 +66,12 @@ def find_one(*, session_id, user_id):
     return collection(ATTENDANCE).find_one({"session_id": session_id, "user_id": user_id})
 
 
-def for_session(session_id):
-    return list(collection(ATTENDANCE).find({"session_id": session_id}))
+BOARD_FIELDS = {"_id": 0, "user_id": 1, "status": 1, "device_id": 1, "flags": 1, "distance_m": 1,
+                "checked_in_at": 1, "created_at": 1}
+
+
+def for_session(session_id, projection=None):
+    return list(collection(ATTENDANCE).find({"session_id": session_id}, projection))
 
 
 def of_classes(*class_docs):
@@ -87,9 +102,12 @@ def insert_missing(docs):
     if not docs:
         return 0
     try:
-        return len(collection(ATTENDANCE).insert_many(docs, ordered=False).inserted_ids)
+        inserted = len(collection(ATTENDANCE).insert_many(docs, ordered=False).inserted_ids)
     except BulkWriteError as exc:
-        return exc.details.get("nInserted", 0)
+        inserted = exc.details.get("nInserted", 0)
+    for session_id in {d["session_id"] for d in docs}:
+        recount(session_id)  # closing: no check-in comes after it
+    return inserted
 
 
 def set_status(*, session_id, user_id, new_fields, history_entry, expected_status=None, expected_method=None,
@@ -105,12 +123,23 @@ def set_status(*, session_id, user_id, new_fields, history_entry, expected_statu
     if upsert_doc:
         update["$setOnInsert"] = upsert_doc
     try:
-        return collection(ATTENDANCE).find_one_and_update(query, update, upsert=bool(upsert_doc),
-                                                          return_document=ReturnDocument.AFTER)
+        before = collection(ATTENDANCE).find_one_and_update(query, update, upsert=bool(upsert_doc),
+                                                            return_document=ReturnDocument.BEFORE)
+        matched = before is not None or bool(upsert_doc)
     except DuplicateKeyError:  # created by a scan at the same moment: apply to that one
-        return collection(ATTENDANCE).find_one_and_update(
+        before = collection(ATTENDANCE).find_one_and_update(
             {"session_id": session_id, "user_id": user_id}, {k: v for k, v in update.items() if k != "$setOnInsert"},
-            return_document=ReturnDocument.AFTER)
+            return_document=ReturnDocument.BEFORE)
+        matched = before is not None
+    if not matched:
+        return None
+    # A rare write (mark, leave, offline correction): its effect on the tally now, from the status
+    # the record had when this update changed it; then the record as it is now.
+    moved = Counter({new_fields["status"]: 1})
+    if before is not None:
+        moved[before["status"]] -= 1
+    _count_now(session_id, moved)
+    return find_one(session_id=session_id, user_id=user_id)
 
 
 def session_state(session_id):
@@ -143,6 +172,125 @@ def counts_by_registration(session_ids, region_match):
     return {g["_id"]: g["n"] for g in collection(ATTENDANCE).aggregate([
         {"$match": {"session_id": {"$in": list(session_ids)}, **region_match}},
         {"$group": {"_id": "$registration_id", "n": {"$sum": 1}}}])}
+
+
+# ---- The session's tally: what the projector polls --------------------------------------------------
+#
+# A national peak is 50 classes checking in at once, each projector page polling every second:
+# reading a session's ~100 records costs the embedded database about ten times a read by _id (it
+# fetches and decodes each one), so the projector reads one small document per session instead,
+# `session_tallies` {_id: session id, "present": n, "late": n, "absent": n, "excused": n}.
+#
+# Every write to a session's records moves it by exactly its own effect, so it equals a count of
+# the records: a check-in that created its record adds one after its answer has been sent
+# (call_on_close; the check-in's hot path stays one insert), the check-ins of a process coalesced
+# into one $inc per session; a poll first writes its own process's pending counts, so in the
+# process that took the check-in the projector moves at once, in the others as soon as the answer
+# has left. Rare writes (marks, leave, offline corrections) move it at once, from the status
+# the record had when they changed it. Closing counts the records again (no check-in comes after
+# it), and a session without a tally yet (records written before it existed) is counted from its
+# records at its first poll. Not covered: a process dying between a check-in's insert and its
+# count leaves the projector one short until the closing recount; the board counts the records
+# themselves and is exact.
+
+_pending_lock = threading.Lock()
+_flush_lock = threading.Lock()
+_pending = {}  # (database name, session id) -> Counter of statuses not yet added
+
+
+def _tallies():
+    return collection(SESSION_TALLIES)
+
+
+def _count_after_response(session_id, status):
+    key = (current_app.config["MONGODB_DB"], session_id)
+    with _pending_lock:
+        _pending.setdefault(key, Counter())[status] += 1
+    if not has_request_context():
+        flush_counts()
+        return
+    if not g.get("tally_flush_registered"):
+        g.tally_flush_registered = True
+        tallies = _tallies()  # bound now: the flush runs after the request's context is gone
+
+        @after_this_request
+        def flush_when_sent(response):
+            response.call_on_close(lambda: flush_counts(tallies=tallies))
+            return response
+
+
+def flush_counts(*, tallies=None, database=None):
+    """Add the pending counts (of `database` only, or all) to their sessions' tallies: one $inc per
+    session. A thread that finds another flushing leaves its counts to it."""
+    tallies = tallies if tallies is not None else _tallies()
+    while True:
+        if not _flush_lock.acquire(blocking=False):
+            return
+        try:
+            with _pending_lock:
+                batch = {key: _pending.pop(key) for key in list(_pending) if database in (None, key[0])}
+            for (database_name, session_id), counts in batch.items():
+                try:
+                    _increment(tallies.database.client[database_name][SESSION_TALLIES], session_id, counts)
+                except PyMongoError:
+                    log.warning("check-in count of session %s not added to its tally (the closing recounts it)",
+                                session_id)
+        finally:
+            _flush_lock.release()
+        with _pending_lock:  # counts noted while this thread wrote: add them too
+            if not any(database in (None, key[0]) for key in _pending):
+                return
+
+
+def _increment(target, session_id, counts):
+    moves = {status: n for status, n in counts.items() if n}
+    if not moves:
+        return
+    try:
+        target.update_one({"_id": session_id}, {"$inc": moves}, upsert=True)
+    except DuplicateKeyError:  # created by another process at the same moment
+        target.update_one({"_id": session_id}, {"$inc": moves})
+
+
+def _count_now(session_id, counts):
+    _increment(_tallies(), session_id, counts)
+
+
+def _count_records(session_id):
+    counts = Counter(r["status"] for r in collection(ATTENDANCE).find({"session_id": session_id},
+                                                                      {"_id": 0, "status": 1}))
+    return {status: counts.get(status, 0) for status in STATUSES}
+
+
+def recount(session_id):
+    """Count the session's records now and store the counts (closing); -> {status: n}."""
+    figures = _count_records(session_id)
+    _tallies().update_one({"_id": session_id}, {"$set": figures}, upsert=True)
+    return figures
+
+
+def tally(session_id):
+    """{status: number of the session's records}, from its tally (one read by _id)."""
+    flush_counts(database=current_app.config["MONGODB_DB"])
+    found = _tallies().find_one({"_id": session_id})
+    if found is None:
+        # First poll of a session no write has counted yet: count its records, unless a check-in's
+        # count creates the tally meanwhile (then that one stands: it follows every write).
+        figures = _count_records(session_id)
+        try:
+            _tallies().insert_one({"_id": session_id, **figures})
+            return figures
+        except DuplicateKeyError:
+            found = _tallies().find_one({"_id": session_id})
+    return {status: found.get(status, 0) for status in STATUSES}
+
+
+def have_records(session_id, user_ids):
+    """Of `user_ids` (a few: those on leave), those with a record in the session."""
+    if not user_ids:
+        return set()
+    return {r["user_id"] for r in collection(ATTENDANCE).find(
+        {"session_id": session_id, "user_id": {"$in": sorted(user_ids)}}, {"_id": 0, "user_id": 1})}
 
 
 # ---- asked by other features (one named query each, on the (session, trainee) index) --------------

@@ -186,6 +186,7 @@ def in_chunks(values, size=IN_CHUNK):
 COLLECTION_OWNERS = {
     "attendance": "service.attendance",
     "session_checkins": "service.attendance",
+    "session_tallies": "service.attendance",
     "auth_tokens": "service.auth",
     "certificates": "service.completion",
     "certificate_counters": "service.completion",

@@ -155,6 +155,22 @@ def test_approval_after_closing_turns_absent_into_excused(client, db, leave_clas
     assert others == 2
 
 
+def test_board_and_projector_move_from_absent_to_on_leave_right_after_the_approval(client, leave_class, ask, staff,
+                                                                                   decide):
+    """The polls read the session's tally: the approval's absent -> excused is on it at once."""
+    trainee = leave_class.trainees[0]
+    session_id, s0, e0 = leave_class.sessions[0]
+    headers = bearer(leave_class.supervisor)
+    assert client.post(f"/api/v1/sessions/{session_id}/close", headers=headers).json["absent"] == 3
+    link = client.post(f"/api/v1/sessions/{session_id}/projector-link", headers=headers).json["url"]
+    state = link.removeprefix("http://localhost").replace("/checkin?", "/checkin/state?")
+    assert client.get(f"/api/v1/sessions/{session_id}/board", headers=headers).json["counts"]["absent"] == 3
+    decide(staff["110000"], ask(trainee, leave_class, s0, e0)["id"])
+    for counts in (client.get(f"/api/v1/sessions/{session_id}/board", headers=headers).json["counts"],
+                   client.get(state).json["counts"]):
+        assert (counts["absent"], counts["on_leave"], counts["missing"]) == (2, 1, 0)
+
+
 def test_board_shows_the_leave_and_the_supervisor_acknowledges(client, db, leave_class, ask, staff, decide):
     trainee = leave_class.trainees[0]
     session_id, s1, e1 = leave_class.sessions[1]
