@@ -66,7 +66,7 @@ def find_one(*, session_id, user_id):
     return collection(ATTENDANCE).find_one({"session_id": session_id, "user_id": user_id})
 
 
-BOARD_FIELDS = {"_id": 0, "user_id": 1, "status": 1, "device_id": 1, "flags": 1, "distance_m": 1,
+BOARD_FIELDS = {"_id": 0, "user_id": 1, "status": 1, "device_id": 1, "flags": 1, "distance_m": 1, "remark": 1,
                 "checked_in_at": 1, "created_at": 1}
 
 

@@ -80,7 +80,8 @@ def test_closing_counts_everyone_left_absent(client, db, checkin_class, class_co
     assert closed.status_code == 200
     projector = client.get(state).json
     assert projector["closed"] is True
-    assert (projector["counts"]["checked_in"], projector["counts"]["absent"], projector["counts"]["missing"]) == (1, 2, 0)
+    counts = projector["counts"]
+    assert (counts["checked_in"], counts["absent"], counts["missing"]) == (1, 2, 0)
     assert projector["counts"] == _board(client, checkin_class)["counts"]
 
 
