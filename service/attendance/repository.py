@@ -10,10 +10,12 @@ one more write on each of those inserts.
 """
 
 import logging
+import os
 import threading
+import time
 from collections import Counter
 
-from flask import after_this_request, current_app, g, has_request_context
+from flask import current_app
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
@@ -46,7 +48,7 @@ def insert(doc, *, note_nonce=None):
         collection(ATTENDANCE).insert_one(doc)
     except DuplicateKeyError:
         return find_noting_nonce(session_id=doc["session_id"], user_id=doc["user_id"], nonce=note_nonce), False
-    _count_after_response(doc["session_id"], doc["status"])
+    _count_later(doc["session_id"], doc["status"])
     return doc, True
 
 
@@ -182,64 +184,75 @@ def counts_by_registration(session_ids, region_match):
 # `session_tallies` {_id: session id, "present": n, "late": n, "absent": n, "excused": n}.
 #
 # Every write to a session's records moves it by exactly its own effect, so it equals a count of
-# the records: a check-in that created its record adds one after its answer has been sent
-# (call_on_close; the check-in's hot path stays one insert), the check-ins of a process coalesced
-# into one $inc per session; a poll first writes its own process's pending counts, so in the
-# process that took the check-in the projector moves at once, in the others as soon as the answer
-# has left. Rare writes (marks, leave, offline corrections) move it at once, from the status
-# the record had when they changed it. Closing counts the records again (no check-in comes after
+# the records: a check-in that created its record is added by its process's flusher thread within
+# FLUSH_GATHER_SECONDS, the check-ins of those moments in one $inc per session (the check-in's own
+# path stays one insert and no other write); a poll first writes its own process's pending counts,
+# so in the process that took the check-in the projector moves at once, in the others within
+# FLUSH_GATHER_SECONDS plus a write. Rare writes (marks, leave, offline corrections) move it at
+# once, from the status the record had when they changed it. Closing counts the records again (no check-in comes after
 # it), and a session without a tally yet (records written before it existed) is counted from its
 # records at its first poll. Not covered: a process dying between a check-in's insert and its
-# count leaves the projector one short until the closing recount; the board counts the records
-# themselves and is exact.
+# count (those FLUSH_GATHER_SECONDS) leaves the projector that many short until the closing
+# recounts; the board counts the records themselves and is exact.
 
 _pending_lock = threading.Lock()
 _flush_lock = threading.Lock()
-_pending = {}  # (database name, session id) -> Counter of statuses not yet added
+_pending = {}  # (database name, session id) -> (its tallies collection, Counter of statuses not yet added)
+_flusher = {"pid": None, "wake": threading.Event()}
+# How long the flusher waits after a check-in for the next ones, which join the same $inc.
+FLUSH_GATHER_SECONDS = 0.05
+
+
+def _after_fork_in_child():
+    # A fork copies the locks as they were (perhaps held by the parent's flusher) and none of its
+    # threads: the child starts afresh; the parent's pending counts are the parent's to write.
+    global _pending_lock, _flush_lock, _pending
+    _pending_lock, _flush_lock, _pending = threading.Lock(), threading.Lock(), {}
+    _flusher["pid"] = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _tallies():
     return collection(SESSION_TALLIES)
 
 
-def _count_after_response(session_id, status):
+def _count_later(session_id, status):
+    """A check-in created its record: counted by this process's flusher within FLUSH_GATHER_SECONDS
+    (no database write on the check-in's own path)."""
     key = (current_app.config["MONGODB_DB"], session_id)
     with _pending_lock:
-        _pending.setdefault(key, Counter())[status] += 1
-    if not has_request_context():
-        flush_counts()
-        return
-    if not g.get("tally_flush_registered"):
-        g.tally_flush_registered = True
-        tallies = _tallies()  # bound now: the flush runs after the request's context is gone
-
-        @after_this_request
-        def flush_when_sent(response):
-            response.call_on_close(lambda: flush_counts(tallies=tallies))
-            return response
+        _pending.setdefault(key, (_tallies(), Counter()))[1][status] += 1
+    if _flusher["pid"] != os.getpid():  # first check-in of this process (threads do not survive a fork)
+        with _pending_lock:
+            if _flusher["pid"] != os.getpid():
+                _flusher["pid"], _flusher["wake"] = os.getpid(), threading.Event()
+                threading.Thread(target=_flush_loop, args=(_flusher["wake"],), name="attendance-tally",
+                                 daemon=True).start()
+    _flusher["wake"].set()
 
 
-def flush_counts(*, tallies=None, database=None):
-    """Add the pending counts (of `database` only, or all) to their sessions' tallies: one $inc per
-    session. A thread that finds another flushing leaves its counts to it."""
-    tallies = tallies if tallies is not None else _tallies()
+def _flush_loop(wake):
     while True:
-        if not _flush_lock.acquire(blocking=False):
-            return
-        try:
-            with _pending_lock:
-                batch = {key: _pending.pop(key) for key in list(_pending) if database in (None, key[0])}
-            for (database_name, session_id), counts in batch.items():
-                try:
-                    _increment(tallies.database.client[database_name][SESSION_TALLIES], session_id, counts)
-                except PyMongoError:
-                    log.warning("check-in count of session %s not added to its tally (the closing recounts it)",
-                                session_id)
-        finally:
-            _flush_lock.release()
-        with _pending_lock:  # counts noted while this thread wrote: add them too
-            if not any(database in (None, key[0]) for key in _pending):
-                return
+        wake.wait()
+        time.sleep(FLUSH_GATHER_SECONDS)
+        wake.clear()
+        flush_counts()
+
+
+def flush_counts(*, database=None):
+    """Add the pending counts (of `database` only, or all) to their sessions' tallies: one $inc per
+    session. Returns once they are written (a poll sees its own process's check-ins)."""
+    with _flush_lock:
+        with _pending_lock:
+            batch = {key: _pending.pop(key) for key in list(_pending) if database in (None, key[0])}
+        for (_, session_id), (tallies, counts) in batch.items():
+            try:
+                _increment(tallies, session_id, counts)
+            except PyMongoError:
+                log.warning("check-in count of session %s not added to its tally (the closing recounts it)",
+                            session_id)
 
 
 def _increment(target, session_id, counts):
