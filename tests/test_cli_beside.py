@@ -237,3 +237,25 @@ def test_an_address_whose_service_pid_now_names_another_process_is_cleared(tmp_p
     assert f"lingjun: clearing the address left by an embedded database (pid {gone.pid}) that is gone" in result.stderr
     assert "waiting" not in result.stderr
     assert embedded.read_address(str(data_dir)) is None
+
+
+def test_a_live_service_that_does_not_start_its_dead_database_again_is_refused_in_one_line(tmp_path):
+    """The service (this test process) lives, its database is gone, and it says nothing about
+    starting it again (an older version, say): the command waits a moment, then refuses; the
+    address stays and no database is started on the files."""
+    data_dir = tmp_path / "db"
+    data_dir.mkdir()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    port = free_port()
+    address = {"uri": embedded.uri_for(port), "port": port, "pid": gone.pid, "owner_pid": os.getpid()}
+    (data_dir / embedded.ADDRESS_FILE).write_text(json.dumps(address))
+    result = lingjun("users", "create", "--name", "测试员", "--role", "admin", cwd=tmp_path, EMBEDDED_DATA_DIR=data_dir)
+    assert result.returncode == 2, result.stderr
+    waiting, refusal = result.stderr.strip().splitlines()
+    assert waiting.startswith(f"lingjun: the embedded database of the running service (pid {os.getpid()}) is down")
+    assert refusal.startswith("lingjun: ") and "Traceback" not in result.stderr
+    assert f"belongs to a running service (pid {os.getpid()}) and is down" in refusal
+    assert "is not starting it again" in refusal and f"kill {os.getpid()}" in refusal
+    assert embedded.read_address(str(data_dir)) == address
+    assert embedded.lock_holder(str(data_dir)) is None

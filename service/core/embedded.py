@@ -53,8 +53,11 @@ RESTART_ATTEMPTS = 5
 RESTART_FIRST_DELAY_SECONDS = 0.5
 RESTART_STABLE_SECONDS = 60.0
 WATCH_INTERVAL_SECONDS = 0.25
-# How long a command beside a live service waits for that service to start its database again.
+# How long a command beside a live service waits for that service to start its database again;
+# and for the service to say it does (it notices a death within WATCH_INTERVAL_SECONDS: a service
+# that says nothing, an older version say, is not starting it again).
 SERVICE_RESTART_WAIT_SECONDS = 25.0
+SERVICE_NOTICE_SECONDS = 3.0
 
 
 class EmbeddedError(RuntimeError):
@@ -257,7 +260,7 @@ def _service_database(data_dir, address):
     """The address of a live service's server once it answers; waits while the service starts
     it again, refuses when it does not come back."""
     where = os.path.abspath(data_dir)
-    deadline = time.monotonic() + SERVICE_RESTART_WAIT_SECONDS
+    began = time.monotonic()
     waiting = False
     while True:
         owner = address.get("owner_pid")
@@ -272,9 +275,8 @@ def _service_database(data_dir, address):
                 f"the embedded database in {where} belongs to a running service (pid {owner}) but does not "
                 f"answer on port {address.get('port')}: stop that service (kill {owner}), or set "
                 "EMBEDDED_DATA_DIR to another directory")
-        if address.get("restart") == "gave up" or time.monotonic() > deadline:
-            why = ("and that service gave up starting it again" if address.get("restart") == "gave up"
-                   else f"and did not start again within {SERVICE_RESTART_WAIT_SECONDS:.0f} s")
+        why = _not_coming_back(address.get("restart"), time.monotonic() - began)
+        if why:
             raise HeldByService(
                 f"the embedded database in {where} belongs to a running service (pid {owner}) and is down, "
                 f"{why}: restart that service (kill {owner}, then start it again), or set EMBEDDED_DATA_DIR "
@@ -288,6 +290,17 @@ def _service_database(data_dir, address):
         if latest is None or latest.get("owner_pid") != owner or not _owner_alive(latest):
             return running(data_dir)  # the service stopped meanwhile (or another took its place)
         address = latest
+
+
+def _not_coming_back(restart, waited):
+    """Why waiting longer for a live service's server is vain, or None."""
+    if restart == "gave up":
+        return "and that service gave up starting it again"
+    if waited > SERVICE_RESTART_WAIT_SECONDS:
+        return f"and did not start again within {SERVICE_RESTART_WAIT_SECONDS:.0f} s"
+    if restart is None and waited > SERVICE_NOTICE_SECONDS:
+        return "and that service is not starting it again"
+    return None
 
 
 def announce(data_dir, **service):
