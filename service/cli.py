@@ -241,10 +241,9 @@ def serve(host, port, workers, threads, demo, no_worker):
             from service.core.db import mongo
 
             started = time.monotonic()
-            database_alive = embedded.alive()
-            if database_alive is not False:
+            # A dead server has nothing to be told: closing would wait for it (endSessions).
+            if embedded.alive() is not False:
                 mongo.close_all()  # while their server still answers (see embedded.uri_for)
-            # else: a dead server has nothing to be told; closing would wait for it (endSessions)
             stopping_fake = threading.Thread(target=fake.stop) if fake else None
             if stopping_fake:  # its poll loop takes up to 0.5 s to notice: meanwhile the database stops
                 stopping_fake.start()

@@ -542,9 +542,10 @@ class EmbeddedMongo:
                 process.wait()
 
     def alive(self):
-        """This process's server runs (False once it died, even before the watcher noticed)."""
+        """This process's server runs (False once it died, even before the watcher noticed, and
+        while it is being started again)."""
         process = self.process
-        return process is not None and process.poll() is None
+        return process is not None and process.poll() is None and not self._down
 
     def stop(self):
         """Stop the server if this process started it: "stopped", "gone" (it had died already:
@@ -590,7 +591,8 @@ def ensure_started(data_dir, restart_attempts=RESTART_ATTEMPTS):
 
 
 def alive():
-    """The server this process started runs: True, False (it died), or None (none started here)."""
+    """The server this process started runs: True, False (it died, or is being started again), or
+    None (none started here)."""
     return None if _embedded is None or _embedded.owner_pid != os.getpid() else _embedded.alive()
 
 
