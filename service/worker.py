@@ -1,7 +1,8 @@
 """Background jobs: close sessions whose check-in window ended, move classes' status with their
 timetable (in progress, finished), remind staff of pending leave,
 warn trainees falling below the attendance rule,
-send due outbox messages (last, so messages queued by this round go out in it); registry imports
+send due outbox messages (last, so messages queued by this round go out in it); every
+UPKEEP_INTERVAL_SECONDS the upkeep sweeps (run_upkeep: quota places, orphan uploaded files); registry imports
 and the all-regions KPI table's read model in loops of their own (run_imports_forever,
 run_read_model_forever).
 
@@ -69,17 +70,26 @@ def run_once(app, *, stop=None, upkeep=True):
         done = {"closed_sessions": closed, "class_statuses": statuses, "leave_reminders": reminders,
                 "attendance_warnings": warnings}
         if upkeep:
-            done.update(run_upkeep())
+            try:
+                done.update(run_upkeep())
+            except Exception as exc:
+                if database_unavailable(exc):  # the round's other writes would fail too: the loop says so once
+                    raise
+                log.exception("upkeep sweeps failed")  # a fault of a sweep: the outbox below still goes out
         done["outbox"] = dispatch_due(stop=stop)
         return done
 
 
 def run_upkeep():
     """Repair what a request cut short by a database fault could not (issue 14 §3): quota places
-    left taken or given back against their registrations' states (service.registrations.places)."""
+    left taken or given back against their registrations' states (service.registrations.places),
+    and uploaded files no record names (service.core.gridstore), older than an hour."""
     from service.registrations.places import reconcile
+    from service.registry.service import sweep_orphan_files as sweep_registry_files
+    from service.trainees.service import sweep_orphan_files as sweep_attachments
 
-    return {"quota_places": reconcile()}
+    return {"quota_places": reconcile(),
+            "orphan_files": {"registry": sweep_registry_files(), "attachments": sweep_attachments()}}
 
 
 # The upkeep sweeps read every running class's quotas and registrations: every few minutes, not
@@ -88,8 +98,8 @@ UPKEEP_INTERVAL_SECONDS = 300
 
 
 def _worth_logging(done):
-    return any(value for key, value in done.items() if not isinstance(value, dict)) or any(
-        any(value.values()) for value in done.values() if isinstance(value, dict))
+    """Whether the round did anything (counts, or counts in the nested results)."""
+    return any(any(value.values()) if isinstance(value, dict) else value for value in done.values())
 
 
 def run_forever(app, *, interval, stop=None):
@@ -99,10 +109,10 @@ def run_forever(app, *, interval, stop=None):
         started = time.monotonic()
         try:
             upkeep = started >= upkeep_at
+            if upkeep:
+                upkeep_at = started + UPKEEP_INTERVAL_SECONDS
             done = run_once(app, stop=stop, upkeep=upkeep)
             OUTAGE.succeeded()
-            if upkeep:
-                upkeep_at = time.monotonic() + UPKEEP_INTERVAL_SECONDS
             if _worth_logging(done):
                 log.info("background jobs: %s", done)
         except Exception as exc:  # keep the loop alive: the next round retries

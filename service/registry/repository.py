@@ -7,8 +7,8 @@ Dates are "YYYY-MM-DD" strings, so validity checks compare strings.
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError, OperationFailure
 
-from service.core.db import INDEXES, collection, declare_indexes, retire_indexes
-from service.core import regions
+from service.core.db import INDEXES, collection, declare_indexes, in_chunks, retire_indexes
+from service.core import gridstore, regions
 from service.reports import summaries
 
 ENTERPRISES = "enterprises"
@@ -271,6 +271,8 @@ def find_reports(*, skip, limit):
 # progress {rows_read, rows_total} and heartbeat_at written after every batch.
 FILES_BUCKET = "registry_files"
 declare_indexes(REGISTRY_IMPORTS, IndexModel([("state", ASCENDING), ("imported_at", ASCENDING)], name="state_queue"))
+# The upkeep sweep asks which files an import names (service.registry.repository.sweep_orphan_files).
+declare_indexes(REGISTRY_IMPORTS, IndexModel("file_id", name="file"))
 
 
 def _bucket():
@@ -282,7 +284,8 @@ def _bucket():
 
 
 def save_file(data, file_name):
-    return _bucket().upload_from_stream(file_name or "registry", data)
+    """Store the uploaded file (nothing left behind if that fails, service.core.gridstore); its id."""
+    return gridstore.store(_bucket(), file_name or "registry", data)
 
 
 def read_file(file_id):
@@ -296,6 +299,31 @@ def delete_file(file_id):
         _bucket().delete(file_id)
     except gridfs.errors.NoFile:
         pass
+
+
+def discard_file(file_id):
+    """Delete a file whose import was not recorded; never raises (service.core.gridstore.discard)."""
+    gridstore.discard(_bucket(), file_id)
+
+
+def sweep_orphan_files(*, before, after=None):
+    """The worker's upkeep (issue 14 §3): delete files stored before `before` that no import names
+    (the upload was stored, its import's insert failed, and so did deleting the file) and chunks
+    without a file entry. Bounded: at most gridstore.SWEEP_BATCH of each per call. Returns
+    (files and chunk sets deleted, where to go on among the chunks: service.core.gridstore)."""
+    files = collection(f"{FILES_BUCKET}.files")
+    stored = [f["_id"] for f in files.find({"uploadDate": {"$lt": before}}, {"_id": 1})
+              .sort("_id", ASCENDING).limit(gridstore.SWEEP_BATCH)]
+    named = set()
+    for chunk in in_chunks(stored):
+        named.update(d["file_id"] for d in collection(REGISTRY_IMPORTS).find({"file_id": {"$in": chunk}},
+                                                                              {"file_id": 1}))
+    unnamed = [file_id for file_id in stored if file_id not in named]
+    for file_id in unnamed:
+        delete_file(file_id)
+    chunk_sets, next_after = gridstore.sweep_orphan_chunks(files=files, chunks=collection(f"{FILES_BUCKET}.chunks"),
+                                                            before=before, after=after)
+    return len(unnamed) + chunk_sets, next_after
 
 
 def running_import(*, fresh_after):

@@ -15,7 +15,9 @@ import unicodedata
 
 import pymongo
 
-from service.core import regions
+from flask import current_app
+
+from service.core import gridstore, regions
 from service.core.auth import PROVINCE_STAFF, ensure_region
 from service.core.db import utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
@@ -83,10 +85,28 @@ def import_file(*, data, file_name, imported_by):
     """
     kind = importer.check_file(data)
     file_name = clean_file_name(file_name)
-    doc = {"state": "queued", "file_id": repository.save_file(data, file_name), "file_name": file_name,
+    file_id = repository.save_file(data, file_name)
+    doc = {"state": "queued", "file_id": file_id, "file_name": file_name,
            "file_kind": kind, "file_size": len(data), "imported_by": imported_by, "imported_at": utcnow(),
            "attempts": 0, **_empty_report()}
-    return repository.insert_report(doc)
+    try:
+        return repository.insert_report(doc)
+    except Exception:
+        repository.discard_file(file_id)  # no import names it: nothing half-written (issue 14 §3)
+        raise
+
+
+# Where this process's sweep of chunks goes on ({database name: last file id looked at}).
+_SWEPT_UP_TO = {}
+
+
+def sweep_orphan_files(*, now=None):
+    """The worker's upkeep: delete uploaded files no import names and chunks without their file,
+    stored more than gridstore.ORPHAN_AGE_SECONDS ago (bounded per call); how many were deleted."""
+    before = (now or utcnow()) - dt.timedelta(seconds=gridstore.ORPHAN_AGE_SECONDS)
+    key = current_app.config["MONGODB_DB"]
+    deleted, _SWEPT_UP_TO[key] = repository.sweep_orphan_files(before=before, after=_SWEPT_UP_TO.get(key))
+    return deleted
 
 
 def retry_import(*, report_id):

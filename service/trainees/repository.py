@@ -4,6 +4,7 @@ import gridfs
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from service.core import gridstore
 from service.core.db import collection, declare_indexes, get_db, utcnow
 
 PROFILES = "trainee_profiles"
@@ -42,10 +43,24 @@ def bucket():
 
 
 def store_attachment(*, owner_id, kind, filename, content_type, data):
-    return bucket().upload_from_stream(filename, data, metadata={
+    """Store the file with its owner in the file entry (the attachment's record); nothing is left
+    behind when that fails (service.core.gridstore). Its id."""
+    return gridstore.store(bucket(), filename, data, metadata={
         "owner_id": owner_id, "kind": kind, "content_type": content_type, "created_at": utcnow(),
         # Re-encoded by service/core/uploads.py: files stored before that are served as plain downloads.
         "reencoded": True})
+
+
+def discard_attachment(attachment_id):
+    """Delete an attachment a failed request stored; never raises (service.core.gridstore.discard)."""
+    gridstore.discard(bucket(), attachment_id)
+
+
+def sweep_orphan_chunks(*, before, after=None):
+    """The worker's upkeep: chunks of uploads begun before `before` whose file entry was never
+    written (service.core.gridstore.sweep_orphan_chunks)."""
+    return gridstore.sweep_orphan_chunks(files=collection(f"{ATTACHMENTS_BUCKET}.files"),
+                                         chunks=collection(f"{ATTACHMENTS_BUCKET}.chunks"), before=before, after=after)
 
 
 def attachment_info(attachment_id):

@@ -1,7 +1,12 @@
 """Trainee profile rules: personal data protected at rest, phone from WeChat rate limited."""
 
 
-from service.core import crypto, images, regions, uploads
+import datetime as dt
+
+from flask import current_app
+
+from service.core import crypto, gridstore, images, regions, uploads
+from service.core.db import utcnow
 from service.core.identifiers import parse_id_number
 from service.core.errors import Conflict, NotFound, RuleViolation, ServiceUnavailable
 from service.core.wechat import WeChatError, get_gateway
@@ -77,7 +82,25 @@ def upload_attachment(*, owner_id, kind, stream):
     attachment_id = repository.store_attachment(
         owner_id=owner_id, kind=kind, filename=f"{kind}{uploads.EXTENSIONS[content_type]}",
         content_type=content_type, data=data)
-    return attachment_view(repository.attachment_info(attachment_id))
+    try:
+        return attachment_view(repository.attachment_info(attachment_id))
+    except Exception:
+        # Answered 503: the mini-program uploads again, so this copy would be a second one.
+        repository.discard_attachment(attachment_id)
+        raise
+
+
+# Where this process's sweep of chunks goes on ({database name: last file id looked at}).
+_SWEPT_UP_TO = {}
+
+
+def sweep_orphan_files(*, now=None):
+    """The worker's upkeep: delete chunks of uploads whose file entry was never written, begun more
+    than gridstore.ORPHAN_AGE_SECONDS ago (bounded per call); how many uploads' chunks were deleted."""
+    before = (now or utcnow()) - dt.timedelta(seconds=gridstore.ORPHAN_AGE_SECONDS)
+    key = current_app.config["MONGODB_DB"]
+    deleted, _SWEPT_UP_TO[key] = repository.sweep_orphan_chunks(before=before, after=_SWEPT_UP_TO.get(key))
+    return deleted
 
 
 def attachment_view(info):

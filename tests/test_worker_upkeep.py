@@ -1,0 +1,25 @@
+"""The worker's upkeep sweeps (service.worker.run_upkeep) run beside the jobs without holding them up."""
+
+import logging
+
+from service import worker
+
+
+def test_a_failing_upkeep_is_logged_and_the_round_goes_on(app, monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("sweep bug")
+
+    monkeypatch.setattr(worker, "run_upkeep", broken)
+    with caplog.at_level(logging.ERROR, logger="service.worker"):
+        done = worker.run_once(app)
+    assert "outbox" in done and "quota_places" not in done
+    assert "upkeep sweeps failed" in caplog.text
+
+
+def test_upkeep_results_are_in_the_round_and_only_when_due(app):
+    done = worker.run_once(app)
+    assert done["quota_places"] == {"released": 0, "taken": 0, "rebuilt": 0}
+    assert done["orphan_files"] == {"registry": 0, "attachments": 0}
+    assert not worker._worth_logging(done)
+    assert "quota_places" not in worker.run_once(app, upkeep=False)
+    assert worker._worth_logging({**done, "orphan_files": {"registry": 1, "attachments": 0}})
