@@ -187,12 +187,14 @@ def _finish_completions(class_id, registration_ids, confirmed):
     """Record the completion of certificates issued by a run that the database cut short between a
     certificate and its registration's completion record: a re-run finishes it (nothing is
     written for a registration that already names its certificate)."""
-    unrecorded = {r for r in registration_ids if confirmed.get(r, {}).get("certificate_number") is None}
-    if not unrecorded:
+    if not registration_ids:
         return
+    wanted = set(registration_ids)
     for certificate in repository.for_class(class_id):
-        if certificate["status"] == VALID and certificate["registration_id"] in unrecorded:
-            registrations.record_completion(registration_id=certificate["registration_id"], certificate=certificate)
+        registration_id = certificate["registration_id"]
+        if (certificate["status"] == VALID and registration_id in wanted
+                and confirmed.get(registration_id, {}).get("certificate_number") != certificate["number"]):
+            registrations.record_completion(registration_id=registration_id, certificate=certificate)
 
 
 def revoke(*, certificate_id, by, reason, base_url=""):

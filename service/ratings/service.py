@@ -114,8 +114,9 @@ def _submit(*, user_id, target, kind, class_doc, session, region_code, values, c
 def _finish_lost_rating(*, user_id, target, rating_fields, class_doc):
     """A second submission: 409 ALREADY_RATED, unless the first one's receipt was left without its
     rating (the rating's write failed and so did taking the receipt back): then this one writes the
-    rating under the receipt and answers as a first submission. Inserted, never replaced: of two
-    submissions racing here, the second finds the rating and is refused."""
+    rating under the receipt and answers as a first submission. Inserted, never replaced: a rating
+    stored meanwhile stays and this one is refused. (A double tap whose second request lands
+    between the first one's two writes is answered 201 too, with the one rating stored.)"""
     receipt = repository.receipt(user_id=user_id, target=target)
     if receipt is not None:
         rating_id = ObjectId(crypto.decrypt(receipt["rating_ref"]))

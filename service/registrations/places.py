@@ -78,8 +78,9 @@ def reconcile():
                if (r["class_id"], r.get("region_code")) in quotas}  # a place only in a quota that exists
     leftovers = held - counted
     states = repository.states_of({registration_id for _, _, registration_id in leftovers})
+    # A final state is terminal; a registration that no longer exists holds nothing either.
     released = sum(classes_repo.release_quota_place(class_id=class_id, region_code=code, registration_id=rid)
-                   for class_id, code, rid in leftovers if states.get(rid, FINAL[0]) in FINAL)
+                   for class_id, code, rid in leftovers if states.get(rid) is None or states[rid] in FINAL)
     taken = sum(classes_repo.take_quota_place(class_id=class_id, region_code=code, registration_id=rid,
                                               even_if_full=True) == classes_repo.TAKEN
                 for class_id, code, rid in counted - held)
