@@ -305,9 +305,9 @@ def _serve(overrides, settings, *, host, port, workers, threads, demo, no_worker
 
 @main.command("init-db")
 def init_db():
-    """Create every collection's indexes and drop retired ones (idempotent)."""
+    """Create every collection's indexes, drop retired ones and migrate older data (idempotent)."""
     app = _make_app()
-    click.echo(f"indexes created, retired indexes dropped (database {app.config['MONGODB_DB']})")
+    click.echo(f"indexes created, retired indexes dropped, data migrated (database {app.config['MONGODB_DB']})")
 
 
 @main.group()
