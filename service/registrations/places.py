@@ -30,7 +30,7 @@ from collections import defaultdict
 from service.classes import repository as classes_repo
 from service.core.db import declare_migration
 from service.registrations import repository
-from service.registrations.states import FINAL
+from service.registrations.states import COUNTED, FINAL
 
 # Classes whose registrations can still move; finished classes keep the counts they ended with.
 RECONCILED_STATUSES = ("published", "in_progress")
@@ -81,7 +81,12 @@ def reconcile():
     # A final state is terminal; a registration that no longer exists holds nothing either.
     released = sum(classes_repo.release_quota_place(class_id=class_id, region_code=code, registration_id=rid)
                    for class_id, code, rid in leftovers if states.get(rid) is None or states[rid] in FINAL)
+    lost = counted - held
+    # Read again just before: a registration that ended while this round read the classes has
+    # given its place back on purpose (a re-take then would only be given back next round).
+    still_counted = {rid for rid, state in repository.states_of({rid for _, _, rid in lost}).items()
+                     if state in COUNTED}
     taken = sum(classes_repo.take_quota_place(class_id=class_id, region_code=code, registration_id=rid,
                                               even_if_full=True) == classes_repo.TAKEN
-                for class_id, code, rid in counted - held)
+                for class_id, code, rid in lost if rid in still_counted)
     return {"released": released, "taken": taken, "rebuilt": rebuilt}
