@@ -23,3 +23,15 @@ def test_upkeep_results_are_in_the_round_and_only_when_due(app):
     assert not worker._worth_logging(done)
     assert "quota_places" not in worker.run_once(app, upkeep=False)
     assert worker._worth_logging({**done, "orphan_files": {"registry": 1, "attachments": 0}})
+
+
+def test_an_unreachable_database_in_the_upkeep_fails_the_round_for_the_loop_to_report(app, monkeypatch):
+    import pytest
+    from pymongo.errors import AutoReconnect
+
+    def unreachable():
+        raise AutoReconnect("connection refused")
+
+    monkeypatch.setattr(worker, "run_upkeep", unreachable)
+    with pytest.raises(AutoReconnect):  # run_forever logs an outage once (worker.OUTAGE), not every round
+        worker.run_once(app)
