@@ -28,6 +28,9 @@ class DefaultConfig:
     # (service/core/identity_cache.py, service/auth/signed.py).
     IDENTITY_CACHE_SECONDS = 20
     BINDING_CODE_TTL_HOURS = 72
+    # A wx-login code sent again this long after it logged in (a retry after a dropped answer)
+    # gets a token of the same account rather than WX_CODE_USED (WeChat codes live 5 minutes).
+    LOGIN_RETRY_SECONDS = 300
     MONGODB_SERVER_SELECTION_TIMEOUT_MS = 5000
     MONGODB_SOCKET_TIMEOUT_MS = 10000
     # Rate limits (service/core/ratelimit.py), Flask-Limiter notation, counted in MongoDB so every
@@ -117,6 +120,7 @@ ENV_SETTINGS = {
     "TOKEN_TTL_HOURS": int,
     "IDENTITY_CACHE_SECONDS": int,
     "BINDING_CODE_TTL_HOURS": int,
+    "LOGIN_RETRY_SECONDS": int,
     "LOG_LEVEL": str,
     "WORKER_INTERVAL_SECONDS": int,
     "CHECKIN_CODE_SECONDS": int,

@@ -10,6 +10,7 @@ from pymongo import IndexModel
 from service.core.db import collection, declare_indexes, utcnow
 
 TOKENS = "auth_tokens"
+LOGIN_CODES = "login_codes"
 
 declare_indexes(
     TOKENS,
@@ -18,6 +19,20 @@ declare_indexes(
     IndexModel("user_id", name="user"),
     IndexModel("changed_at", name="changed", partialFilterExpression={"changed_at": {"$type": "date"}}),
 )
+# Codes WeChat accepted, kept briefly (a keyed digest, never the code) so that a phone re-sending its
+# code after a timeout is answered like the first time (service/auth/service.py).
+declare_indexes(LOGIN_CODES, IndexModel("expires_at", expireAfterSeconds=0, name="expires_ttl"))
+
+
+def remember_code(*, code_digest, openid, unionid, expires_at):
+    collection(LOGIN_CODES).update_one(
+        {"_id": code_digest},
+        {"$setOnInsert": {"openid": openid, "unionid": unionid, "expires_at": expires_at, "created_at": utcnow()}},
+        upsert=True)
+
+
+def remembered_code(code_digest):
+    return collection(LOGIN_CODES).find_one({"_id": code_digest, "expires_at": {"$gt": utcnow()}})
 
 
 def insert(*, token_hash, user_id, expires_at, staff):

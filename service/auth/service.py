@@ -33,17 +33,35 @@ def _wechat_login_error(exc):
 
 
 def wx_login(*, code):
-    """Exchange a wx.login() code for a bearer token; create the user on first login."""
+    """Exchange a wx.login() code for a bearer token; create the user on first login.
+
+    Idempotent for LOGIN_RETRY_SECONDS: a code WeChat accepted here is remembered (an HMAC digest of
+    it, with the openid), so the same code sent again, a phone retrying after a dropped answer,
+    gets a new token of the same account instead of WX_CODE_USED (which would also count as a
+    failed login against the whole classroom's address)."""
+    digest = _code_digest(code)
     try:
         session = get_gateway().code_to_session(code)
     except WeChatError as exc:
-        raise _wechat_login_error(exc) from None
-    if not session.get("openid"):
-        raise ServiceUnavailable("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后重试")
+        remembered = tokens.remembered_code(digest) if exc.errcode == CODE_USED else None
+        if remembered is None:
+            raise _wechat_login_error(exc) from None
+        session = {"openid": remembered["openid"], "unionid": remembered.get("unionid"), "retried": True}
+    else:
+        if not session.get("openid"):
+            raise ServiceUnavailable("WECHAT_UNAVAILABLE", "暂时无法连接微信，请稍后重试")
+        # Remembered before anything else is written: a retry after a failure further on still works.
+        tokens.remember_code(code_digest=digest, openid=session["openid"], unionid=session.get("unionid"),
+                             expires_at=utcnow() + dt.timedelta(seconds=current_app.config["LOGIN_RETRY_SECONDS"]))
     user = users.upsert_by_openid(openid=session["openid"], unionid=session.get("unionid"))
-    users.store_session_key(user_id=user["_id"], session_key=session.get("session_key", ""))
+    if not session.get("retried"):  # the session_key of the first exchange stands
+        users.store_session_key(user_id=user["_id"], session_key=session.get("session_key", ""))
     token = _issue_token(user_id=user["_id"], staff=bool(staff_accounts.active_for_user(user["_id"])))
     return {**token, "user": profile(user_id=user["_id"])}
+
+
+def _code_digest(code):
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), f"wx-login:{code}".encode(), "sha256").hexdigest()
 
 
 def _issue_token(*, user_id, staff):

@@ -3,7 +3,7 @@
 import datetime as dt
 import logging
 
-from service.auth.repository import TOKENS
+from service.auth.repository import LOGIN_CODES, TOKENS
 from service.core.auth import hash_token
 from service.users.repository import USERS, WECHAT_SESSIONS
 from tests.conftest import bearer
@@ -70,6 +70,7 @@ def test_reused_code_is_refused(client, db):
     db[USERS].delete_many({})
     db[TOKENS].delete_many({})
     db[WECHAT_SESSIONS].delete_many({})
+    db[LOGIN_CODES].delete_many({})  # not a retry of a login made here (see test_login_retry_api.py)
     response = client.post("/api/v1/auth/wx-login", json={"code": "erin.once"})
     assert response.status_code == 400
     assert response.json["code"] == "WX_CODE_USED"
