@@ -22,7 +22,8 @@ class EnrolmentRegionSchema(Schema):
     region_code = fields.String(allow_none=True)
     region_name = fields.String(allow_none=True)
     places = fields.Integer()
-    applied = fields.Integer(metadata={"description": "registrations submitted (drafts not counted)"})
+    applied = fields.Integer(metadata={"description": "trainees who submitted a registration at least once, "
+                                                      "each counted once (drafts not counted)"})
     admitted = fields.Integer()
     confirmed = fields.Integer()
 

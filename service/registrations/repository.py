@@ -331,12 +331,16 @@ def record_completion(*, registration_id, certificate=None, revoked_number=None)
 # ---- for the reports feature (read side): the class report and the trainee archive -----------------
 
 def class_enrolment_by_region(class_id, scope_match):
-    """[{_id: region, applied, admitted, confirmed}] of one class (see APPLIED: drafts are not applications)."""
+    """[{_id: region, applied, admitted, confirmed, user_ids}] of one class, counting people: a
+    trainee who submitted, withdrew and submitted again is one applicant, not two (see APPLIED:
+    drafts are not applications). `user_ids`: the region's applicants, for a total across regions."""
     return list(collection(REGISTRATIONS).aggregate([
         {"$match": {"class_id": class_id, **APPLIED_INDEXED, **scope_match}}, {"$match": APPLIED_CHECK},
-        {"$group": {"_id": "$region_code", "applied": {"$sum": 1},
-                    "admitted": _count_if({"$in": ["$state", ["admitted", "confirmed"]]}),
-                    "confirmed": _count_if({"$eq": ["$state", "confirmed"]})}},
+        {"$group": {"_id": {"region": "$region_code", "user": "$user_id"},
+                    "admitted": {"$max": {"$cond": [{"$in": ["$state", ["admitted", "confirmed"]]}, 1, 0]}},
+                    "confirmed": {"$max": {"$cond": [{"$eq": ["$state", "confirmed"]}, 1, 0]}}}},
+        {"$group": {"_id": "$_id.region", "applied": {"$sum": 1}, "admitted": {"$sum": "$admitted"},
+                    "confirmed": {"$sum": "$confirmed"}, "user_ids": {"$push": "$_id.user"}}},
         {"$sort": {"_id": 1}}]))
 
 

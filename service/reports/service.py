@@ -61,7 +61,8 @@ def class_report(*, identity, class_id):
                   "class_hours": class_rules.class_hours(class_doc)},
         "region_codes": sorted(scope.region_codes) if scope.region_codes is not None else None,
         "generated_at": now,
-        "enrolment": {"confirmed": confirmed, "applied": sum(r["applied"] for r in by_region),
+        # People, once each, even one who applied in two regions (profile moved between submissions).
+        "enrolment": {"confirmed": confirmed, "applied": len({u for g in enrolment for u in g["user_ids"]}),
                       "places": sum((quotas.get(r) or {}).get("places", 0)
                                     for r in (scope.region_codes if scope.region_codes is not None else quotas)),
                       "by_region": by_region},

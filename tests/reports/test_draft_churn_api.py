@@ -86,3 +86,27 @@ def test_a_submitted_then_withdrawn_application_still_counts_as_applied(client, 
     assert client.post(f"/api/v1/registrations/{rid}/withdraw", headers=bearer(second)).status_code == 200
     enrolment = _figures(client, admin_token, klass["id"], year)["class"]["enrolment"]
     assert enrolment["applied"] == 2 and enrolment["confirmed"] == 0
+
+
+def test_submit_withdraw_churn_counts_the_trainee_once(client, admin_token, login, one_application):
+    """Finding: create -> submit -> withdraw, again and again, added 1 to the class report's
+    enrolment.applied and to its region row every cycle (第3期 7 -> 11 with one account).
+    applied counts people who submitted at least once."""
+    klass, year = one_application
+    before = _figures(client, admin_token, klass["id"], year)
+    churner = login("churn-submitter")
+    assert client.put("/api/v1/trainee/profile", json=profile_body(serial=44),
+                      headers=bearer(churner)).status_code == 200
+    for cycle in range(4):
+        rid = client.post("/api/v1/registrations", json={"class_id": klass["id"]}, headers=bearer(churner)).json["id"]
+        assert client.post(f"/api/v1/registrations/{rid}/submit", headers=bearer(churner)).status_code == 200
+        if cycle < 3:  # the last one stays submitted
+            assert client.post(f"/api/v1/registrations/{rid}/withdraw", headers=bearer(churner)).status_code == 200
+    after = _figures(client, admin_token, klass["id"], year)
+    assert after["class"]["enrolment"]["applied"] == before["class"]["enrolment"]["applied"] + 1 == 2
+    assert [row["applied"] for row in after["class"]["enrolment"]["by_region"]] == [2]
+    # The region KPIs count the one pending registration, not the three withdrawn ones.
+    review = after["region"]["review"]
+    assert review["pending"] == before["region"]["review"]["pending"] + 1
+    assert review["to_review"] == before["region"]["review"]["to_review"] + 1
+    assert after["region"]["trainees_trained"] == before["region"]["trainees_trained"]
