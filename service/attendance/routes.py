@@ -16,7 +16,7 @@ from service.core.blueprint import Blueprint
 from service.core.errors import ServiceUnavailable
 from service.core.ids import parse_object_id
 from service.core.links import public_url
-from service.core.ratelimit import failures
+from service.core.ratelimit import documented, failures
 from service.core.wechat import WeChatError, get_gateway
 from service.registrations import service as registrations
 
@@ -65,6 +65,7 @@ def _client_ip():
 @blp.route("/checkins")
 class Checkins(MethodView):
     @require()
+    @documented
     @blp.arguments(ClassCodeCheckinSchema)
     @blp.response(200, CheckinResultSchema)
     def post(self, body):
@@ -77,6 +78,7 @@ class Checkins(MethodView):
 @blp.route("/sessions/<objectid:session_id>/checkins")
 class SessionCheckins(MethodView):
     @require()
+    @documented
     @blp.arguments(ClassCodeCheckinSchema)
     @blp.response(200, CheckinResultSchema)
     def post(self, body, session_id):

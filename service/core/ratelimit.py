@@ -17,6 +17,7 @@ test its own), and does not close the shared client when it is collected.
 """
 
 import contextlib
+import copy
 import functools
 import logging
 import math
@@ -30,6 +31,7 @@ from limits.storage import MongoDBStorage
 from pymongo import IndexModel
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from schemas.base import ErrorSchema
 from service.core.db import collection, declare_indexes, mongo
 from service.core.errors import AppError, error_body
 
@@ -82,6 +84,23 @@ limiter = Limiter(key_func=client_ip, storage_uri="lingjun-mongodb://app", strat
                   headers_enabled=False)
 
 
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before calling again",
+                               "schema": {"type": "integer", "minimum": 1}}}
+
+
+def documented(view):
+    """Declare `429 TOO_MANY_REQUESTS` with `Retry-After` among the operation's OpenAPI answers.
+
+    Stored the way flask-smorest's `alt_response` stores it (`_apidoc`, copied up by the decorators
+    above), so `limit()` documents what it enforces; views limited inside their body (the
+    `failures` block) carry it as a decorator."""
+    view._apidoc = copy.deepcopy(getattr(view, "_apidoc", {}))
+    view._apidoc.setdefault("response", {}).setdefault("responses", {}).setdefault(429, []).append(
+        {"schema": ErrorSchema(), "description": "TOO_MANY_REQUESTS: rate limit reached, wait Retry-After seconds",
+         "headers": RETRY_AFTER, "content_type": None})
+    return view
+
+
 def limit(setting, *, key_func, message, failure_status=None):
     """Decorator: the limit in config `setting` for the view, per `key_func()`.
 
@@ -96,8 +115,9 @@ def limit(setting, *, key_func, message, failure_status=None):
     37 answers through.) A success is never counted, so a crowd's good requests are never held up.
     """
     if failure_status is None:
-        return limiter.limit(lambda: current_app.config[setting], key_func=key_func, error_message=message,
-                             scope=setting)
+        limited = limiter.limit(lambda: current_app.config[setting], key_func=key_func, error_message=message,
+                                scope=setting)
+        return lambda view: documented(limited(view))
 
     def decorate(view):
         @functools.wraps(view)
@@ -113,7 +133,7 @@ def limit(setting, *, key_func, message, failure_status=None):
             if failure_status == "marked" and g.get("rate_limit_failure"):
                 count_failure(setting, *keys[1:], message=message)
             return answer
-        return limited
+        return documented(limited)
     return decorate
 
 
