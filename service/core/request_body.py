@@ -5,7 +5,7 @@ parsing runs:
 
 - size: at most `MAX_CONTENT_LENGTH` (64 KiB) unless the view declares a larger limit with
   `@body_limit(...)` (uploads). A larger `Content-Length` is refused with 413 before anything is
-  read; a chunked body is cut off at the limit with 413 too (werkzeug's bounded stream).
+  read; a chunked body is cut off at the limit with the same 413 and code (werkzeug's bounded stream).
 - media type: a view that takes JSON accepts only `application/json` (or `+json`), an upload
   view only `multipart/form-data`; anything else is 415 `UNSUPPORTED_MEDIA_TYPE`.
 - a view that takes no body refuses one: a JSON object's fields are refused like unknown fields
@@ -266,13 +266,20 @@ def read_body():
     data = request.get_data(cache=True)
     limit = request.max_content_length
     if request.content_length is None and limit is not None and len(data) >= limit:
-        raise PayloadTooLarge()
+        raise _too_large()
     return data
 
 
 def _utf8_charset():
     charset = request.mimetype_params.get("charset")
     return charset is None or charset.lower().replace("_", "-") in ("utf-8", "utf8")
+
+
+def _too_large():
+    """413 with the view's own code (`@body_limit(code=...)`): the same answer for a chunked body
+    cut off while read as for a Content-Length over the limit."""
+    code, message = g.get("body_limit_refusal") or (None, None)
+    return PayloadTooLarge(code, message)
 
 
 def _has_body():
@@ -290,6 +297,7 @@ def check_body():
     limit = limit() if callable(limit) else limit
     # Per-request limit (Flask >= 3.1): werkzeug cuts a chunked body off at it with 413 too.
     request.max_content_length = limit
+    g.body_limit_refusal = (code, message)
     if request.content_length is not None and request.content_length > limit:
         raise PayloadTooLarge(code, message)
     if not _has_body():
