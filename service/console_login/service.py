@@ -73,11 +73,14 @@ def create(*, user_agent=""):
     now = utcnow()
     doc = repository.insert_login({
         "_id": new_login_id(), "status": repository.PENDING, "poll_hash": _hash(poll_secret),
+        # Shown beside the QR and on the phone before confirming: a QR passed on from elsewhere
+        # (a chat, a fake page) has no desk screen showing the same digits.
+        "check_code": f"{secrets.randbelow(10_000):04d}",
         "user_agent": (user_agent or "")[:200], "created_at": now,
         "expires_at": now + dt.timedelta(seconds=current_app.config["CONSOLE_LOGIN_SECONDS"])})
     text = f"{QR_PREFIX}{doc['_id']}"
     return {"id": doc["_id"], "poll_secret": poll_secret, "qr_text": text, "qr_svg": qr.svg(text),
-            "expires_at": doc["expires_at"], "status": doc["status"]}
+            "check_code": doc["check_code"], "expires_at": doc["expires_at"], "status": doc["status"]}
 
 
 def _get_or_raise(login_id):
@@ -101,7 +104,7 @@ def _refuse(doc):
 
 
 def describe(*, login_id, identity):
-    """What the mini-program shows before confirming: status, times, the browser.
+    """What the mini-program shows before confirming: status, times, the browser, the check code.
 
     A request someone else confirmed is shown to nobody but that person (CONSOLE_LOGIN_USED): who
     logged in where, and from which browser, is not for other staff to read."""
@@ -111,7 +114,8 @@ def describe(*, login_id, identity):
     if doc["status"] != repository.PENDING and doc.get("user_id") != identity.user_id:
         _refuse(doc)
     return {"id": doc["_id"], "status": _status(doc), "created_at": doc["created_at"],
-            "expires_at": doc["expires_at"], "user_agent": doc.get("user_agent", "")}
+            "expires_at": doc["expires_at"], "user_agent": doc.get("user_agent", ""),
+            "check_code": doc.get("check_code")}
 
 
 def confirm(*, login_id, identity):

@@ -133,6 +133,18 @@ def test_request_ids_cannot_be_guessed_from_one_another(client, make_staff):
         assert response.status_code == 404 and response.json["code"] == "CONSOLE_LOGIN_NOT_FOUND"
 
 
+def test_the_confirm_page_gets_the_check_code_the_desk_shows(client, make_staff):
+    staff = make_staff("admin")
+    codes = set()
+    for _ in range(5):
+        created = _create(client)
+        assert len(created["check_code"]) == 4 and created["check_code"].isdigit()
+        shown = client.get(f"/api/v1/auth/console-logins/{created['id']}", headers=bearer(staff)).json
+        assert shown["check_code"] == created["check_code"]
+        codes.add(created["check_code"])
+    assert len(codes) > 1  # drawn afresh for each request
+
+
 def test_a_request_someone_confirmed_shows_nothing_to_other_staff(client, make_staff):
     first, second = make_staff("admin"), make_staff("supervisor")
     created = client.post("/api/v1/auth/console-logins", headers={"User-Agent": "Desk-Browser/1.0"}).json

@@ -41,6 +41,11 @@ def test_expired_qr_shows_refresh_and_a_new_code_works(client, live_server, new_
         page.click("#login-refresh")
     second = again.value.json()["id"]
     assert second != first
+    # The desk shows the check code the phone shows before confirming.
+    shown = client.get(f"/api/v1/auth/console-logins/{second}", headers=bearer(staff)).json["check_code"]
+    assert shown == again.value.json()["check_code"]
+    page.wait_for_selector("#login-check-code", state="visible")
+    assert shown in page.locator("#login-check-code").inner_text()
     client.post(f"/api/v1/auth/console-logins/{second}/confirm", headers=bearer(staff))
     page.wait_for_selector("#logout", timeout=10_000)
     assert "班主任" in page.locator("#who").inner_text()

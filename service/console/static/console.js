@@ -164,7 +164,7 @@ document.addEventListener("alpine:init", () => {
   const Alpine = window.Alpine;
 
   Alpine.data("consoleLogin", () => ({
-    qr: "", status: "正在生成二维码…", expired: false, error: false, loginId: null, secret: null, expiresAt: 0,
+    qr: "", status: "正在生成二维码…", expired: false, error: false, loginId: null, secret: null, expiresAt: 0, checkCode: "",
     timer: null, next: "/console/",
     init() { this.next = this.$el.dataset.next || "/console/"; this.start(); },
     async start() {
@@ -173,6 +173,7 @@ document.addEventListener("alpine:init", () => {
       const result = await Console.api("POST", "/api/v1/auth/console-logins", undefined, {noRedirect: true});
       if (!result.ok) { this.error = true; this.status = result.data.message; return; }
       this.qr = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(result.data.qr_svg); this.loginId = result.data.id; this.secret = result.data.poll_secret;
+      this.checkCode = result.data.check_code;
       this.expiresAt = new Date(result.data.expires_at).getTime();
       this.status = "等待扫码确认…（" + Console.clock(result.data.expires_at) + " 前有效）";
       this.poll();
