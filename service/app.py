@@ -11,7 +11,8 @@ from service import config as config_module
 from service.core import errors, headers, ratelimit, request_body, requestlog
 from service.core.auth import register_fallback_resolver, register_token_resolver
 from service.core.db import ensure_indexes, mongo, run_migrations
-from service.core.ids import ObjectIdConverter, object_id_parameter_schema
+from service.core.ids import (ObjectIdConverter, RandomIdConverter, object_id_parameter_schema,
+                              random_id_parameter_schema)
 from service.core.years import YearConverter, year_parameter_schema
 from service.auth import service as auth_service
 from service.classes import access as class_access
@@ -100,10 +101,12 @@ def create_app(config=None):
     # Ids in URLs are 24-hex ObjectIds (service.core.ids): ids and fixed names never overlap.
     app.url_map.converters["objectid"] = ObjectIdConverter
     app.url_map.converters["year"] = YearConverter  # programme years, bounded (service.core.years)
+    app.url_map.converters["randomid"] = RandomIdConverter  # console login requests (service.core.ids)
     api = LingjunApi(app, spec_kwargs={"extra_plugins": [AnswerFieldsRequired()]})
     api.register_field(ObjectIdField, "string", "objectid")
     api.register_converter(ObjectIdConverter, object_id_parameter_schema)
     api.register_converter(YearConverter, year_parameter_schema)
+    api.register_converter(RandomIdConverter, random_id_parameter_schema)
     for blp in BLUEPRINTS:
         api.register_blueprint(blp)
     app.register_blueprint(console_bp)  # HTML pages: not part of the API document

@@ -27,7 +27,7 @@ class ConsoleLogins(MethodView):
         return service.create(user_agent=request.headers.get("User-Agent", ""))
 
 
-@blp.route("/<login_id>")
+@blp.route("/<randomid:login_id>")
 class ConsoleLogin(MethodView):
     @require()
     @blp.response(200, ConsoleLoginSchema)
@@ -36,7 +36,7 @@ class ConsoleLogin(MethodView):
         return service.describe(login_id=_login_id(login_id), identity=current_identity())
 
 
-@blp.route("/<login_id>/confirm")
+@blp.route("/<randomid:login_id>/confirm")
 class ConsoleLoginConfirm(MethodView):
     @require()
     @blp.response(200, ConsoleLoginSchema)

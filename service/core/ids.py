@@ -26,6 +26,20 @@ def object_id_parameter_schema(converter):
     return {"type": "string", "pattern": f"^{OBJECT_ID_PATTERN}$"}
 
 
+# One-time requests whose id is a capability (console login requests): 128 random bits as 32 hex
+# digits, so that no id can be worked out from another.
+RANDOM_ID_PATTERN = "[0-9a-f]{32}"
+
+
+class RandomIdConverter(BaseConverter):
+    regex = RANDOM_ID_PATTERN
+
+
+def random_id_parameter_schema(converter):
+    """The OpenAPI schema of a `randomid` path parameter."""
+    return {"type": "string", "pattern": f"^{RANDOM_ID_PATTERN}$"}
+
+
 def parse_object_id(value, what="NOT_FOUND"):
     try:
         return ObjectId(value)

@@ -80,7 +80,8 @@ def _image(data):
                 return _encode(image)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_many_pixels() from None
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        # KeyError: an image mode Pillow's mode table lacks (decoded_bytes).
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, KeyError):
             raise _refuse() from None
 
 

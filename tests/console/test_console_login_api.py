@@ -107,9 +107,11 @@ def test_the_request_id_alone_gets_no_session(client, db, make_staff):
 @pytest.mark.parametrize("login_id", ["not-an-id", str(ObjectId()), "0" * 32, "A" * 32])
 def test_unknown_requests_are_404(client, make_staff, login_id):
     staff = make_staff("admin")
+    well_formed = login_id == "0" * 32  # anything else matches no route: a plain 404
     for response in (client.post(f"/api/v1/auth/console-logins/{login_id}/confirm", headers=bearer(staff)),
                      client.get(f"/api/v1/auth/console-logins/{login_id}", headers=bearer(staff))):
-        assert response.status_code == 404 and response.json["code"] == "CONSOLE_LOGIN_NOT_FOUND"
+        assert response.status_code == 404
+        assert response.json["code"] == ("CONSOLE_LOGIN_NOT_FOUND" if well_formed else "NOT_FOUND")
 
 
 def test_request_ids_cannot_be_guessed_from_one_another(client, make_staff):

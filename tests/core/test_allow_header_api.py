@@ -25,7 +25,7 @@ def spec_paths():
 
 
 def _url(path):
-    values = {"region_code": "110000", "year": "2026", "number": "LJ2026000001"}
+    values = {"region_code": "110000", "year": "2026", "number": "LJ2026000001", "login_id": "0" * 32}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), str(ObjectId())), path)
 
 
@@ -83,4 +83,7 @@ def test_id_parameters_are_documented_as_24_hex(spec_paths):
     spec = app.test_client().get("/api/v1/openapi.json").json
     ids = [parameter for item in spec["paths"].values() for parameter in item.get("parameters", [])
            if parameter["name"].endswith("_id")]
-    assert ids and all(p["schema"]["pattern"] == "^[0-9a-fA-F]{24}$" for p in ids), ids
+    # Console login requests are capabilities: 128 random bits (service.console_login), not ObjectIds.
+    random = [p for p in ids if p["name"] == "login_id"]
+    assert random and all(p["schema"]["pattern"] == "^[0-9a-f]{32}$" for p in random), random
+    assert ids and all(p["schema"]["pattern"] == "^[0-9a-fA-F]{24}$" for p in ids if p not in random), ids
