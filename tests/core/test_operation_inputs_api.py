@@ -23,7 +23,7 @@ def spec(client):
 
 
 def _url(path):
-    values = {"region_code": "110000", "year": "2026", "number": "LJ2026000001"}
+    values = {"region_code": "110000", "year": "2026", "number": "LJ2026000001", "login_id": "0" * 32}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), str(ObjectId())), path)
 
 
