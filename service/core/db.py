@@ -188,6 +188,7 @@ COLLECTION_OWNERS = {
     "session_checkins": "service.attendance",
     "session_tallies": "service.attendance",
     "auth_tokens": "service.auth",
+    "login_codes": "service.auth",
     "certificates": "service.completion",
     "certificate_counters": "service.completion",
     "completion_warnings": "service.completion",
