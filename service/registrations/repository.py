@@ -105,16 +105,29 @@ def states_of(registration_ids):
 
 def counted_in_year(year, *, region_code=None, projection=None):
     """The programme year's counted registrations in every class, by region, class and submission:
-    the national roster (tens of thousands of rows, never held in a list). One query per region
-    (index `year_roster`): each answers within the socket timeout even on a slow server, where one
-    query sorting the whole year did not (the embedded server scanned and sorted 44,000 documents
-    before its first batch). Every counted registration has a region of core.regions: its region
-    code is the profile's, checked against that list when the registration is submitted."""
+    the national roster (tens of thousands of rows, never held in a list: one region's at a time).
+    One query per region (index `year_roster`): each answers within the socket timeout even on a
+    slow server, where one query sorting the whole year did not (the embedded server scanned and
+    sorted 44,000 documents before its first batch). A region's rows are put in order here, not by
+    the server: the embedded server sorts through a Python comparison object per document (a fifth
+    of its time on the roster), the same order costs a key tuple here. Every counted registration
+    has a region of core.regions: its region code is the profile's, checked against that list
+    when the registration is submitted."""
     codes = [region_code] if region_code is not None else sorted(regions.all_regions())
+    if projection is not None:
+        projection = {**projection, **dict.fromkeys(("class_id", "submitted_at"), 1)}
     for code in codes:
-        yield from collection(REGISTRATIONS).find(
+        rows = list(collection(REGISTRATIONS).find(
             {"year": year, "region_code": code, "state": {"$in": list(states.COUNTED)}}, projection,
-        ).sort(ROSTER_ORDER[1:]).batch_size(ROSTER_BATCH)
+        ).batch_size(ROSTER_BATCH))
+        rows.sort(key=_roster_key)
+        yield from rows
+
+
+def _roster_key(registration):
+    """ROSTER_ORDER within a region as MongoDB sorts it: class, then submission (none first), then _id."""
+    submitted = registration.get("submitted_at")
+    return registration["class_id"], submitted is not None, submitted or 0, registration["_id"]
 
 
 def find(query, *, skip=0, limit=0, sort=(("submitted_at", 1), ("_id", 1))):

@@ -119,3 +119,29 @@ def test_the_year_roster_needs_a_login_and_valid_arguments(client, year_world, a
     assert bad.status_code == 422 and bad.json["code"] == "VALIDATION_ERROR"
     out_of_range = client.get("/api/v1/years/1999/roster.xlsx", headers=bearer(admin_token))
     assert out_of_range.status_code == 422 and out_of_range.json["errors"] == {"year": ["年度应在 2015 到 2100 之间"]}
+
+
+def test_rows_come_in_the_order_mongodb_sorts_them_with_no_submission_time_and_ties(client, db, year_world,
+                                                                                   admin_token):
+    """The roster puts a region's rows in order itself (not the server): region, class, submission
+    (none first), then _id, as MongoDB's sort on the same keys."""
+    import datetime as dt
+
+    from service.registrations.repository import ROSTER_ORDER
+
+    first = year_world["classes"][0]
+    same_moment = dt.datetime(2026, 3, 1, 8, 0, tzinfo=dt.timezone.utc)
+    extra = [({"_id": ObjectId("f" * 24)}, "同时提交乙"), ({"_id": ObjectId("0" * 23 + "1")}, "同时提交甲"),
+             ({"_id": ObjectId()}, "未记提交时间")]
+    for fields, name in extra:
+        submitted = {} if name == "未记提交时间" else {"submitted_at": same_moment}
+        db.registrations.insert_one({**fields, "class_id": ObjectId(first.id), "user_id": ObjectId(),
+                                     "year": year_world["year"], "region_code": "110000", "state": "admitted",
+                                     "snapshot": {"name": name}, **submitted})
+    response = client.get(f"/api/v1/years/{year_world['year']}/roster.xlsx", headers=bearer(admin_token))
+    names = [row[5].value for row in _sheet(response)[1:]]
+    by_mongodb = [_as_written(r["snapshot"]["name"]) for r in db.registrations.find(
+        {"year": year_world["year"], "state": {"$in": ["recommended", "admitted", "waitlisted", "confirmed"]}},
+        {"snapshot.name": 1}).sort(ROSTER_ORDER)]
+    assert names == by_mongodb and len(names) == 8
+    assert names.index("未记提交时间") < names.index("同时提交甲") < names.index("同时提交乙")
