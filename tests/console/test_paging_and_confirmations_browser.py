@@ -81,6 +81,20 @@ def test_organizer_lists_and_pickers_reach_every_class(client, live_server, new_
     assert _rows(page, "#class-list") == 100
     assert_no_horizontal_overflow(page, "organizer-classes-paged")
 
+    # Filters are the API's: the published ones, then another year (none).
+    for klass in db.classes.find({}, {"_id": 1}).sort("_id", 1).limit(3):
+        db.classes.update_one({"_id": klass["_id"]}, {"$set": {"status": "published"}})
+    page.select_option("#class-filter-status", "published")
+    page.wait_for_selector("#class-pager .pager-text:text-is('共 3 条')")
+    assert _rows(page, "#class-list") == 3
+    page.fill("#class-filter-year", "2019")
+    page.dispatch_event("#class-filter-year", "change")
+    page.wait_for_selector("#class-pager .pager-text:text-is('共 0 条')")
+    page.fill("#class-filter-year", "")
+    page.dispatch_event("#class-filter-year", "change")
+    page.select_option("#class-filter-status", "")
+    page.wait_for_selector("#class-pager .pager-text:text-is('共 105 条，第 1–100 条')")
+
     # A class picker offers every class, past the API's first page of 100.
     page.goto(live_server + "/console/admissions")
     page.wait_for_function("() => document.querySelectorAll('#admissions-class option').length === 105")

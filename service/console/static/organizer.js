@@ -94,9 +94,12 @@ document.addEventListener("alpine:init", () => {
     init() { this.load(); },
     async load() {
       const [classes, programmes] = await Promise.all([
-        api("GET", "/api/v1/classes?" + this.pageQuery(new URLSearchParams()).toString()),
+        api("GET", "/api/v1/classes?" + this.listQuery()),
         this.programmes.length ? null : Console.fetchAll("/api/v1/programmes")]);
-      if (classes.ok && this.pageLoaded(classes.data)) this.items = classes.data.items;
+      if (!classes.ok) {  // a refused filter (a year out of range): said next to the filters, no stale rows
+        this.items = []; this.total = 0;
+        this.listError = Console.fieldErrors(classes.data.errors).year || classes.data.message;
+      } else if (this.pageLoaded(classes.data)) { this.items = classes.data.items; this.listError = ""; }
       if (programmes && programmes.ok) {
         this.programmes = programmes.items;
         if (!this.form.programme_id && this.programmes.length) this.form.programme_id = this.programmes[0].id;
@@ -109,6 +112,15 @@ document.addEventListener("alpine:init", () => {
         "content_areas", "venue.name", "venue.address", "venue.latitude", "venue.longitude", "venue.checkin_radius_m"]);
     },
     link(item) { return "/console/classes/" + item.id; },
+    // Filters of the list (the API's `year` and `status`); a national year holds hundreds of classes.
+    filterYear: "", filterStatus: "", listError: "",
+    statuses: Object.entries(STATUS_NAMES).map(([value, label]) => ({value, label})),
+    listQuery() {
+      const params = this.pageQuery(new URLSearchParams());
+      if (String(this.filterYear).trim()) params.set("year", String(this.filterYear).trim());
+      if (this.filterStatus) params.set("status", this.filterStatus);
+      return params.toString();
+    },
     async create() {
       this.state.busy = true;
       const f = this.form;
