@@ -191,9 +191,11 @@ def counts_by_registration(session_ids, region_match):
 # FLUSH_GATHER_SECONDS plus a write. Rare writes (marks, leave, offline corrections) move it at
 # once, from the status the record had when they changed it. Closing counts the records again (no check-in comes after
 # it), and a session without a tally yet (records written before it existed) is counted from its
-# records at its first poll. Not covered: a process dying between a check-in's insert and its
-# count (those FLUSH_GATHER_SECONDS) leaves the projector that many short until the closing
-# recounts; the board counts the records themselves and is exact.
+# records at its first poll. A poll also counts the records again when the tally was last counted
+# more than RECOUNT_SECONDS ago (one poll of one process does it: the update is conditional on the
+# time it read), so a count lost with a process that died between a check-in's insert and its
+# flush, or one a recount and a flush crossed on, is mended within RECOUNT_SECONDS; the board
+# counts the records themselves and is exact.
 
 _pending_lock = threading.Lock()
 _flush_lock = threading.Lock()
@@ -201,6 +203,9 @@ _pending = {}  # (database name, session id) -> (its tallies collection, Counter
 _flusher = {"pid": None, "wake": threading.Event()}
 # How long the flusher waits after a check-in for the next ones, which join the same $inc.
 FLUSH_GATHER_SECONDS = 0.05
+# How old a tally may be before a poll counts the session's records again (a 50-class peak: fewer
+# than two recounts a second, against 50 polls a second).
+RECOUNT_SECONDS = 30
 
 
 def _after_fork_in_child():
@@ -278,7 +283,7 @@ def _count_records(session_id):
 def recount(session_id):
     """Count the session's records now and store the counts (closing); -> {status: n}."""
     figures = _count_records(session_id)
-    _tallies().update_one({"_id": session_id}, {"$set": figures}, upsert=True)
+    _tallies().update_one({"_id": session_id}, {"$set": {**figures, "recounted_at": utcnow()}}, upsert=True)
     return figures
 
 
@@ -291,10 +296,17 @@ def tally(session_id):
         # count creates the tally meanwhile (then that one stands: it follows every write).
         figures = _count_records(session_id)
         try:
-            _tallies().insert_one({"_id": session_id, **figures})
+            _tallies().insert_one({"_id": session_id, **figures, "recounted_at": utcnow()})
             return figures
         except DuplicateKeyError:
             found = _tallies().find_one({"_id": session_id})
+    counted_at = found.get("recounted_at")  # None: a tally a check-in's count created
+    if counted_at is None or (utcnow() - counted_at).total_seconds() > RECOUNT_SECONDS:
+        figures = _count_records(session_id)
+        # Only the poll that read this time stores its count; the others answer the tally they read.
+        _tallies().update_one({"_id": session_id, "recounted_at": counted_at},
+                              {"$set": {**figures, "recounted_at": utcnow()}})
+        return figures
     return {status: found.get(status, 0) for status in STATUSES}
 
 
