@@ -2,14 +2,14 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, beijing_isoformat
+from schemas.base import BaseSchema, Pattern, BeijingDateTime, ObjectIdField, beijing_isoformat
 from schemas.people import WithByNames, by_name_field
 from schemas.text import Text
 
 STATUSES = ("present", "late", "absent", "excused")
 # A nonce is a machine token: printable ASCII without spaces or control characters (a NUL or a
 # line break would be stored and compared as part of it).
-NONCE = validate.Regexp(r"^[\x21-\x7e]{8,64}\Z", error="nonce 应为 8–64 个可打印 ASCII 字符")
+NONCE = Pattern(r"[\x21-\x7e]{8,64}", error="nonce 应为 8–64 个可打印 ASCII 字符")
 
 
 class ClassCodeCheckinSchema(BaseSchema):

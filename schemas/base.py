@@ -56,6 +56,26 @@ validate.OneOf.default_message = "请从以下选项中选择：{choices}"
 validate.Regexp.default_message = "格式不正确"
 
 
+class Pattern(validate.Regexp):
+    """A regular expression the OpenAPI document can publish: validated here with `fullmatch` and
+    ASCII classes (`\\d` is 0-9 as in ECMAScript, not every Unicode digit; `$` would also pass a
+    trailing line break in Python), published as `^(?:...)$`, which means the same in the
+    ECMAScript dialect OpenAPI uses. `body` must be ECMAScript too: no `\\Z`, `\\A`, `(?P<...>)`,
+    lookbehinds or inline flags (tests/core/test_spec_patterns.py compiles every published one)."""
+
+    def __init__(self, body, error=None):
+        super().__init__(f"^(?:{body})$", error=error)
+        self._full = re.compile(body, re.ASCII)
+
+    def __call__(self, value):
+        if not isinstance(value, str) or self._full.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+REGION_CODE_PATTERN = Pattern(r"[0-9]{6}", error="地区代码应为6位数字")
+
+
 # -- bounds on every number and date the API takes --------------------------------------------
 # Years a programme may have: the one range for a programme's `year`, the `?year=` filters and every
 # `/years/{year}` path (service.core.years). The notices start in 2017 (DOMAIN.md); 2015 leaves room
@@ -138,18 +158,29 @@ def _bounded_datetime(self, value, attr, data, **kwargs):
 fields.Date._deserialize = _bounded_date
 fields.DateTime._deserialize = _bounded_datetime
 
-# Booleans are JSON true / false (and "true" / "false" in a query string). Marshmallow also takes
-# 0, 1, "yes", "on", ... which the OpenAPI document does not promise and a typo would slip through.
+# Booleans in a body are JSON true / false only. Marshmallow also takes 0, 1, "yes", "on", "true",
+# ... which the OpenAPI document does not promise and a typo would slip through. A query string has
+# only text: QueryBoolean (below) takes "true" / "false" there. Patched on the one Boolean class, so
+# no body field can forget it (tests/core/test_strict_booleans.py walks every schema).
 _boolean_deserialize = fields.Boolean._deserialize
 
 
 def _strict_boolean(self, value, attr, data, **kwargs):
-    if isinstance(value, bool) or value in ("true", "false"):
-        return _boolean_deserialize(self, value, attr, data, **kwargs)
+    if isinstance(value, bool):
+        return value
     raise self.make_error("invalid", input=value)
 
 
 fields.Boolean._deserialize = _strict_boolean
+
+
+class QueryBoolean(fields.Boolean):
+    """A boolean in a query string: exactly `true` or `false` (`?mine=true`), nothing else."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value in ("true", "false"):
+            return value == "true"
+        return _strict_boolean(self, value, attr, data, **kwargs)
 
 
 # Metadata key of an answer field that only some answers carry (not required, not sent as null).
@@ -263,5 +294,5 @@ def beijing_today():
     return dt.datetime.now(BEIJING).date()
 
 
-__all__ = ["PROGRAMME_YEAR", "PROGRAMME_YEAR_MESSAGE", "PROGRAMME_YEAR_MIN", "PROGRAMME_YEAR_MAX", "BaseSchema", "PatchSchema", "ObjectIdField", "BeijingDateTime", "ErrorSchema", "PaginationArgs",
+__all__ = ["QueryBoolean", "Pattern", "REGION_CODE_PATTERN", "PROGRAMME_YEAR", "PROGRAMME_YEAR_MESSAGE", "PROGRAMME_YEAR_MIN", "PROGRAMME_YEAR_MAX", "BaseSchema", "PatchSchema", "ObjectIdField", "BeijingDateTime", "ErrorSchema", "PaginationArgs",
            "page_schema", "ValidationError", "MAX_PAGE", "BEIJING", "beijing_today"]

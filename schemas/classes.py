@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate, validates_schema, ValidationError
 
-from schemas.base import (PROGRAMME_YEAR, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema,
+from schemas.base import (PROGRAMME_YEAR, QueryBoolean, REGION_CODE_PATTERN, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema,
                           QueryWholeNumber, WholeNumber, page_schema)
 from schemas.people import by_name_field
 from schemas.text import Text
@@ -10,7 +10,7 @@ from schemas.text import Text
 CONTENT_AREAS = ("科学理论", "形势政策", "经营管理", "专精特新发展")
 SESSION_KINDS = ("lecture", "site_visit", "discussion")
 CLASS_STATUSES = ("draft", "published", "in_progress", "finished", "archived", "cancelled")
-REGION_CODE = validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字")
+REGION_CODE = REGION_CODE_PATTERN
 
 
 class VenueSchema(BaseSchema):
@@ -141,7 +141,7 @@ class ClassListArgs(PaginationArgs):
     programme_id = ObjectIdField()
     region_code = fields.String(validate=REGION_CODE, metadata={"description": "classes open to this region"})
     status = fields.String(validate=validate.OneOf(CLASS_STATUSES))
-    mine = fields.Boolean(load_default=False,
+    mine = QueryBoolean(load_default=False,
                           metadata={"description": "supervisors: my classes; province staff: classes with quota for my region"})
 
 

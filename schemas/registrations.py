@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema, page_schema
+from schemas.base import REGION_CODE_PATTERN, QueryBoolean, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema, page_schema
 from schemas.people import WithByNames, by_name_field
 from schemas.text import NameSearch, Text
 from schemas.trainees import AttachmentSchema
@@ -45,19 +45,19 @@ class BulkDecisionSchema(DecisionSchema):
 
 class ReviewListArgs(PaginationArgs):
     class_id = ObjectIdField()
-    region_code = fields.String(validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))
+    region_code = fields.String(validate=REGION_CODE_PATTERN)
     state = fields.String(validate=validate.OneOf(STATES))
     name = NameSearch(metadata={"description": "part of the trainee's name (姓名包含)"})
     enterprise = Text(max_length=100, metadata={
         "description": "part of the enterprise name, or its whole unified social credit code"})
-    little_giant = fields.Boolean(metadata={
+    little_giant = QueryBoolean(metadata={
         "description": "true: only enterprises holding a valid 小巨人 title on the class's start date; "
                        "false: only the others (the same test as checks.little_giant_valid)"})
 
 
 class RosterArgs(BaseSchema):
-    region_code = fields.String(validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))
-    for_certificates = fields.Boolean(load_default=False,
+    region_code = fields.String(validate=REGION_CODE_PATTERN)
+    for_certificates = QueryBoolean(load_default=False,
                                       metadata={"description": "organizers only: full ID numbers for certificates"})
 
 

@@ -3,7 +3,7 @@
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
+from schemas.base import BaseSchema, Pattern, BeijingDateTime, ObjectIdField, PaginationArgs, page_schema
 from schemas.text import Text
 from service.registry.importer import TITLES, normalise_title
 
@@ -78,7 +78,7 @@ class RegistryImportListArgs(PaginationArgs):
 
 
 class RegistryEnterpriseListArgs(PaginationArgs):
-    region_code = fields.String(validate=validate.Regexp(r"^\d{6}$"))
+    region_code = fields.String(validate=Pattern(r"[0-9]{6}"))
     title = RegistryTitle(metadata={"description": f"one of {'、'.join(TITLES)}, or as the import reads it "
                                                   "(专精特新“小巨人”企业)"})
     credit_code = fields.String(validate=validate.Length(max=18))

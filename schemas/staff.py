@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema, page_schema
+from schemas.base import REGION_CODE_PATTERN, BaseSchema, BeijingDateTime, ObjectIdField, PaginationArgs, PatchSchema, page_schema
 from schemas.text import Text
 
 STAFF_ROLES = ("supervisor", "province_staff", "admin")
@@ -12,14 +12,14 @@ class StaffCreateSchema(BaseSchema):
     name = Text(max_length=50, min_length=1, required=True)
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
     region_code = fields.String(load_default=None, allow_none=True,
-                                validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))
+                                validate=REGION_CODE_PATTERN)
     class_ids = fields.List(ObjectIdField(), load_default=list)
 
 
 class StaffUpdateSchema(PatchSchema):
     name = Text(max_length=50, min_length=1)
     region_code = fields.String(allow_none=True,
-                                validate=validate.Regexp(r"^\d{6}$", error="地区代码应为6位数字"))
+                                validate=REGION_CODE_PATTERN)
     class_ids = fields.List(ObjectIdField())
     active = fields.Boolean()
 

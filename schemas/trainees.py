@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
-from schemas.base import BaseSchema, BeijingDateTime, ObjectIdField, WholeNumber
+from schemas.base import BaseSchema, Pattern, BeijingDateTime, ObjectIdField, WholeNumber
 from schemas.text import PersonName, Text
 from schemas.identifiers import CreditCode, IdNumber, MobileNumber
 from service.core import reference, regions
@@ -13,7 +13,7 @@ IPO_STAGES = ("none", "planning", "tutoring", "filed", "listed")
 IPO_BOARDS = ("main", "star", "chinext", "bse", "neeq", "hk", "overseas")
 DEGREES = ("博士", "硕士", "学士", "大专", "中专", "高中", "其他")
 ATTACHMENT_KINDS = ("business_licence", "id_card", "photo", "leave_proof")
-YEAR_MONTH = validate.Regexp(r"^(19|20)\d{2}-(0[1-9]|1[0-2])$", error="请按 YYYY-MM 填写")
+YEAR_MONTH = Pattern(r"(19|20)[0-9]{2}-(0[1-9]|1[0-2])", error="请按 YYYY-MM 填写")
 
 
 class EducationSchema(BaseSchema):
