@@ -3,9 +3,11 @@
 import datetime as dt
 import secrets
 
+from bson import ObjectId
 from flask import current_app
 
 from service.auth.service import binding_code_hash
+from service.classes import repository as classes_repository
 from service.core import regions
 from service.core.auth import ADMIN, PROVINCE_STAFF, SUPERVISOR
 from service.core.db import utcnow
@@ -35,12 +37,25 @@ def _check_scope(*, role, region_code, class_ids):
     if role != SUPERVISOR and class_ids:
         raise RuleViolation("CLASSES_NOT_APPLICABLE", "只有班主任需要指定班级",
                             errors={"class_ids": ["此角色不需要班级"]})
+    if class_ids:
+        _check_classes_exist(class_ids)
+
+
+def _check_classes_exist(class_ids):
+    """Every class named exists (asked of the classes' owner, one query): a dangling id would give
+    a supervisor a class nobody can see."""
+    ids = [ObjectId(class_id) if ObjectId.is_valid(class_id) else class_id for class_id in class_ids]
+    existing = classes_repository.statuses(ids)
+    missing = {str(index): ["班级不存在"] for index, class_id in enumerate(ids) if class_id not in existing}
+    if missing:
+        raise RuleViolation("VALIDATION_ERROR", "填写的内容有误，请检查后重试", errors={"class_ids": missing})
 
 
 def create(*, name, role, region_code=None, class_ids=(), created_by=None, phone_note=None):
     """Create an unbound staff account; returns (account, one-time binding code)."""
     if role not in (SUPERVISOR, PROVINCE_STAFF, ADMIN):
-        raise RuleViolation("ROLE_UNKNOWN", "角色不存在", errors={"role": ["角色不存在"]})
+        # The API's schema refuses it first (an enum in the spec); this guards other callers (CLI).
+        raise RuleViolation("VALIDATION_ERROR", "填写的内容有误，请检查后重试", errors={"role": ["角色不存在"]})
     _check_scope(role=role, region_code=region_code, class_ids=class_ids)
     code, code_hash, expires_at = _new_binding()
     account = {

@@ -47,11 +47,14 @@ def test_check_in_to_another_known_session_is_code_other_session(client, checkin
     assert response.json["code"] == "CODE_OTHER_SESSION"
 
 
-def test_class_code_refusals_match_the_guide(client, checkin_class, make_checkin_class, make_staff):
+def test_class_code_refusals_match_the_guide(client, checkin_class, make_staff, admin_token):
+    from tests.factories import create_class, create_programme
+
     url = f"/api/v1/sessions/{checkin_class.session_id}/checkin-code"
     trainee = client.get(url, headers=bearer(checkin_class.trainees[0].token))
     assert (trainee.status_code, trainee.json["code"]) == (403, "ROLE_REQUIRED")
-    other_supervisor = make_staff("supervisor", class_ids=[str(ObjectId())])
+    other_class = create_class(client, admin_token, create_programme(client, admin_token)["id"])
+    other_supervisor = make_staff("supervisor", class_ids=[other_class["id"]])
     outsider = client.get(url, headers=bearer(other_supervisor))
     assert (outsider.status_code, outsider.json["code"]) == (403, "OUT_OF_SCOPE")
 
@@ -86,10 +89,23 @@ def test_csv_in_an_unknown_encoding_is_registry_file_encoding(client, admin_toke
     assert response.json["code"] == "REGISTRY_FILE_ENCODING"
 
 
-def test_unknown_staff_role_is_role_unknown(app):
+@pytest.mark.parametrize("method, path", [("POST", "/api/v1/staff"), ("PATCH", "/api/v1/staff/{id}")])
+def test_unknown_staff_role_is_a_validation_error_naming_role(client, admin_token, db, method, path):
+    """q14 finding 8: no ROLE_UNKNOWN code (removed from the guide); the role is an enum."""
+    created = client.post("/api/v1/staff", json={"name": "某人", "role": "admin"}, headers=bearer(admin_token)).json
+    before = list(db.staff_accounts.find({})) if "staff_accounts" in db.list_collection_names() else None
+    response = client.open(path.format(id=created["account"]["id"]), method=method,
+                           json={"name": "某人", "role": "bogus"}, headers=bearer(admin_token))
+    assert response.status_code == 422 and response.json["code"] == "VALIDATION_ERROR"
+    assert list(response.json["errors"]) == ["role"]
+    if before is not None:
+        assert list(db.staff_accounts.find({})) == before
+
+
+def test_unknown_staff_role_from_other_callers_is_refused_too(app):
     from service.core.errors import RuleViolation
     from service.staff import service as staff_service
 
     with app.app_context(), pytest.raises(RuleViolation) as refused:
         staff_service.create(name="某人", role="mayor")
-    assert refused.value.code == "ROLE_UNKNOWN"
+    assert refused.value.code == "VALIDATION_ERROR" and refused.value.errors == {"role": ["角色不存在"]}

@@ -70,3 +70,31 @@ def test_page_size_is_capped(client, admin_token):
     response = client.get("/api/v1/staff?page_size=1000", headers=bearer(admin_token))
     assert response.status_code == 422
     assert "page_size" in response.json["errors"]
+
+
+def test_supervisor_with_a_class_that_does_not_exist_is_refused(client, admin_token, db):
+    """q14 finding 7: a dangling class id was stored (201)."""
+    from tests.factories import create_class, create_programme
+
+    klass = create_class(client, admin_token, create_programme(client, admin_token)["id"])
+    before = db[STAFF].count_documents({})
+    response = client.post("/api/v1/staff", json={"name": "甲乙", "role": "supervisor",
+                                                 "class_ids": [klass["id"], "ffffffffffffffffffffffff"]},
+                           headers=bearer(admin_token))
+    assert response.status_code == 422, response.json
+    assert response.json["code"] == "VALIDATION_ERROR"
+    assert response.json["errors"] == {"class_ids": {"1": ["班级不存在"]}}
+    assert db[STAFF].count_documents({}) == before
+    ok = client.post("/api/v1/staff", json={"name": "甲乙", "role": "supervisor", "class_ids": [klass["id"]]},
+                     headers=bearer(admin_token))
+    assert ok.status_code == 201 and ok.json["account"]["class_ids"] == [klass["id"]]
+
+
+def test_patching_a_supervisor_with_a_class_that_does_not_exist_is_refused(client, admin_token, db):
+    created = client.post("/api/v1/staff", json={"name": "甲乙", "role": "supervisor"},
+                          headers=bearer(admin_token)).json["account"]
+    before = db[STAFF].find_one({})
+    response = client.patch(f"/api/v1/staff/{created['id']}", json={"class_ids": ["ffffffffffffffffffffffff"]},
+                            headers=bearer(admin_token))
+    assert response.status_code == 422 and response.json["errors"] == {"class_ids": {"0": ["班级不存在"]}}
+    assert db[STAFF].find_one({}) == before
