@@ -56,6 +56,16 @@ class Text(fields.String):
         self.max_length = max_length
         self.min_length = min_length
         self.multiline = multiline
+        # Optional text that may be empty: `null` is taken as empty, the same as "" (a front end
+        # clearing a field sends either). A field declared allow_none keeps null as null.
+        self.none_is_empty = not min_length and not self.required and not self.allow_none
+        if self.none_is_empty:
+            self.allow_none = True  # the OpenAPI document says nullable: null is accepted
+
+    def deserialize(self, value, attr=None, data=None, **kwargs):
+        if value is None and self.none_is_empty:
+            value = ""
+        return super().deserialize(value, attr, data, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)

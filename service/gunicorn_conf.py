@@ -15,8 +15,8 @@ from service.core.timeutil import BEIJING
 _gunicorn_wsgi.SERVER = "lingjun"
 
 # Limits gunicorn enforces itself, before the application sees the request: a request line
-# (method + URI) over 8190 bytes (its maximum; default 4094) gets 414, a header over 16 KiB 431,
-# more than 100 headers 400, each a small text/html page from gunicorn, not our JSON error shape
+# (method + URI) over 8190 bytes (its maximum; default 4094) gets 414, a header over 16 KiB or
+# more than 100 headers 431, each a small text/html page from gunicorn, not our JSON error shape
 # (see README "What answers come from gunicorn").
 limit_request_line = 8190
 limit_request_field_size = 16 * 1024
