@@ -9,7 +9,11 @@
 - `Cache-Control: no-store` on every answer that did not choose its own caching: answers carry
   personal data (names, ID numbers, phones, attendance), and a shared proxy or the mini-program's
   cache must not keep them. Static assets (docs, console) set their own max-age.
+- An answer without a body (`204`, and the `OPTIONS` answer Flask builds, which only lists `Allow`)
+  carries no `Content-Type`: there is nothing to type (it said text/html or application/json).
 """
+
+from flask import request
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'",
@@ -28,6 +32,9 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 def add_security_headers(response):
     headers = response.headers
+    if response.status_code == 204 or (request.method == "OPTIONS" and response.status_code == 200
+                                       and not response.get_data()):
+        headers.pop("Content-Type", None)
     headers["X-Content-Type-Options"] = "nosniff"
     if response.mimetype == "text/html":
         headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

@@ -86,3 +86,17 @@ def test_gunicorn_does_not_name_itself_and_has_raised_limits():
             "print(wsgi.SERVER, c.limit_request_line, c.limit_request_field_size)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["lingjun", "8190", "16384"]
+
+
+def test_answers_without_a_body_carry_no_content_type(client, login):
+    """q14 finding 16: 204 from logout said application/json, OPTIONS said text/html."""
+    from tests.conftest import bearer as _bearer
+
+    token = login("alice")
+    logout = client.post("/api/v1/auth/logout", headers=_bearer(token))
+    assert logout.status_code == 204 and "Content-Type" not in logout.headers and logout.data == b""
+    options = client.options("/api/v1/programmes")
+    assert options.status_code == 200 and options.data == b""
+    assert "Content-Type" not in options.headers
+    assert "GET" in options.headers["Allow"]
+    assert options.headers["X-Content-Type-Options"] == "nosniff"
