@@ -140,7 +140,17 @@ _date_deserialize = fields.Date._deserialize
 _datetime_deserialize = fields.DateTime._deserialize
 
 
+# Python's fromisoformat also reads ISO 8601's basic and week forms ("20260101", "2026-W48-2"),
+# which the messages ("请使用 YYYY-MM-DD") and the OpenAPI formats (RFC 3339 date / date-time) do not
+# promise: the text must have the extended calendar form first. RFC 3339 allows a lowercase t / z.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[Tt ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?"
+                           r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})?)?")
+
+
 def _bounded_date(self, value, attr, data, **kwargs):
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise self.make_error("invalid")
     day = _date_deserialize(self, value, attr, data, **kwargs)
     if not DATE_YEAR_MIN <= day.year <= DATE_YEAR_MAX:
         raise self.make_error("out_of_range")
@@ -148,6 +158,10 @@ def _bounded_date(self, value, attr, data, **kwargs):
 
 
 def _bounded_datetime(self, value, attr, data, **kwargs):
+    if isinstance(value, str):
+        if not _ISO_DATETIME.fullmatch(value):
+            raise self.make_error("invalid")
+        value = value.replace("t", "T").replace("z", "Z")
     moment = _datetime_deserialize(self, value, attr, data, **kwargs)
     # One year's margin on each side: an offset can move the UTC instant across New Year.
     if not DATE_YEAR_MIN < moment.year < DATE_YEAR_MAX:

@@ -135,7 +135,7 @@ def test_offline_upload_too_late_is_refused(app, client, checkin_class):
 
 
 def test_offline_upload_only_by_the_class_supervisor(app, client, db, make_staff, checkin_class):
-    other_class = make_staff("supervisor", class_ids=[ObjectId()])
+    other_class = make_staff("supervisor", class_ids=[])  # supervises no class (a class id must exist)
     items = [_item(app, checkin_class.trainees[0], _now() - dt.timedelta(minutes=1), "offline-0001")]
     refused = _upload(client, checkin_class, items, token=other_class)
     assert refused.status_code == 403 and refused.json["code"] == "OUT_OF_SCOPE"
