@@ -81,8 +81,6 @@ def test_id_parameters_are_documented_as_24_hex(spec_paths):
     app = create_app({"MONGODB_URI": "mongodb://127.0.0.1:9/not-used", "ENSURE_INDEXES_ON_START": False,
                       "TESTING": True})
     spec = app.test_client().get("/api/v1/openapi.json").json
-    # Console login request ids are 128 random bits in hex, not ObjectIds (service/console_login):
-    # their view refuses anything else as CONSOLE_LOGIN_NOT_FOUND.
     ids = [parameter for item in spec["paths"].values() for parameter in item.get("parameters", [])
            if parameter["name"].endswith("_id")]
     # Console login requests are capabilities: 128 random bits (service.console_login), not ObjectIds.
