@@ -70,6 +70,10 @@ def test_organizer_issues_and_revokes_certificates(live_server, new_page, desk_l
     page.wait_for_selector("#certificates-ok:has-text('已为')")
     assert db.certificates.count_documents({"status": "valid"}) == 1
     page.wait_for_function("() => document.querySelectorAll('#certificates-table tbody tr').length === 2")
+    # The revoked row's button goes once the list holds the new valid certificate (the table's rows
+    # and their buttons are redrawn in separate steps: wait for it rather than read at once).
+    page.wait_for_function("() => ![...document.querySelectorAll('#certificates-table button.reissue')]"
+                           ".some((b) => b.offsetParent !== null)", timeout=10_000)
     assert page.locator("#certificates-table button.reissue:visible").count() == 0
 
 
