@@ -100,3 +100,16 @@ def assert_no_horizontal_overflow(page, name, tmp_path_factory=None):
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert widths[0] <= widths[1], f"{name}: horizontal overflow {widths}"
+
+
+def upload_registry_file(page, live_server, db, path):
+    """Upload `path` from the registry page and return once the API has queued its import (the
+    test then runs the worker's step itself)."""
+    import time
+
+    page.goto(live_server + "/console/registry")
+    page.set_input_files("#registry-file", str(path))
+    page.click("#registry-upload")
+    deadline = time.monotonic() + 20
+    while db.registry_imports.count_documents({}) == 0 and time.monotonic() < deadline:
+        time.sleep(0.1)

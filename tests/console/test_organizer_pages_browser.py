@@ -2,9 +2,8 @@
 in Chinese next to the field), then imports a registry file and reads the row report."""
 
 import datetime as dt
-import time
 
-from tests.console.conftest import assert_no_horizontal_overflow
+from tests.console.conftest import assert_no_horizontal_overflow, upload_registry_file
 from tests.registry.helpers import good_row, xlsx_bytes
 
 BEIJING_TODAY = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
@@ -137,13 +136,8 @@ def test_organizer_imports_a_registry_file_and_reads_the_row_report(live_server,
     rows = [good_row(1), good_row(2), good_row(3, region="999999")]
     path = tmp_path / "第六批小巨人名单.xlsx"
     path.write_bytes(xlsx_bytes(rows))
-    page.goto(live_server + "/console/registry")
-    page.set_input_files("#registry-file", str(path))
-    page.click("#registry-upload")
     # The upload answers with a queued import; the worker (here: this test) runs it, the page polls.
-    deadline = time.monotonic() + 20
-    while db.registry_imports.count_documents({}) == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    upload_registry_file(page, live_server, db, path)
     page.wait_for_selector("#registry-phase:has-text('排队等待导入')", timeout=20_000)
     assert page.locator("#registry-progress").get_attribute("value") == "0"  # not a full bar while queued
     page.wait_for_selector("#import-history .import-state:text-is('排队')")
@@ -166,12 +160,7 @@ def test_registry_history_states_failures_and_retry(live_server, new_page, desk_
     desk_login(page, make_staff("admin"))
     garbage = tmp_path / "名单.xlsx"
     garbage.write_bytes(b"hello")  # not a spreadsheet, named like one
-    page.goto(live_server + "/console/registry")
-    page.set_input_files("#registry-file", str(garbage))
-    page.click("#registry-upload")
-    deadline = time.monotonic() + 20
-    while db.registry_imports.count_documents({}) == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    upload_registry_file(page, live_server, db, garbage)
     with app.app_context():
         run_next_import()
     page.wait_for_function("() => document.querySelector('#registry-error').textContent.length > 0", timeout=20_000)

@@ -5,7 +5,7 @@ import io
 
 import openpyxl
 
-from tests.console.conftest import assert_no_horizontal_overflow
+from tests.console.conftest import assert_no_horizontal_overflow, upload_registry_file
 from tests.factories import create_class, create_programme
 from tests.registrations.conftest import apply, make_trainee  # noqa: F401 (fixtures)
 
@@ -168,8 +168,6 @@ def test_cancelling_a_class_asks_first_and_says_what_follows(client, live_server
 
 def test_registry_history_reopens_a_report_shown_a_hundred_faults_at_a_time(live_server, new_page, desk_login,
                                                                              make_staff, db, tmp_path, app):
-    import time
-
     from service.registry.service import run_next_import
     from tests.registry.helpers import good_row, xlsx_bytes
 
@@ -178,12 +176,7 @@ def test_registry_history_reopens_a_report_shown_a_hundred_faults_at_a_time(live
     rows = [good_row(1)] + [good_row(serial, region="999999") for serial in range(2, 152)]  # 150 faulty rows
     path = tmp_path / "名单.xlsx"
     path.write_bytes(xlsx_bytes(rows))
-    page.goto(live_server + "/console/registry")
-    page.set_input_files("#registry-file", str(path))
-    page.click("#registry-upload")
-    deadline = time.monotonic() + 20
-    while db.registry_imports.count_documents({}) == 0 and time.monotonic() < deadline:
-        time.sleep(0.1)
+    upload_registry_file(page, live_server, db, path)
     with app.app_context():
         assert run_next_import() is not None
     page.wait_for_selector("#registry-report", timeout=20_000)
