@@ -52,7 +52,7 @@ def _session_view(identity, session_id):
     """The board's reading: the trainees in the reader's scope, their records (the fields the board
     shows) and their approved leave for this session."""
     class_doc, session, full_phones, trainees = _scope(identity, session_id)
-    records = {r["user_id"]: r for r in repository.for_session(session_id, repository.BOARD_FIELDS)
+    records = {r["user_id"]: r for r in repository.for_session(session_id)
                if r["user_id"] in trainees}
     leaves = [leave for leave in leaves_covering(class_doc["_id"], session_id) if leave["user_id"] in trainees]
     on_leave = {leave["user_id"] for leave in leaves}

@@ -213,12 +213,36 @@ def _too_many_requests(exc):
     return response
 
 
+# Settings under which Flask-Limiter's before_request hook would have limits of its own to check.
+_MIDDLEWARE_LIMIT_SETTINGS = ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+
+
+def _drop_middleware_check(app):
+    """Remove Flask-Limiter's before_request check when it has nothing to check.
+
+    That hook enforces default, application, meta and blueprint limits; every limit here is a
+    view decorator (`limit()`), and a decorated view checks its own limits when it is called,
+    with or without the hook. The hook still resolves limits and exemptions for every request:
+    ~60 µs of the check-in's ~600 µs of web CPU (benchmarks/checkin.py, the national peak's hot
+    path), spent finding nothing. Flask-Limiter has no setting to leave it out (its old
+    `auto_check` is gone), so it is taken out of the app's hooks here, and kept whenever one of
+    those kinds of limit is configured."""
+    if any(app.config.get(name) for name in _MIDDLEWARE_LIMIT_SETTINGS):
+        return
+    limits = limiter.limit_manager
+    if limits.default_limits or limits.application_limits or limits._blueprint_limits or limiter._meta_limits:
+        return
+    hooks = app.before_request_funcs.get(None, [])
+    app.before_request_funcs[None] = [hook for hook in hooks if hook != limiter._check_request_limit]
+
+
 def init_app(app):
     app.config.setdefault("RATELIMIT_ENABLED", True)  # the limit strings are checked in service/config.py
     if app.config.get("TRUSTED_PROXY_COUNT", 0) > 0:
         count = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
     limiter.init_app(app)
+    _drop_middleware_check(app)
     # Its "exceeded" line names the key: an IP address or a user id. Our 429 is logged anyway.
     logging.getLogger("flask-limiter").setLevel(logging.WARNING)
     app.register_error_handler(RateLimitExceeded, _rate_limit_exceeded)

@@ -263,3 +263,31 @@ def test_the_readme_lists_every_limit_with_its_setting_and_default():
     assert len(limits) >= 10
     for name in limits:
         assert f"| `{name}` | `{getattr(DefaultConfig, name)}` |" in readme, name
+
+
+def test_limiter_request_hook_left_out_when_every_limit_is_a_decorator(app, client, login):
+    """Every limit here is a view decorator, which checks itself: Flask-Limiter's per-request hook
+    (default/application/blueprint limits) would find nothing on every request, so it is not run;
+    decorated limits still refuse (a wrong check-in code past RATELIMIT_CHECKIN_FAILURES)."""
+    from service.core.ratelimit import limiter
+
+    assert limiter._check_request_limit not in app.before_request_funcs[None]
+    headers = bearer(login("openid-hookless"))
+    answers = [client.post("/api/v1/checkins", json={"code": "not-a-code", **AT_VENUE}, headers=headers)
+               for _ in range(3)]
+    assert [a.json["code"] for a in answers[:2]] == ["CODE_INVALID", "CODE_INVALID"]
+    assert_too_many(answers[2], 600)
+
+
+def test_limiter_request_hook_kept_when_default_limits_are_configured(app_config):
+    from service.core.ratelimit import limiter
+
+    try:
+        app = create_app({**app_config, "RATELIMIT_DEFAULT": "2 per minute"})
+        assert limiter._check_request_limit in app.before_request_funcs[None]
+        client = app.test_client()
+        answers = [client.get("/api/v1/openapi.json", **from_ip("10.9.8.7")).status_code for _ in range(3)]
+        assert answers == [200, 200, 429]
+    finally:
+        # The limiter is the process's: its default limits would outlive this app into the next tests'.
+        limiter.limit_manager.set_default_limits([])
