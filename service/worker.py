@@ -83,13 +83,17 @@ def run_once(app, *, stop=None, upkeep=True):
 def run_upkeep():
     """Repair what a request cut short by a database fault could not (issue 14 §3): quota places
     left taken or given back against their registrations' states (service.registrations.places),
-    and uploaded files no record names (service.core.gridstore), older than an hour."""
+    and uploaded files no record names (service.core.gridstore), older than an hour. Also delete
+    documents past their TTL index's expiry (service.core.db.expire_documents: the embedded
+    server has no TTL monitor of its own)."""
+    from service.core.db import expire_documents
     from service.registrations.places import reconcile
     from service.registry.service import sweep_orphan_files as sweep_registry_files
     from service.trainees.service import sweep_orphan_files as sweep_attachments
 
     return {"quota_places": reconcile(),
-            "orphan_files": {"registry": sweep_registry_files(), "attachments": sweep_attachments()}}
+            "orphan_files": {"registry": sweep_registry_files(), "attachments": sweep_attachments()},
+            "expired": expire_documents()}
 
 
 # The upkeep sweeps read every running class's quotas and registrations: every few minutes, not

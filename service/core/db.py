@@ -262,6 +262,37 @@ def run_migrations():
     return changed
 
 
+def ttl_indexes():
+    """[(collection, field, seconds, partial filter or None)] of every declared TTL index (one
+    field, as MongoDB's TTL monitor takes them)."""
+    found = []
+    for name, models in INDEXES:
+        for model in models:
+            spec = model.document
+            keys = list(spec["key"])
+            if spec.get("expireAfterSeconds") is not None and len(keys) == 1:
+                found.append((name, keys[0], spec["expireAfterSeconds"], spec.get("partialFilterExpression")))
+    return found
+
+
+def expire_documents():
+    """Delete the documents every declared TTL index says expired; -> {collection: number deleted}
+    (only those that had some). MongoDB's TTL monitor does the same about once a minute; the
+    embedded server runs without its own sweeper (service.core.embedded_server says why), so the
+    worker's upkeep calls this. Each delete is a range of the TTL index: only expired entries are
+    read. Reads never count on it: each read of those collections checks the expiry itself."""
+    now = utcnow()
+    deleted = {}
+    for name, field, seconds, partial in ttl_indexes():
+        expired = {field: {"$lt": now - dt.timedelta(seconds=seconds)}}  # dates only, as MongoDB's TTL
+        if partial:
+            expired = {"$and": [expired, partial]}
+        count = collection(name).delete_many(expired).deleted_count
+        if count:
+            deleted[name] = deleted.get(name, 0) + count
+    return deleted
+
+
 def ensure_indexes(db):
     for name, models in INDEXES:
         db[name].create_indexes(list(models))

@@ -17,11 +17,11 @@ files: a command beside it waits for the restart, or is refused naming the servi
 """
 
 import atexit
+import importlib.util
 import datetime as dt
 import json
 import logging
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -87,14 +87,20 @@ def _free_port():
         return sock.getsockname()[1]
 
 
+# The server's process runs this module (SecantusDB's server without its TTL sweeper); its name in
+# a process's command line says the process is our database.
+SERVER_MODULE = "service.core.embedded_server"
+
+
 def _server_command():
-    exe = shutil.which("secantusd-py") or os.path.join(os.path.dirname(sys.executable), "secantusd-py")
-    if not os.path.exists(exe):
+    """SecantusDB's server command, started through service.core.embedded_server (its TTL sweeper
+    stalls every write once a minute: see there)."""
+    if importlib.util.find_spec("secantus") is None:
         raise EmbeddedError(
             "MONGODB_URI is not set and the embedded database is not installed: "
             "pip install -e '.[embedded]' or set MONGODB_URI"
         )
-    return [exe]
+    return [sys.executable, "-m", SERVER_MODULE]
 
 
 def uri_for(port):
@@ -182,7 +188,7 @@ def _is_server(pid):
     if not _alive(pid):
         return False
     command = _command_line(pid)
-    return not command or "secantusd" in command
+    return not command or "secantusd" in command or SERVER_MODULE in command
 
 
 def _command_line(pid):
