@@ -23,6 +23,7 @@ import os
 import pathlib
 import queue
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -42,6 +43,15 @@ from service.core.embedded import EmbeddedMongo  # noqa: E402
 DB_NAME = "bench_checkin"
 SECRET = "benchmark-secret-" + "x" * 32
 VENUE = {"latitude": 40.0003, "longitude": 116.3265}
+
+
+def keep_or_remove(directory, keep):
+    """A benchmark's temporary directory: removed at the end (a run leaves nothing behind), or kept
+    and named (to read its database or logs)."""
+    if keep:
+        print(f"data kept in {directory}")
+    else:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def free_port():
@@ -222,6 +232,7 @@ def main():
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--keep-data", action="store_true", help="keep the temporary database directory and print where")
     args = parser.parse_args()
 
     data_dir = tempfile.mkdtemp(prefix="bench-checkin-")
@@ -281,6 +292,7 @@ def main():
         bare.stop()
         ours.stop()
         database.stop()
+        keep_or_remove(data_dir, args.keep_data)
 
     def median_of(key, side):
         return statistics.median(r[side][key] for r in rounds)

@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 from bson import ObjectId  # noqa: E402
 
-from benchmarks.checkin import VENUE, Gunicorn, cpu_seconds, percentile  # noqa: E402
+from benchmarks.checkin import VENUE, Gunicorn, cpu_seconds, keep_or_remove, percentile  # noqa: E402
 from service.core.embedded import EmbeddedMongo  # noqa: E402
 
 DB_NAME = "bench_checkin_peak"
@@ -288,6 +288,8 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--keep-data", action="store_true",
+                        help="keep the temporary directory (database and gunicorn's access log) and print where")
     args = parser.parse_args()
 
     data_dir = tempfile.mkdtemp(prefix="bench-checkin-peak-")
@@ -350,6 +352,7 @@ def main():
             server.stop()
         finally:
             database.stop()
+            keep_or_remove(data_dir, args.keep_data)
 
     def median(key):
         return statistics.median(r[key] for r in runs)

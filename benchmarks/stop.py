@@ -14,6 +14,7 @@ EMBEDDED_RESTART_ATTEMPTS=0) just before the signal: stopping must not wait for 
 import argparse
 import os
 import pathlib
+import shutil
 import signal
 import statistics
 import subprocess
@@ -82,6 +83,8 @@ def one_run(number, database_killed=False):
     stored = list(client[address["database"]]["outbox"].find({"user_id": user["_id"]}, {"status": 1}))
     client.close()
     server.stop()
+    log.close()
+    shutil.rmtree(workdir, ignore_errors=True)
     sent = sum(m["status"] == "sent" for m in stored)
     queued = sum(m["status"] == "pending" for m in stored)
     print(f"run {number}: {sig.name:<7} stopped in {seconds:.2f} s (exit {process.returncode}); "
