@@ -1,6 +1,7 @@
-"""Expired documents: deleted by the worker's upkeep through each TTL index, because the embedded
-server runs without SecantusDB's TTL sweeper (it stalled every write for a quarter to half a second
-once a minute: service/core/embedded_server.py)."""
+"""The embedded server's two mends (service/core/embedded_server.py): expired documents are deleted
+by the worker's upkeep through each TTL index, because the server runs without SecantusDB's TTL
+sweeper (it stalled every write for a quarter to half a second once a minute); find-and-modify
+picks its document by `_id` instead of scanning the collection, with the same matches."""
 
 import datetime as dt
 import tempfile
@@ -72,3 +73,40 @@ def test_the_test_database_runs_through_the_launcher(mongodb_uri):
     port = int(mongodb_uri.split(":")[2].split("/")[0])
     commands = [embedded._command_line(int(pid)) for pid in os.listdir("/proc") if pid.isdigit()]
     assert any(embedded.SERVER_MODULE in c and f"--port {port}" in c for c in commands)
+
+
+def test_find_and_modify_candidates_come_from_the_id_and_fall_back_to_the_stock_picker():
+    from service.core.embedded_server import _by_id_first
+
+    calls = []
+
+    def stock(self, db, coll, filter, *, collation=None):
+        calls.append(filter)
+        return ["rid-7"] if list(filter) == ["_id"] and filter["_id"] == 7 else None
+
+    pick = _by_id_first(stock)
+    assert pick(None, "d", "c", {"_id": 7, "$and": [{"session_id": 1}]}) == ["rid-7"]
+    assert calls == [{"_id": 7}]
+    calls.clear()
+    # No point lookup for that _id (an operator): the whole filter goes to the stock picker.
+    assert pick(None, "d", "c", {"_id": {"$gt": 1}, "$and": [{"a": 1}]}) is None
+    assert calls == [{"_id": {"$gt": 1}}, {"_id": {"$gt": 1}, "$and": [{"a": 1}]}]
+    calls.clear()
+    pick(None, "d", "c", {"_id": 7, "a": 1}, collation={"locale": "zh"})  # collations: as the stock picker
+    assert calls == [{"_id": 7, "a": 1}]
+
+
+def test_find_and_modify_matches_what_it_matched_before(app, db):
+    """The mend is live in the test database: a find-and-modify by `_id` plus a condition still
+    applies the condition (the candidate from `_id` is tested against the whole filter)."""
+    from pymongo import ReturnDocument
+
+    db.records.insert_many([{"_id": 1, "state": "open", "n": 0}, {"_id": 2, "state": "closed", "n": 0}])
+    assert db.records.find_one_and_update({"_id": 2, "state": "open"}, {"$inc": {"n": 1}}) is None
+    assert db.records.find_one({"_id": 2})["n"] == 0
+    after = db.records.find_one_and_update({"_id": 1, "state": "open"}, {"$inc": {"n": 1}},
+                                           return_document=ReturnDocument.AFTER)
+    assert after == {"_id": 1, "state": "open", "n": 1}
+    assert db.records.find_one_and_delete({"_id": 1, "state": "closed"}) is None
+    assert db.records.find_one_and_delete({"_id": 1, "n": 1}) == after
+    assert [d["_id"] for d in db.records.find()] == [2]
