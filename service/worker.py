@@ -126,11 +126,20 @@ def run_forever(app, *, interval, stop=None):
 
 
 def run_imports_once(app):
-    """One registry import (service.registry.service.run_next_import): its id, or None if none waited."""
+    """One registry import (service.registry.service.run_next_import): its id, or None if none waited.
+    After an import, the registry list's read model is built here (service.registry.listing), so
+    the first list request after it need not (~3 s for 150,000 entries on the embedded server)."""
+    from service.registry import listing
     from service.registry.service import run_next_import
 
     with app.app_context():
-        return run_next_import()
+        imported = run_next_import()
+        if imported is not None:
+            try:
+                listing.refresh()
+            except Exception:  # noqa: BLE001 (the first list request builds it then)
+                log.exception("registry list: building its read model after import %s failed", imported)
+        return imported
 
 
 def run_imports_forever(app, *, interval, stop=None):

@@ -206,6 +206,7 @@ COLLECTION_OWNERS = {
     "registry_imports": "service.registry",
     "registry_files.files": "service.registry",
     "registry_files.chunks": "service.registry",
+    "registry_list": "service.registry",
     "report_versions": "service.reports",
     "report_region_counts": "service.reports",
     "staff_accounts": "service.staff",

@@ -28,6 +28,8 @@ declare_indexes(
 # build about half of its time.
 retire_indexes(ENTERPRISES, "report_title_region")
 declare_indexes(REGISTRY_IMPORTS, IndexModel([("imported_at", DESCENDING)], name="imported_at"))
+# The list's read model (service.registry.listing), by _id only.
+LIST_COLLECTION = "registry_list"
 
 # Registry look-ups go out in chunks: MongoDB takes any size, but the embedded development server
 # checks each found document against the whole `$in` list, so its cost grows with the chunk squared.
@@ -216,6 +218,7 @@ def _remove_duplicate_entries():
                         "n": {"$sum": 1}}},
             {"$match": {"n": {"$gt": 1}}}], allowDiskUse=True):
         collection(ENTERPRISES).delete_many({"_id": {"$in": sorted(group["ids"])[:-1]}})
+        list_version_moved()
 
 
 def registry_changed():
@@ -225,9 +228,17 @@ def registry_changed():
 
 def _registry_changed(*entry_lists):
     """The KPIs count 小巨人 per region (service.reports.summaries). An import that wrote anything
-    marks every region: an entry may also have moved out of a region, and imports are rare."""
+    marks every region: an entry may also have moved out of a region, and imports are rare.
+    The list's read model (service.registry.listing) is marked stale first: its mark is not best
+    effort (a failure is raised; a stale snapshot is rebuilt at the latest after listing.MAX_AGE)."""
     if any(entry_lists):
+        list_version_moved()
         summaries.changed_many([(code, None) for code in regions.all_regions()])
+
+
+def list_version_moved():
+    """Mark the list's read model stale (service.registry.listing): after every write to the registry."""
+    collection(LIST_COLLECTION).update_one({"_id": "version"}, {"$inc": {"v": 1}}, upsert=True)
 
 
 def upsert_entries(entries, *, now):
@@ -238,6 +249,17 @@ def upsert_entries(entries, *, now):
         _add(total, _counts(collection(ENTERPRISES).bulk_write(ops, ordered=False)))
     _registry_changed(entries)
     return total
+
+
+def entries_by_key(keys):
+    """The entries of these (credit_code, title) keys, in the keys' order (a key without an entry
+    is left out). Looked up by credit code (the credit_code_title index), LOOKUP_CHUNK at a time."""
+    found = {}
+    codes = sorted({code for code, _ in keys})
+    for chunk in _chunks(codes, LOOKUP_CHUNK):
+        for doc in collection(ENTERPRISES).find({"credit_code": {"$in": chunk}}):
+            found[(doc["credit_code"], doc["title"])] = doc
+    return [found[key] for key in keys if key in found]
 
 
 def find_entries(query, *, skip, limit):

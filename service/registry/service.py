@@ -21,7 +21,7 @@ from service.core import gridstore, regions
 from service.core.auth import PROVINCE_STAFF, ensure_region
 from service.core.db import utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
-from service.registry import importer, repository
+from service.registry import importer, listing, repository
 
 log = logging.getLogger(__name__)
 
@@ -412,9 +412,28 @@ def _scope(identity, region_code):
 
 def list_enterprises(*, identity, region_code=None, title=None, credit_code=None, q=None, valid_on=None,
                      page=1, page_size=20):
-    """Registry entries, filtered; province staff see their own region only."""
-    query = {}
+    """Registry entries, filtered, sorted by region, title, credit code; province staff see their own
+    region only. {items, total, page, page_size}. A page is found in the list's read model
+    (service.registry.listing: every entry's line, searched in Python) and only its entries are
+    read; an exact credit code (the unique index finds it) or a search holding a tab, line break
+    or control character goes to the database as before."""
     region_filter = _scope(identity, region_code)
+    q = q.strip() if q else None
+    if credit_code or (q and not listing.searchable(q)):
+        return _list_from_database(region_filter, title=title, credit_code=credit_code, q=q, valid_on=valid_on,
+                                   page=page, page_size=page_size)
+    region_codes = None
+    if region_filter:
+        region_codes = region_filter["$in"] if isinstance(region_filter, dict) else [region_filter]
+    lines = listing.current().select(region_codes=region_codes, title=title or None, q=q or None,
+                                     day=valid_on.isoformat() if valid_on else None)
+    start = (page - 1) * page_size
+    items = repository.entries_by_key([listing.key_of(line) for line in lines[start:start + page_size]])
+    return _page(items, total=len(lines), page=page, page_size=page_size)
+
+
+def _list_from_database(region_filter, *, title, credit_code, q, valid_on, page, page_size):
+    query = {}
     if region_filter:
         query["region_code"] = region_filter
     if title:
@@ -422,12 +441,16 @@ def list_enterprises(*, identity, region_code=None, title=None, credit_code=None
     if credit_code:
         query["credit_code"] = credit_code.strip().upper()
     if q:
-        query["name"] = {"$regex": re.escape(q.strip())}
+        query["name"] = {"$regex": re.escape(q)}
     if valid_on:
         day = valid_on.isoformat()
         query["valid_from"] = {"$lte": day}
         query["valid_until"] = {"$gte": day}
     items, total = repository.find_entries(query, skip=(page - 1) * page_size, limit=page_size)
+    return _page(items, total=total, page=page, page_size=page_size)
+
+
+def _page(items, *, total, page, page_size):
     for item in items:
         item["region_name"] = regions.name_of(item["region_code"])
     return {"items": items, "total": total, "page": page, "page_size": page_size}

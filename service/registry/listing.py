@@ -1,0 +1,199 @@
+"""The registry list's read model: every entry's sort key, filter fields and name, one line each, in
+the list's order (region, title, credit code), so a page of `GET /registry/enterprises` is found
+in Python and only its entries are read.
+
+Why: the embedded server (SecantusDB) decodes every candidate document of a query, never stops at
+a limit and counts by decoding; a name search (`$regex` over `name`) or the unfiltered first page
+read all 150,000 entries of a national registry twice (find + count): 3.5-11.7 s per page (finding
+F16). An n-gram index on names was measured too: building it took ~50 s for 150,000 entries on
+the embedded server, more than the whole import's budget (issue 19: 30 s). Lines searched in Python
+take 5-60 ms; the answer (items, order, `total`) is the database query's, exactly.
+
+Stored in the `registry_list` collection:
+  {_id: "version", v}: moved by every write to the registry (repository.list_version_moved, after
+      the write), so a snapshot knows it is stale;
+  {_id: "snapshot", version, build, parts, built_at}: the current snapshot (the version read
+      before its scan began: a write during the scan leaves it stale, never wrong for long);
+  {_id: "part:<build>:<n>", text}: its lines, in parts under the 16 MB document limit.
+A process keeps the snapshot it last loaded (~25 MB for 150,000 entries) and reloads it when the
+snapshot document names another build. Building reads the whole registry once (~3 s for 150,000
+entries on the embedded server): the worker builds it after each import (warm), else the first
+list request after a write does. A snapshot older than MAX_AGE is rebuilt (a version move that
+failed after its write is then caught up).
+"""
+
+import datetime as dt
+import threading
+import uuid
+
+from pymongo.errors import DuplicateKeyError
+
+from service.core.db import collection, utcnow
+from service.registry.repository import ENTERPRISES, LIST_COLLECTION
+
+MAX_AGE = dt.timedelta(hours=1)
+PART_CHARS = 2_000_000  # <= 3 bytes a character in UTF-8: parts well under 16 MB
+# A line's fields; FIELD_SEP and LINE_SEP (and MISSING) never occur inside one: a name holding them
+# has them replaced (SANITIZED), and a search for text holding them is answered by the database.
+FIELD_SEP, LINE_SEP, MISSING = "\t", "\n", "\x1e"
+SANITIZED = (FIELD_SEP, LINE_SEP, "\r", MISSING, "\x1f")
+NAME_STAND_IN = "\x1f"
+FIELDS = ("region_code", "title", "credit_code", "valid_from", "valid_until")
+
+_lock = threading.Lock()
+_loaded = {}  # {"build": build id, "snapshot": Snapshot} of this process
+
+
+def _field(value):
+    return value if isinstance(value, str) else MISSING
+
+
+def _line(doc):
+    name = doc.get("name")
+    name = name if isinstance(name, str) else MISSING
+    for char in SANITIZED:
+        if char in name and name != MISSING:
+            name = name.replace(char, NAME_STAND_IN)
+    return FIELD_SEP.join([_field(doc.get(field)) for field in FIELDS] + [name])
+
+
+def _sort_key(doc):
+    # MongoDB orders missing/null before strings; the registry's entries always hold these three.
+    return tuple(value if isinstance(value, str) else "" for value in
+                 (doc.get("region_code"), doc.get("title"), doc.get("credit_code")))
+
+
+class Snapshot:
+    """The lines of the whole registry in the list's order, and where each region's lines begin."""
+
+    def __init__(self, lines):
+        self.lines = lines
+        self.regions = {}  # {region_code: (first line, line after its last)}: lines are sorted by region
+        for n, line in enumerate(lines):
+            code = line[:line.index(FIELD_SEP)]
+            first, _ = self.regions.get(code, (n, n))
+            self.regions[code] = (first, n + 1)
+
+    def select(self, *, region_codes=None, title=None, q=None, day=None):
+        """The matching lines, in the list's order. region_codes: None (all) or a list."""
+        if region_codes is None:
+            blocks = [self.lines]
+        else:
+            blocks = [self.lines[slice(*self.regions[code])] for code in sorted(set(region_codes))
+                      if code in self.regions]
+            if not blocks:
+                return []
+        if title is None and q is None and day is None:
+            return blocks[0] if len(blocks) == 1 else [line for block in blocks for line in block]
+        return [line for block in blocks for line in block if _matches(line, title, q, day)]
+
+
+def _matches(line, title, q, day):
+    fields = line.split(FIELD_SEP)
+    if title is not None and fields[1] != title:
+        return False
+    if q is not None and q not in fields[5]:
+        return False
+    if day is not None:  # a missing (or not text) date matches no day, as {"$lte": day} in MongoDB
+        if fields[3] == MISSING or fields[4] == MISSING or not fields[3] <= day <= fields[4]:
+            return False
+    return True
+
+
+def searchable(q):
+    """Whether the snapshot answers a name search for `q` (else the database does)."""
+    return not any(char in q for char in SANITIZED)
+
+
+def key_of(line):
+    """(credit_code, title) of a line: the entry's unique key."""
+    fields = line.split(FIELD_SEP, 3)
+    return fields[2], fields[1]
+
+
+def current():
+    """The current Snapshot (built now if missing or stale)."""
+    snapshot = _stored_if_fresh()
+    if snapshot is not None:
+        return snapshot
+    with _lock:  # one build at a time in a process (another process may build too: both right)
+        return _stored_if_fresh() or build()
+
+
+def _stored_if_fresh():
+    """The stored snapshot if it is of the current version and not older than MAX_AGE, else None."""
+    docs = {doc["_id"]: doc for doc in collection(LIST_COLLECTION).find({"_id": {"$in": ["version", "snapshot"]}})}
+    meta = docs.get("snapshot")
+    if not _fresh(meta, docs.get("version", {}).get("v", 0)):
+        return None
+    return _load(meta)
+
+
+def _fresh(meta, version):
+    return meta is not None and meta["version"] == version and meta["built_at"] > utcnow() - MAX_AGE
+
+
+def _load(meta):
+    if _loaded.get("build") == meta["build"]:
+        return _loaded["snapshot"]
+    parts = list(collection(LIST_COLLECTION).find({"_id": {"$in": [_part_id(meta["build"], n)
+                                                                  for n in range(meta["parts"])]}}))
+    if len(parts) != meta["parts"]:  # replaced meanwhile by a newer build
+        return None
+    parts.sort(key=lambda doc: doc["n"])
+    text = "".join(part["text"] for part in parts)
+    snapshot = Snapshot(text.split(LINE_SEP) if text else [])
+    _loaded.update(build=meta["build"], snapshot=snapshot)
+    return snapshot
+
+
+def _part_id(build, n):
+    return f"part:{build}:{n}"
+
+
+def build():
+    """Read the whole registry, store its snapshot (unless a newer one is stored) and return it."""
+    version_doc = collection(LIST_COLLECTION).find_one({"_id": "version"})
+    version = version_doc["v"] if version_doc else 0
+    projection = {"_id": 0, "name": 1, **{field: 1 for field in FIELDS}}
+    docs = list(collection(ENTERPRISES).find({}, projection).batch_size(5000))
+    docs.sort(key=_sort_key)
+    lines = [_line(doc) for doc in docs]
+    del docs
+    build_id, now = uuid.uuid4().hex, utcnow()
+    texts, part, size = [], [], 0
+    for line in lines:
+        part.append(line)
+        size += len(line) + 1
+        if size >= PART_CHARS:
+            texts.append(LINE_SEP.join(part))
+            part, size = [], 0
+    if part:
+        texts.append(LINE_SEP.join(part))
+    # Parts join with LINE_SEP between them: each part but the last ends a line.
+    texts = [text + LINE_SEP if n < len(texts) - 1 else text for n, text in enumerate(texts)]
+    store = collection(LIST_COLLECTION)
+    for n, text in enumerate(texts):
+        store.insert_one({"_id": _part_id(build_id, n), "n": n, "text": text})
+    meta = {"version": version, "build": build_id, "parts": len(texts), "built_at": now}
+    try:  # replaces an older snapshot only (another process may have stored a newer one meanwhile)
+        store.update_one({"_id": "snapshot", "version": {"$lte": version}}, {"$set": meta}, upsert=True)
+    except DuplicateKeyError:  # a newer snapshot is stored: ours is not kept
+        pass
+    current_meta = store.find_one({"_id": "snapshot"}) or {}
+    keep = [_part_id(current_meta.get("build"), n) for n in range(current_meta.get("parts", 0))]
+    store.delete_many({"_id": {"$regex": "^part:", "$nin": keep}})
+    snapshot = Snapshot(lines)
+    _loaded.update(build=build_id, snapshot=snapshot)
+    return snapshot
+
+
+def refresh():
+    """Build the snapshot if it is missing or stale (the worker, after an import); True if built."""
+    docs = {doc["_id"]: doc for doc in collection(LIST_COLLECTION).find({"_id": {"$in": ["version", "snapshot"]}})}
+    if _fresh(docs.get("snapshot"), docs.get("version", {}).get("v", 0)):
+        return False
+    with _lock:
+        build()
+    return True
+

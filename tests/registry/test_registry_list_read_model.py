@@ -1,0 +1,210 @@
+"""The registry list at national size (issue 19, finding F16): its pages come from a read model
+(service.registry.listing) and must answer exactly what the database query answers (items, order,
+total) for every filter, stay right after every kind of write, and read only the page's entries."""
+
+import datetime as dt
+import random
+
+import pytest
+from bson import ObjectId
+
+from service.core.auth import Identity
+from service.registry import listing, repository, service
+from tests.conftest import bearer
+from tests.factories import credit_code
+from tests.registry.helpers import good_row, import_registry, xlsx_bytes
+
+URL = "/api/v1/registry/enterprises"
+REGIONS = ["110000", "310000", "440000", "440300", "650000"]
+TITLES = ["小巨人", "单项冠军", "专精特新中小企业"]
+NAMES = ["北京精工科技有限公司", "上海·张江微电子股份有限公司", "广州精密制造有限公司", "深圳新材料有限公司",
+         "喀什𠮷祥纺织有限公司", "ABC Technology (Shenzhen) Co., Ltd.", "abc technology 有限公司", "测试企业Q有限公司",
+         "北京导出测试有限公司", "华为 技术\u3000有限公司", "东莞[正则].*+?有限公司", "鑫源精密科技有限公司"]
+
+
+def entry(serial, *, region, title, name, valid_from="2024-07-01", valid_until="2027-06-30"):
+    return {"credit_code": credit_code(serial, region), "title": title, "name": name, "region_code": region,
+            "batch": "第六批", "valid_from": valid_from, "valid_until": valid_until}
+
+
+def varied_entries(count, seed=19):
+    rnd = random.Random(seed)
+    made = []
+    for serial in range(1, count + 1):
+        start = dt.date(2020 + rnd.randrange(6), 1 + rnd.randrange(12), 1)
+        made.append(entry(serial, region=rnd.choice(REGIONS), title=rnd.choice(TITLES),
+                          name=f"{rnd.choice(NAMES)}{serial}" if rnd.random() < 0.7 else rnd.choice(NAMES),
+                          valid_from=start.isoformat(), valid_until=start.replace(year=start.year + 3).isoformat()))
+    return made
+
+
+def admin():
+    return Identity(user_id=ObjectId(), roles=frozenset({"admin"}))
+
+
+def staff(*codes):
+    return Identity(user_id=ObjectId(), roles=frozenset({"province_staff"}), region_codes=frozenset(codes))
+
+
+def from_database(identity, **filters):
+    """The answer of the database query (the list as it was before the read model)."""
+    region_filter = service._scope(identity, filters.pop("region_code", None))
+    page, page_size = filters.pop("page", 1), filters.pop("page_size", 20)
+    q = filters.pop("q", None)
+    return service._list_from_database(region_filter, title=filters.pop("title", None), credit_code=None,
+                                       q=q.strip() if q else None, valid_on=filters.pop("valid_on", None),
+                                       page=page, page_size=page_size)
+
+
+def same_answer(identity, **filters):
+    got = service.list_enterprises(identity=identity, **filters)
+    expected = from_database(identity, **filters)
+    assert [item["_id"] for item in got["items"]] == [item["_id"] for item in expected["items"]], filters
+    assert got["items"] == expected["items"] and got["total"] == expected["total"], filters
+    return got
+
+
+FILTERS = [
+    {}, {"page": 2, "page_size": 7}, {"page": 40, "page_size": 5}, {"page": 1000},
+    {"region_code": "440000"}, {"region_code": "440300", "page": 2, "page_size": 3}, {"region_code": "120000"},
+    {"title": "单项冠军"}, {"region_code": "110000", "title": "小巨人", "page": 2, "page_size": 4},
+    {"q": "精密"}, {"q": "有限公司", "page": 3, "page_size": 10}, {"q": "𠮷祥"}, {"q": "·张江"}, {"q": "ABC"},
+    {"q": "abc"}, {"q": "Co., Ltd."}, {"q": "[正则].*+?"}, {"q": " 技术\u3000有限"}, {"q": "测试企业Q"},
+    {"q": "北京导出"}, {"q": "1"}, {"q": "不存在的名字"}, {"q": "精", "region_code": "440000", "title": "小巨人"},
+    {"valid_on": dt.date(2025, 9, 1)}, {"valid_on": dt.date(2023, 1, 1), "title": "小巨人", "q": "有限"},
+    {"valid_on": dt.date(2020, 1, 1)},
+]
+
+
+@pytest.fixture
+def varied(ctx):
+    repository.save_entries(new=varied_entries(300), changed=[], now=dt.datetime.now(dt.UTC))
+    return varied_entries(300)
+
+
+@pytest.mark.parametrize("filters", FILTERS, ids=[str(f) for f in FILTERS])
+def test_organizers_list_answers_as_the_database_does(varied, filters):
+    same_answer(admin(), **filters)
+
+
+@pytest.mark.parametrize("filters", [f for f in FILTERS if "region_code" not in f][:12])
+def test_province_staff_list_answers_as_the_database_does(varied, filters):
+    same_answer(staff("440000"), **filters)
+    same_answer(staff("440000", "110000", "120000"), **filters)
+    same_answer(staff(), **filters)
+
+
+def test_search_by_name_parts_chinese_and_paging(varied):
+    found = same_answer(admin(), q="𠮷祥纺织", page_size=500)
+    assert found["total"] == sum("𠮷祥纺织" in e["name"] for e in varied) > 0
+    assert all("𠮷祥纺织" in item["name"] for item in found["items"])
+    keys = [(i["region_code"], i["title"], i["credit_code"]) for i in found["items"]]
+    assert keys == sorted(keys)
+    everything = same_answer(admin(), page_size=100, page=2)
+    assert everything["total"] == 300 and len(everything["items"]) == 100
+
+
+def test_credit_code_and_control_characters_go_to_the_database(varied, db_reads):
+    code = varied[5]["credit_code"]
+    db_reads.clear()
+    found = service.list_enterprises(identity=admin(), credit_code=code.lower())
+    assert [item["credit_code"] for item in found["items"]] == [code]
+    assert db_reads.of(repository.LIST_COLLECTION) == []
+    assert service.list_enterprises(identity=admin(), q="精工\t科技")["total"] == 0
+
+
+def test_a_page_reads_only_its_entries(varied, db_reads):
+    service.list_enterprises(identity=admin())  # builds the read model once
+    for filters in ({}, {"q": "精密", "page": 2, "page_size": 5}, {"region_code": "440000", "title": "小巨人"},
+                    {"valid_on": dt.date(2025, 9, 1)}):
+        db_reads.clear()
+        answer = service.list_enterprises(identity=admin(), **filters)
+        reads = db_reads.of(repository.ENTERPRISES)
+        assert reads and all(op == "find" and set(query) == {"credit_code"} for op, query in reads), reads
+        asked = {code for _, query in reads for code in query["credit_code"]["$in"]}
+        assert asked == {item["credit_code"] for item in answer["items"]}
+        # the read model: its version and snapshot documents, no rebuild
+        assert db_reads.of(repository.LIST_COLLECTION) == [("find", {"_id": {"$in": ["version", "snapshot"]}})]
+
+
+def test_every_write_path_keeps_the_list_right(ctx, db):
+    now = dt.datetime.now(dt.UTC)
+    first = varied_entries(40)
+    repository.save_entries(new=first, changed=[], now=now)
+    same_answer(admin(), q="有限")
+    # a changed name and region (the import's changed entries)
+    moved = dict(first[0], name="改名后的北京企业", region_code="310000")
+    repository.save_entries(new=[], changed=[moved], now=now)
+    assert same_answer(admin(), q="改名后")["total"] == 1
+    assert same_answer(admin(), region_code="310000")["total"] == sum(e["region_code"] == "310000" for e in first) + 1
+    # the demo's sample (upserts)
+    repository.upsert_entries([entry(900, region="650000", title="小巨人", name="新疆样例企业")], now=now)
+    assert same_answer(admin(), q="新疆样例")["total"] == 1
+    # a bulk load's duplicates removed
+    db.enterprises.drop_indexes()
+    db.enterprises.insert_one(dict(first[1]))
+    repository.list_version_moved()
+    # (while a bulk load runs without the unique index, a duplicate's page shows one of the two twice)
+    assert service.list_enterprises(identity=admin())["total"] == from_database(admin())["total"] == 42
+    repository.end_bulk_load()
+    assert same_answer(admin())["total"] == 41
+
+
+def test_an_import_through_the_api_shows_at_once(client, admin_token, make_staff):
+    def names(query, token=admin_token):
+        response = client.get(f"{URL}?{query}", headers=bearer(token))
+        assert response.status_code == 200, response.json
+        return response.json["total"], [item["name"] for item in response.json["items"]]
+
+    rows = [good_row(1, name="北京精工科技有限公司"), good_row(2, name="北京智能装备有限公司", title="单项冠军"),
+            good_row(3, region="440000", name="广州精密制造有限公司")]
+    rows[2][2] = "440000"
+    assert import_registry(client, admin_token, xlsx_bytes(rows)).json["state"] == "done"
+    assert names("q=精") == (2, ["北京精工科技有限公司", "广州精密制造有限公司"])
+    rows[0][0] = "北京精工智造有限公司"
+    rows.append(good_row(4, name="北京第四家有限公司"))
+    assert import_registry(client, admin_token, xlsx_bytes(rows)).json["state"] == "done"
+    assert names("q=智造") == (1, ["北京精工智造有限公司"])
+    assert names("q=精工科技") == (0, [])
+    assert names("page_size=2&page=2") == (4, ["北京第四家有限公司", "广州精密制造有限公司"])
+    staff_gd = make_staff("province_staff", region_code="440000")
+    assert names("q=有限公司", staff_gd) == (1, ["广州精密制造有限公司"])
+
+
+def test_the_worker_builds_the_read_model_after_an_import(app, client, admin_token, db):
+    from service import worker
+
+    from tests.registry.helpers import IMPORTS_URL
+    import io
+
+    posted = client.post(IMPORTS_URL, headers=bearer(admin_token), content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(xlsx_bytes([good_row(1)])), "名录.xlsx")})
+    assert posted.status_code == 202
+    assert worker.run_imports_once(app) is not None
+    snapshot = db.registry_list.find_one({"_id": "snapshot"})
+    assert snapshot["version"] == db.registry_list.find_one({"_id": "version"})["v"] > 0
+    with app.app_context():
+        assert listing.refresh() is False  # fresh: nothing to build
+
+
+def test_a_stale_or_old_snapshot_is_rebuilt(ctx, db, monkeypatch):
+    repository.save_entries(new=varied_entries(10), changed=[], now=dt.datetime.now(dt.UTC))
+    assert listing.refresh() is True
+    build = db.registry_list.find_one({"_id": "snapshot"})["build"]
+    # a write whose version move was lost: caught up after MAX_AGE
+    db.enterprises.insert_one(entry(999, region="110000", title="小巨人", name="漏记的企业"))
+    assert service.list_enterprises(identity=admin(), q="漏记")["total"] == 0
+    monkeypatch.setattr(listing, "MAX_AGE", dt.timedelta(0))
+    assert same_answer(admin(), q="漏记")["total"] == 1
+    assert db.registry_list.find_one({"_id": "snapshot"})["build"] != build
+    # the old build's parts are gone
+    assert db.registry_list.count_documents({"_id": {"$regex": f"^part:{build}"}}) == 0
+
+
+def test_parts_split_and_join_back(ctx, monkeypatch):
+    monkeypatch.setattr(listing, "PART_CHARS", 200)
+    repository.save_entries(new=varied_entries(60), changed=[], now=dt.datetime.now(dt.UTC))
+    listing.build()
+    listing._loaded.clear()  # as another process: loaded from the stored parts
+    for filters in ({}, {"q": "有限"}, {"page": 3, "page_size": 25}):
+        same_answer(admin(), **filters)
