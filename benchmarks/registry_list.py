@@ -114,6 +114,25 @@ QUERIES = [  # (who, query string)
 ]
 
 
+def read_model_figures(app):
+    """The list's read model (service.registry.listing, absent before it): seconds to build it (the
+    worker, after an import) and for another process to load the stored one (its first request)."""
+    try:
+        from service.registry import listing, repository
+    except ImportError:
+        return
+    with app.app_context():
+        repository.list_version_moved()
+        started = time.perf_counter()
+        listing.refresh()
+        built = time.perf_counter() - started
+        listing._loaded.clear()
+        started = time.perf_counter()
+        lines = len(listing.current().lines)
+        print(f"read model: built in {built:.2f} s, loaded by another process in "
+              f"{time.perf_counter() - started:.2f} s ({lines} lines)", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=150_000)
@@ -139,6 +158,7 @@ def main():
         credit_code = entries(args.entries)[args.entries // 2]["credit_code"]
         print(f"database: {args.mongodb_uri or 'embedded (SecantusDB) in ' + data_dir}; "
               f"{args.entries} entries; load average {os.getloadavg()[0]:.1f} (2 cores)", flush=True)
+        read_model_figures(app)
         loads, medians = [os.getloadavg()[0]], []
         for who, query in QUERIES:
             query = query.format(credit_code=credit_code)
