@@ -8,6 +8,9 @@ Every request schema uses `Text` (or `PersonName`) for such text, so a fault is 
   reasons), where CR LF / CR / U+2028 / U+2029 become "\\n";
 - bidirectional overrides (U+202A-U+202E, U+2066-U+2069) refused: they make text read differently
   from what it is (CVE-2021-42574 "Trojan Source");
+- Unicode non-characters (U+FDD0-U+FDEF and the last two code points of every plane, U+FFFE/U+FFFF...)
+  refused like control characters: never text, and U+FFFE/U+FFFF cannot be written to XML (an Excel
+  export would have to drop them);
 - text with nothing visible (only spaces or zero-width characters) refused;
 - a maximum length per field, counted in characters (code points, so a rare character outside the
   BMP such as 𠇔 counts as one).
@@ -23,6 +26,9 @@ from marshmallow import ValidationError, fields
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAKS = re.compile("\r\n|\r|\u2028|\u2029")
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Unicode's 66 non-characters (Unicode 15, §23.7): U+FDD0-U+FDEF and U+xFFFE/U+xFFFF of the 17 planes.
+_NON_CHARACTERS = re.compile("[\ufdd0-\ufdef" + "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)) + "]")
 # Default-ignorable or blank-looking characters that Unicode files under letters or symbols.
 _BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e\u034f")
 # Trimmed at either end: spaces of every width, tab and line breaks, zero-width characters and BOMs
@@ -92,6 +98,9 @@ class Text(fields.String):
                 raise ValidationError("此项不能换行，请写在一行内")
             if unicodedata.category(char) == "Cc":
                 raise ValidationError(f"含有不可见的控制字符（U+{ord(char):04X}），请删除后重新输入")
+        non_character = _NON_CHARACTERS.search(text)
+        if non_character:
+            raise ValidationError(f"含有无效字符（U+{ord(non_character.group()):04X}），请删除后重新输入")
         if _BIDI_CONTROLS.search(text):
             raise ValidationError("含有改变文字方向的控制字符，请删除后重新输入")
         if text and not any(_visible(char) for char in text):

@@ -7,9 +7,13 @@ written and is safe to open:
   text cell with Excel's quote prefix: the same thing Excel stores when a person types a leading
   apostrophe. OWASP's advice is that leading apostrophe; in .xlsx it lives in the cell style, not
   in the value, so the cell reads exactly as typed and is never evaluated, even after editing.
-- characters XML 1.0 cannot hold (control characters, lone surrogates) are dropped; openpyxl would
-  raise IllegalCharacterError (a 500 whose log line carries the personal text); a carriage return
-  is written as the line feed XML would read it back as;
+- text reads back exactly as stored: Excel reads `_x0041_` in a cell's XML as "A" (its escape of
+  characters XML cannot hold), so such a sequence typed by a person is written escaped ("_x005F_"
+  before it), as Excel itself does; text the API accepted (schemas.text.Text) is never changed;
+- characters XML 1.0 cannot hold (control characters, lone surrogates, U+FFFE/U+FFFF: the Text
+  field refuses them all, so only rows stored before input was checked hold them) are dropped;
+  openpyxl would raise IllegalCharacterError (a 500 whose log line carries the personal text); a
+  carriage return is written as the line feed XML would read it back as;
 - a cell holds at most 32,767 characters (Excel's limit; longer text is cut, Excel would refuse);
 - sheet names are legal (1-31 characters, none of []:*?/\\, unique);
 - the download name travels RFC 6266 / RFC 5987 encoded (`filename*`, the Chinese name) with an
@@ -42,6 +46,9 @@ MAX_CELL_CHARS = 32_767
 MAX_SHEET_TITLE = 31
 # XML 1.0 allows tab, LF, CR and U+0020 upwards except surrogates and U+FFFE/U+FFFF.
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Text Excel would read as its escape of a character (ECMA-376 ST_Xstring "_xHHHH_"): the underscore
+# is written as "_x005F_" so the text reads back as typed.
+_LOOKS_LIKE_ESCAPE = re.compile("_(?=x[0-9A-Fa-f]{4}_)")
 # What a spreadsheet starts a formula (or a DDE payload) with (OWASP CSV Injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _SHEET_TITLE_ILLEGAL = re.compile(r"[\[\]:*?/\\]")
@@ -59,10 +66,15 @@ def yes_no(flag):
 
 
 def clean_text(value):
-    """Text as it can be stored in a cell: XML-illegal characters dropped, at most 32,767 characters."""
+    """Text as it can be stored in a cell: XML-illegal characters dropped, at most 32,767 characters,
+    `_xHHHH_` escaped so that Excel reads it as written."""
+    text = _xml_text(value)
+    return _LOOKS_LIKE_ESCAPE.sub("_x005F_", text) if "_x" in text else text
+
+
+def _xml_text(value):
     # XML reads a carriage return back as a line feed: write the line feed.
-    text = _ILLEGAL_XML.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
-    return text[:MAX_CELL_CHARS]
+    return _ILLEGAL_XML.sub("", value).replace("\r\n", "\n").replace("\r", "\n")[:MAX_CELL_CHARS]
 
 
 def is_formula_like(text):
@@ -125,7 +137,7 @@ def workbook_bytes(sheets):
 
 def download_name(filename):
     """A file name safe on every system: separators and control characters become "-"."""
-    name = _FILENAME_ILLEGAL.sub("-", clean_text(filename)).strip(" .") or "export.xlsx"
+    name = _FILENAME_ILLEGAL.sub("-", _xml_text(filename)).strip(" .") or "export.xlsx"
     return name if name.lower().endswith(".xlsx") else f"{name}.xlsx"
 
 

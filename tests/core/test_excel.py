@@ -129,3 +129,47 @@ def test_download_name_is_rfc6266_encoded_with_ascii_fallback(class_name, expect
 ])
 def test_ascii_fallback_names_are_plain_ascii(given, fallback):
     assert excel.ascii_download_name(given) == fallback
+
+
+# ---------------------------------------------------------------- exports never change accepted text (issue 19 F13)
+
+def _read_as_excel_does(data):
+    """Cell values as Excel shows them: calamine undoes `_xHHHH_` escapes as Excel does (openpyxl does not)."""
+    from python_calamine import CalamineWorkbook
+
+    return [row[0] for row in CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()]
+
+
+@pytest.mark.parametrize("text", [
+    "产品_x0041_型号",  # Excel reads _x0041_ in the XML as "A": written escaped
+    "_x000B_", "a_x005F_b", "_X0041_", "x_x00", "董事长\ufffd", "王𠇔\U0001fffd",
+])
+def test_text_that_looks_like_an_excel_escape_reads_back_as_written(text):
+    data = excel.workbook_bytes([("表", ["职务"], [[text], ["=" + text]])])
+    assert _read_as_excel_does(data) == ["职务", text, "=" + text]
+
+
+def test_every_text_the_text_field_accepts_is_exported_unchanged():
+    """Whatever a Text field stores reads back from the export exactly: no character is dropped
+    (U+FFFF used to be), no escape is read as another character."""
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from marshmallow import ValidationError
+
+    from schemas.text import Text
+
+    field = Text(max_length=1000, multiline=True)
+    characters = st.characters(codec="utf-8") | st.sampled_from(
+        ["_x0041_", "_x", "\ufffe", "\uffff", "\ufdd0", "\U0010ffff", "\r\n", "\u2028", "\x0b", "\u202e"])
+
+    @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+    @given(st.lists(characters, max_size=40).map("".join))
+    def exported_unchanged(typed):
+        try:
+            stored = field.clean(typed)
+        except ValidationError:
+            return
+        if not stored:  # an empty cell is no row for calamine
+            return
+        assert _read_as_excel_does(excel.workbook_bytes([("表", ["h"], [[stored]])])) == ["h", stored]
+
+    exported_unchanged()

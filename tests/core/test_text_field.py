@@ -70,6 +70,12 @@ def test_names_refused_with_a_reason(typed, message):
     ("company", "第一行\u2028第二行", "不能换行"),
     ("company", "\u200b\u200c\u2060", "不能只包含空格或不可见字符"),
     ("company", "abc\u202etxt.exe", "改变文字方向"),
+    ("company", "董事\uffff长", "含有无效字符（U+FFFF），请删除后重新输入"),
+    ("company", "\ufffe", "无效字符（U+FFFE）"),
+    ("company", "钱多多\ufdd0", "无效字符（U+FDD0）"),  # at an edge: refused, not trimmed away
+    ("company", "钱\ufdef多多", "无效字符（U+FDEF）"),
+    ("comment", "好\U0001fffe", "无效字符（U+1FFFE）"),
+    ("comment", "好\U0010ffff", "无效字符（U+10FFFF）"),
     ("company", "字" * 10_000, "不能超过 100 个字（现为 10000 个）"),
     ("comment", "好\u0007", "控制字符（U+0007）"),
     ("comment", "好\t很好", "控制字符（U+0009）"),
@@ -104,3 +110,17 @@ def test_emoji_and_joiners_inside_ordinary_text_are_kept():
 
 def test_optional_text_may_be_empty():
     assert load(company="")["company"] == ""
+
+
+@pytest.mark.parametrize("kept", ["\ufdcf\ufdf0", "\ufffd", "\U0001fffd", "\ufffc"])
+def test_characters_next_to_the_non_characters_are_kept(kept):
+    assert load(company=f"钱{kept}多")["company"] == f"钱{kept}多"
+
+
+def test_every_non_character_is_refused():
+    """Unicode's 66 non-characters: U+FDD0-U+FDEF and the last two code points of every plane."""
+    non_characters = [chr(c) for c in range(0xFDD0, 0xFDF0)] + [
+        chr(plane * 0x10000 + last) for plane in range(17) for last in (0xFFFE, 0xFFFF)]
+    assert len(non_characters) == 66
+    for char in non_characters:
+        assert f"U+{ord(char):04X}" in refused("company", f"钱{char}多")
