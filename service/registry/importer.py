@@ -12,14 +12,18 @@ import datetime as dt
 import io
 import re
 import time
+import unicodedata
 import zipfile
 from zlib import error as zlib_error
+
+from marshmallow import ValidationError
 
 from openpyxl import load_workbook
 from openpyxl.utils.datetime import from_excel
 from openpyxl.utils.escape import unescape
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
+from schemas.text import Text
 from service.core import regions
 from service.core.identifiers import InvalidIdentifier, parse_credit_code
 from service.core.errors import RuleViolation
@@ -66,6 +70,16 @@ COLUMNS = {
     "valid_until": "有效期止",
 }
 REQUIRED = ("name", "credit_code", "region_code", "title", "valid_from", "valid_until")
+# The most characters a cell of each column may hold (after trimming its edges). A longer cell makes
+# its row faulty, with the limit in the reason: nothing is ever cut to fit. The code-like columns'
+# limits leave room for spaces and the long official forms (国家级专精特新“小巨人”企业).
+CELL_LIMITS = {"name": 200, "credit_code": 50, "region_code": 30, "title": 50, "batch": 50,
+               "valid_from": 30, "valid_until": 30}
+CELL_LIMITS_BY_COLUMN = {COLUMNS[field]: limit for field, limit in CELL_LIMITS.items()}
+# Codes, names from a list and dates: full-width digits and letters (１１００００, typed with a Chinese
+# input method or pasted from Word/WPS) are read as ASCII (NFKC). Names and batches are text and keep
+# what was written, as the API's text fields do.
+CODE_LIKE = frozenset({"credit_code", "region_code", "title", "valid_from", "valid_until"})
 HEADER_ALIASES = {
     **{chinese: field for field, chinese in COLUMNS.items()},
     **{field: field for field in COLUMNS},
@@ -420,6 +434,11 @@ def _encoding_unknown():
                          errors={"file": ["文件编码无法识别"]})
 
 
+# A CSV cell may be as long as the file (csv's default limit, 128 KiB, made a long cell a file fault
+# "引号不配对"): the cell reaches its column's check, which reports it with the limit.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_FILE_BYTES))
+
+
 def _csv_stream(data):
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
@@ -484,21 +503,53 @@ def _unescaped(value):
     return unescape(value) if isinstance(value, str) and "_x" in value else value
 
 
-def _text(value):
-    """A registry cell as stored: runs of spaces and control characters (tab, vertical tab, NUL...)
-    become one space, edges trimmed."""
+# Runs of spaces and control characters inside a cell (a tab, a line break typed with Alt+Enter, a
+# vertical tab) are layout, not content: one space. Everything else follows the API's text fields.
+_SPACES_AND_CONTROLS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")
+# The one cleaning of typed text (schemas.text.Text), with each column's limit: NFC; spaces,
+# zero-width characters and BOMs trimmed at either end; lone surrogates, direction overrides and
+# non-characters refused; nothing visible refused.
+_CELL_TEXT = {field: Text(max_length=limit) for field, limit in CELL_LIMITS.items()}
+_EDGE_SPACES = " \t\r\n\u3000\u00a0"
+
+
+class CellFault(ValueError):
+    """A cell its column refuses; `reason` names the column (a Chinese sentence for the report)."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _text(value, field):
+    """A registry cell as stored ("" when empty); CellFault when its column refuses it: longer than
+    CELL_LIMITS (said with the limit, never cut), or refused by the text rules (schemas.text.Text).
+    Code-like columns are read with full-width characters as ASCII (CODE_LIKE)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return re.sub(r"[\s\x00-\x1f\x7f]+", " ", str(value)).strip()
+    text = str(value)
+    label, limit = COLUMNS[field], CELL_LIMITS[field]
+    # Measured before anything copies it: a 300 MB cell is refused without being cleaned.
+    length = len(text.strip(_EDGE_SPACES)) if len(text) > limit else 0
+    if length > limit:
+        raise CellFault(f"{label}不能超过 {limit} 个字（现为 {length} 个）")
+    text = _SPACES_AND_CONTROLS.sub(" ", text)
+    if field in CODE_LIKE:
+        text = unicodedata.normalize("NFKC", text)
+    try:
+        return _CELL_TEXT[field].clean(text)
+    except ValidationError as exc:
+        message = exc.messages[0].replace("后重新输入", "后重新导入")
+        raise CellFault(f"{label}{message}") from None
 
 
 def _credit_code(value):
     if isinstance(value, float):
         # Excel keeps 15 significant digits: an all-digit code typed into a number cell is already damaged.
         return None, "统一社会信用代码被 Excel 存成了数字，请将该列设置为文本格式后重新填写"
-    text = _text(value)
+    text = _text(value, "credit_code")
     if not text:
         return None, "统一社会信用代码为空"
     try:
@@ -520,8 +571,13 @@ def _region_index():
     return index
 
 
+def _required_text(value, field):
+    text = _text(value, field)
+    return (text, None) if text else (None, f"{COLUMNS[field]}为空")
+
+
 def _region(value, index):
-    text = _text(value)
+    text = _text(value, "region_code")
     if not text:
         return None, "所在地区为空"
     code = index.get(text)
@@ -538,7 +594,7 @@ def normalise_title(text):
 
 
 def _title(value):
-    text = _text(value)
+    text = _text(value, "title")
     if not text:
         return None, "称号为空"
     title = normalise_title(text)
@@ -547,7 +603,8 @@ def _title(value):
     return title, None
 
 
-def _date(value, label):
+def _date(value, field):
+    label = COLUMNS[field]
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, f"{label}为空"
     if isinstance(value, dt.datetime):
@@ -561,9 +618,12 @@ def _date(value, label):
         except (ValueError, OverflowError, TypeError):
             day = None
         if day is None:
-            return None, f"{label}“{_text(value)}”不是有效日期"
+            return None, f"{label}“{_text(value, field)}”不是有效日期"
     else:
-        text = _text(value).split(" ")[0].split("T")[0]
+        typed = _text(value, field)
+        if not typed:
+            return None, f"{label}为空"
+        text = typed.split(" ")[0].split("T")[0]
         match = _DATE_TEXT.match(text)
         if match is None and re.fullmatch(r"\d{8}", text):
             match = re.match(r"(\d{4})(\d{2})(\d{2})", text)
@@ -572,7 +632,7 @@ def _date(value, label):
         except ValueError:
             day = None
         if day is None:
-            return None, f"{label}“{_text(value)}”不是有效日期（应为 2024-07-01 或 2024/7/1）"
+            return None, f"{label}“{typed}”不是有效日期（应为 2024-07-01 或 2024/7/1）"
     if not 1990 <= day.year <= 2100:
         return None, f"{label}“{day.isoformat()}”超出合理范围"
     return day, None
@@ -610,27 +670,23 @@ class Validator:
 
         self.total += 1
         faults = []
-        name = _text(cell("name"))
-        if not name:
-            faults.append(("name", "企业名称为空"))
-        elif len(name) > 200:
-            faults.append(("name", "企业名称超过 200 个字"))
-        credit_code, reason = _credit_code(cell("credit_code"))
-        if reason:
-            faults.append(("credit_code", reason))
-        region_code, reason = _region(cell("region_code"), self.region_index)
-        if reason:
-            faults.append(("region_code", reason))
-        title, reason = _title(cell("title"))
-        if reason:
-            faults.append(("title", reason))
-        batch = _text(cell("batch"))[:50] or None
-        valid_from, reason = _date(cell("valid_from"), "有效期起")
-        if reason:
-            faults.append(("valid_from", reason))
-        valid_until, reason = _date(cell("valid_until"), "有效期止")
-        if reason:
-            faults.append(("valid_until", reason))
+
+        def read(field, reader, *args):
+            try:
+                value, reason = reader(cell(field), *args)
+            except CellFault as fault:
+                value, reason = None, fault.reason
+            if reason:
+                faults.append((field, reason))
+            return value
+
+        name = read("name", _required_text, "name")
+        credit_code = read("credit_code", _credit_code)
+        region_code = read("region_code", _region, self.region_index)
+        title = read("title", _title)
+        batch = read("batch", lambda value: (_text(value, "batch") or None, None))
+        valid_from = read("valid_from", _date, "valid_from")
+        valid_until = read("valid_until", _date, "valid_until")
         if valid_from and valid_until and valid_until < valid_from:
             faults.append(("valid_until", f"有效期止（{valid_until}）早于有效期起（{valid_from}）"))
         if credit_code and title:
