@@ -443,8 +443,54 @@ def _csv_stream(data):
     text = _decode(data)
     first_line = text.split("\n", 1)[0]
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    if '"' in text:
+        _check_quotes(text, delimiter)
     rows = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1)
     return RowStream("csv", rows, text.count("\n") + (not text.endswith("\n")))
+
+
+def _check_quotes(text, delimiter):
+    """RuleViolation naming the row of a quote that is never closed. The csv reader (not strict, as
+    Excel reads) takes everything from such a quote to the next quote, or to the end of the file,
+    as one cell: the row looked empty and the rows it swallowed vanished. Such a row is a record
+    that ends the file inside quotes, or runs over several lines and either does not read back
+    under the strict rules or holds a line that looks like a row of its own (two delimiters: a name
+    or batch with a line break and two commas is no registry's). Run before any row is read, so
+    nothing is written."""
+    lines = []
+
+    def read_lines():
+        for line in io.StringIO(text, newline=""):
+            lines.append(line)
+            yield line
+
+    def unbalanced(record_text, cells, last):
+        several_lines = record_text.rstrip("\r\n").count("\n") > 0
+        if not (last or several_lines):
+            return False
+        if several_lines and any(part.count(delimiter) >= 2 for cell in cells if "\n" in cell
+                                 for part in cell.split("\n")):
+            return True
+        try:
+            for _ in csv.reader(io.StringIO(record_text, newline=""), delimiter=delimiter, strict=True):
+                pass
+        except csv.Error:
+            return True
+        return False
+
+    records = csv.reader(read_lines(), delimiter=delimiter)
+    number, pending = 0, None  # pending: (number, text, cells) of the record read before, not yet checked
+    while True:
+        lines.clear()
+        cells = next(records, None)
+        if pending is not None and '"' in pending[1] and unbalanced(pending[1], pending[2], last=cells is None):
+            message = (f"CSV 文件第 {pending[0]} 行的引号没有配对：从这个引号起到文件末尾的内容会被读成一个单元格。"
+                       "请补上或删除这个引号后重新导入")
+            raise RuleViolation("REGISTRY_FILE_TYPE_INVALID", message, errors={"file": ["文件格式有误"]})
+        if cells is None:
+            return
+        number += 1
+        pending = (number, "".join(lines), cells)
 
 
 def _empty(cell):
