@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import itertools
 import re
 import time
 import unicodedata
@@ -101,6 +102,8 @@ class Sheet:
     rows: list  # [(row_number, (cell, ...))], row numbers as the spreadsheet shows them
     # Row number after which a long run of blank rows ended the sheet (reported), or None.
     ended_after_blank_run_at: int | None = None
+    sheet_name: str | None = None  # the sheet read (.xlsx)
+    data: bytes | None = dataclasses.field(default=None, repr=False)  # the file (.xlsx: other sheets, for messages)
 
 
 class Entry:
@@ -142,7 +145,8 @@ def read_rows(data):
     stream = open_rows(data)
     with stream:
         rows = list(stream)
-    return Sheet(stream.kind, rows, ended_after_blank_run_at=stream.ended_after_blank_run_at)
+    return Sheet(stream.kind, rows, ended_after_blank_run_at=stream.ended_after_blank_run_at,
+                 sheet_name=stream.sheet_name, data=stream.data)
 
 
 def check_file(data):
@@ -197,6 +201,8 @@ class RowStream:
         self.ended_after_blank_run_at = None  # row number after which a long blank run ended the sheet
         self._rows, self._close = numbered_rows, close
         self.reading_seconds = 0.0  # time spent reading; the caller's time between rows is not counted
+        self.sheet_name = None  # the sheet read (.xlsx), known once the first row is read
+        self.data = None  # the file's bytes (.xlsx): where a missing header is looked for on other sheets
 
     def __enter__(self):
         return self
@@ -339,10 +345,11 @@ def _calamine_stream(data, rows_total):
             if not workbook.sheets_metadata or workbook.sheets_metadata[0].typ != SheetTypeEnum.WorkSheet:
                 raise ValueError("the first sheet is not a worksheet")
             sheet = workbook.get_sheet_by_index(0)
+            stream.sheet_name = workbook.sheet_names[0]
         except Exception:  # noqa: BLE001 (CalamineError, XmlError, ZipError...: openpyxl decides)
             fallback = _openpyxl_stream(data, rows_total)
             opened.append(fallback)
-            stream.reader = fallback.reader
+            stream.reader, stream.sheet_name = fallback.reader, fallback.sheet_name
             yield from fallback._rows
             return
         # iter_rows gives every row from the first (blank ones before the first value included) but
@@ -360,6 +367,7 @@ def _calamine_stream(data, rows_total):
                 thing.close() if isinstance(thing, CalamineWorkbook) else thing.__exit__(None, None, None)
 
     stream = RowStream("xlsx", rows(), rows_total, close=close, reader="calamine")
+    stream.data = data
     return stream
 
 
@@ -379,7 +387,9 @@ def _openpyxl_stream(data, rows_total):
     sheet.reset_dimensions()
     rows = ((number, tuple(_unescaped(c) for c in cells))
             for number, cells in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1))
-    return RowStream("xlsx", rows, rows_total, close=workbook.close, reader="openpyxl")
+    stream = RowStream("xlsx", rows, rows_total, close=workbook.close, reader="openpyxl")
+    stream.sheet_name, stream.data = sheet.title, data
+    return stream
 
 
 def _decode(data):
@@ -521,8 +531,21 @@ def _header_columns(cells):
     return columns
 
 
-def find_header(rows):
-    """(index of the header row in `rows`, {field: column index}); RuleViolation when none."""
+# How far below the first 10 rows a header is looked for, to say where it is when it is too low.
+HEADER_HINT_ROWS = 200
+
+
+def _full_header(cells):
+    columns = _header_columns(cells)
+    return columns if all(field in columns for field in REQUIRED) else None
+
+
+def find_header(rows, *, source=None, later=None):
+    """(index of the header row in `rows`, {field: column index}); RuleViolation when none.
+
+    rows: the first HEADER_SEARCH_ROWS kept rows (more are ignored); source: the RowStream or Sheet
+    they came from, and later: the rows after them (an iterator), both only to say in the message
+    what was searched and where the header is (further down, on another sheet)."""
     best_missing = None
     for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns = _header_columns(cells)
@@ -531,13 +554,48 @@ def find_header(rows):
             return index, columns
         if columns and (best_missing is None or len(missing) < len(best_missing)):
             best_missing = missing
-    wanted = "、".join(COLUMNS[f] for f in REQUIRED)
     if best_missing:
         message = f"表头缺少以下列：{'、'.join(best_missing)}"
     else:
-        message = f"没有找到表头；第一行应为列名：{wanted}（批次可选）"
+        message = _no_header_message(source, rows[HEADER_SEARCH_ROWS:] if later is None else later)
     raise RuleViolation("REGISTRY_HEADER_INVALID", message, errors={"file": [message]},
                         extra={"required_columns": [COLUMNS[f] for f in REQUIRED]})
+
+
+def _no_header_message(source, later):
+    """What was searched, and what to do: the header's row when it sits lower, the sheet holding it
+    when another sheet does, else to put the column names on the first row."""
+    wanted = "、".join(COLUMNS[f] for f in REQUIRED)
+    kind = getattr(source, "kind", None)
+    sheet_name = getattr(source, "sheet_name", None)
+    where = "文件" if kind == "csv" else f"第一个工作表“{sheet_name}”" if sheet_name else "第一个工作表"
+    searched = f"在{where}的前 {HEADER_SEARCH_ROWS} 行（空行不计）中没有找到表头，应有列名：{wanted}（批次可选）。"
+    for number, cells in itertools.islice(later, HEADER_HINT_ROWS):
+        if _full_header(cells):
+            return searched + f"第 {number} 行像是表头：请删除它上面多余的行，使表头位于前 {HEADER_SEARCH_ROWS} 行内，再重新导入"
+    other = _sheet_with_header(source.data) if kind == "xlsx" and getattr(source, "data", None) else None
+    if other:
+        return searched + f"表头在工作表“{other}”中：只读取第一个工作表，请把“{other}”移到最前面（或删除其他工作表）后重新导入"
+    return searched + "请在第一行填写这些列名（可下载导入模板）后重新导入"
+
+
+def _sheet_with_header(data):
+    """The name of a sheet after the first whose first rows hold the header, or None (a message's hint:
+    any fault reading the other sheets is no answer)."""
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        try:
+            for index, metadata in enumerate(workbook.sheets_metadata[1:], start=1):
+                if metadata.typ != SheetTypeEnum.WorkSheet:
+                    continue
+                kept = (cells for cells in workbook.get_sheet_by_index(index).iter_rows() if not _blank(cells))
+                if any(_full_header(cells[:MAX_COLUMNS]) for cells in itertools.islice(kept, HEADER_SEARCH_ROWS)):
+                    return metadata.name
+        finally:
+            workbook.close()
+    except Exception:  # noqa: BLE001 (a hint only)
+        return None
+    return None
 
 
 # ---------------------------------------------------------------- cells
@@ -766,7 +824,7 @@ def validate_rows(sheet):
     one per (credit_code, title); problems are {row, column, reason}, one per fault, several per row
     when a row has several faults.
     """
-    header_index, columns = find_header(sheet.rows)
+    header_index, columns = find_header(sheet.rows, source=sheet)
     validator = Validator(columns)
     entries = []
     for index in range(header_index + 1, len(sheet.rows)):

@@ -162,7 +162,8 @@ def _run(doc):
         writer = stack.enter_context(BatchWriter(doc["_id"], counts, stream.rows_total))
         rows = iter(stream)
         head = list(itertools.islice(rows, importer.HEADER_SEARCH_ROWS))
-        header_index, columns = importer.find_header(head)  # a file without its header writes nothing
+        # A file without its header writes nothing (the message says what was searched, and where the header is).
+        header_index, columns = importer.find_header(head, source=stream, later=rows)
         validator = importer.Validator(columns)
         batch, rows_read = [], head[header_index][0]
 
