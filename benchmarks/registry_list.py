@@ -71,9 +71,7 @@ def build_registry(app, count):
         if repository.count_entries() >= count:
             return False
         started = time.perf_counter()
-        repository.begin_bulk_load()
         repository.save_entries(new=entries(count), changed=[], now=utcnow(), mark_regions=False)
-        repository.end_bulk_load()
         repository.registry_changed()
         print(f"registry written: {count} entries in {time.perf_counter() - started:.1f} s", flush=True)
         return True

@@ -5,9 +5,9 @@ Dates are "YYYY-MM-DD" strings, so validity checks compare strings.
 """
 
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReturnDocument, UpdateOne
-from pymongo.errors import BulkWriteError, OperationFailure
+from pymongo.errors import BulkWriteError
 
-from service.core.db import INDEXES, collection, declare_indexes, in_chunks, retire_indexes
+from service.core.db import collection, declare_indexes, in_chunks, retire_indexes
 from service.core import gridstore, regions
 from service.reports import summaries
 
@@ -34,7 +34,10 @@ LIST_COLLECTION = "registry_list"
 # Registry look-ups go out in chunks: MongoDB takes any size, but the embedded development server
 # checks each found document against the whole `$in` list, so its cost grows with the chunk squared.
 LOOKUP_CHUNK = 50
-WRITE_CHUNK = 1000
+# Entries written per command: the embedded server inserts a command's documents in one go (its
+# interpreter busy with them, ~0.2 s per 1,000 entries when loaded); 500 halve the wait of the
+# requests between them at no measurable cost in the import's time.
+WRITE_CHUNK = 500
 DUPLICATE_KEY = 11000
 
 
@@ -81,25 +84,52 @@ def entries_for(credit_codes):
     return found
 
 
+def registry_part(entry):
+    """The part of the registry an entry belongs to: (region_code, title), a prefix of the
+    region_title_credit_code index, so a part is read by a range of that index."""
+    return entry["region_code"], entry["title"]
+
+
 class StoredDigests:
-    """What the registry holds, as {hash of (credit_code, title): hash of the compared fields}: one
-    pass over the collection (projection of the compared fields, ~25,000 entries/s on the embedded
-    server) instead of one look-up per 50 codes (~2,000 rows/s), in ~100 bytes per entry (1,000,000
-    entries: ~100 MB). `state(entry)` is "new", "changed" or "unchanged".
+    """What an import compares its rows with: for the parts of the registry it loaded (registry_part),
+    {hash of (credit_code, title): hash of the compared fields}, in ~100 bytes per entry.
+    `state(entry)` is "new", "changed" or "unchanged" for an entry of a loaded part (`holds`).
+
+    Read a part at a time, only the parts the file brings: the embedded server answers a find
+    whole, holding its storage lock while it gathers the documents, so the one find of the whole
+    registry this replaces held every other request for seconds (~6 s for 150,000 entries, longer
+    under load) and its server's memory grew by the whole answer (1.2-1.7 GB at 300,000 entries).
+    A part (one region's entries of one title: 5,000 in the 150,000-row benchmark) is one short
+    read of an index range. An entry stored under another region reads as "new" and meets the
+    unique index when inserted (save_entries then upserts it by its key): the database decides.
 
     Python's own hash of a tuple of the values (64 bits, salted per process: the digests are made
-    and compared in the same process) costs a tenth of a blake2b of their JSON, which took ~2 s of
-    CPU for the 300,000 digests of a 150,000-row re-import. Two keys sharing a hash only make the
-    second one look changed (it is then upserted by its real key); a changed entry looks unchanged
-    only if its two contents collide, about once in 2**64."""
+    and compared in the same process) costs a tenth of a blake2b of their JSON. Two keys sharing a
+    hash only make the second one look changed (it is then upserted by its real key); a changed
+    entry looks unchanged only if its two contents collide, about once in 2**64."""
 
     def __init__(self):
+        self._digests, self._parts, self.entries_read = {}, set(), 0
+
+    def load(self, part):
+        """Read one part of the registry (a no-op if read already)."""
+        if part in self._parts:
+            return
+        region_code, title = part
         projection = {field: 1 for field in ENTRY_FIELDS} | {"_id": 0}
-        self._digests = {hash((doc["credit_code"], doc["title"])): _content_hash(doc)
-                         for doc in collection(ENTERPRISES).find({}, projection).batch_size(5000)}
+        for doc in collection(ENTERPRISES).find({"region_code": region_code, "title": title}, projection):
+            self._digests[hash((doc["credit_code"], doc["title"]))] = _content_hash(doc)
+            self.entries_read += 1
+        self._parts.add(part)
+
+    def holds(self, entry):
+        return registry_part(entry) in self._parts
 
     def __len__(self):
         return len(self._digests)
+
+    def read_summary(self):
+        return {"parts": len(self._parts), "entries": self.entries_read}
 
     def state(self, entry):
         stored = self._digests.get(hash((entry["credit_code"], entry["title"])))
@@ -113,10 +143,6 @@ def _content_hash(entry):
     if isinstance(entry, dict):
         return hash(tuple(entry.get(field) for field in ENTRY_FIELDS))
     return hash(tuple(entry[field] for field in ENTRY_FIELDS))
-
-
-def estimated_entries():
-    return collection(ENTERPRISES).estimated_document_count()
 
 
 def _upsert(entry, now, *, touch):
@@ -172,53 +198,6 @@ def save_entries(*, new, changed, now, mark_regions=True):
     if mark_regions:
         _registry_changed(new, changed)
     return total
-
-
-# ---- bulk load: a first import into an empty registry ---------------------------------------------
-# The embedded server keeps each secondary index in Python on every insert (it reads the index
-# catalog three times a document): 150,000 entries took 45 s with the three indexes above and 8 s
-# with none, and building the three afterwards 15 s. So a big import into an empty registry drops
-# them, inserts, and builds them again at its end, also when it fails midway (the entries written
-# are kept, as always). Meanwhile queries stay right, only unindexed; the unique index is absent,
-# so a duplicate another writer might add meanwhile (imports run one at a time) is removed before
-# it is built again. A worker that dies midway leaves them missing until the next process starts
-# (create_app ensures every declared index) or the next import.
-# Cost: the embedded server holds its storage lock while it builds an index, so writes to other
-# collections wait meanwhile (up to ~6 s per index for 60,000 entries at load 10; a real MongoDB
-# builds indexes without blocking other collections). Acceptable for the one national first import.
-
-def _declared_indexes():
-    return [model for name, models in INDEXES if name == ENTERPRISES for model in models]
-
-
-def begin_bulk_load():
-    """Drop the registry's secondary indexes if it holds no entry; True if dropped."""
-    if collection(ENTERPRISES).find_one({}, {"_id": 1}) is not None:
-        return False
-    collection(ENTERPRISES).drop_indexes()  # all but _id
-    return True
-
-
-def end_bulk_load():
-    """Build the registry's declared indexes (a no-op for those that exist), removing duplicates of
-    (credit_code, title) first if the unique index cannot be built."""
-    try:
-        collection(ENTERPRISES).create_indexes(_declared_indexes())
-    except OperationFailure as exc:
-        if exc.code != DUPLICATE_KEY:
-            raise
-        _remove_duplicate_entries()
-        collection(ENTERPRISES).create_indexes(_declared_indexes())
-
-
-def _remove_duplicate_entries():
-    """Keep the last written entry of each (credit_code, title) (the later writer wins, as with upserts)."""
-    for group in collection(ENTERPRISES).aggregate([
-            {"$group": {"_id": {"credit_code": "$credit_code", "title": "$title"}, "ids": {"$push": "$_id"},
-                        "n": {"$sum": 1}}},
-            {"$match": {"n": {"$gt": 1}}}], allowDiskUse=True):
-        collection(ENTERPRISES).delete_many({"_id": {"$in": sorted(group["ids"])[:-1]}})
-        list_version_moved()
 
 
 def registry_changed():

@@ -2,6 +2,7 @@
 registration checks a title's validity; admins and province staff read the list.
 """
 
+import collections
 import contextlib
 import contextvars
 import datetime as dt
@@ -122,8 +123,7 @@ def run_next_import():
     """The worker's step: fail imports whose worker stopped, then run the oldest queued import
     unless one is running. Returns the import's id, or None when there was nothing to do."""
     now = utcnow()
-    if repository.fail_stale(stale_before=now - STALE_AFTER, error=INTERRUPTED, now=now):
-        repository.end_bulk_load()  # a worker that died in a bulk load left the indexes dropped
+    repository.fail_stale(stale_before=now - STALE_AFTER, error=INTERRUPTED, now=now)
     if repository.running_import(fresh_after=now - STALE_AFTER) is not None:
         return None
     doc = repository.claim_next(now=now)
@@ -157,8 +157,6 @@ def _run(doc):
         opening = time.monotonic()  # choosing the reader on the sheet's XML
         stream = stack.enter_context(importer.open_rows(data))
         stream.reading_seconds += time.monotonic() - opening
-        # The writer starts reading the registry (StoredDigests) while the sheet is read (calamine
-        # reads it whole at the first row, without the interpreter lock).
         writer = stack.enter_context(BatchWriter(doc["_id"], counts, stream.rows_total))
         rows = iter(stream)
         head = list(itertools.islice(rows, importer.HEADER_SEARCH_ROWS))
@@ -180,7 +178,7 @@ def _run(doc):
             if validator.total % IMPORT_BATCH_ROWS == 0:
                 writer.put(batch, progress())
                 batch = []
-        writer.put(batch, progress())
+        writer.put(batch, progress(), final=True)
         looping = time.monotonic() - looping
         writer.finish()
         if stream.ended_after_blank_run_at is not None:
@@ -190,8 +188,8 @@ def _run(doc):
     # not part of the API): reading the file, checking rows, writing (the writer thread, overlapping
     # the first two), and the reader's wait for the writer (write-bound when large).
     timings = {"reading_ms": round(stream.reading_seconds * 1000), "writing_ms": round(writer.writing_seconds * 1000),
-               "waiting_for_writes_ms": round(writer.waiting_seconds * 1000), "bulk_load": writer.bulk,
-               "indexing_ms": round(writer.indexing_seconds * 1000),
+               "waiting_for_writes_ms": round(writer.waiting_seconds * 1000),
+               "registry_read": writer.digests.read_summary(),
                "checking_ms": round(max(0.0, looping - stream.reading_seconds - writer.waiting_seconds) * 1000)}
     repository.delete_file(doc["file_id"])
     repository.update_import(doc["_id"], {
@@ -201,16 +199,9 @@ def _run(doc):
         "progress": {"rows_read": rows_read, "rows_total": stream.rows_total}, "timings": timings}, state="running")
 
 
-# The writer's database time limits (pymongo.timeout). A request's 10 s socket timeout
-# (MONGODB_SOCKET_TIMEOUT_MS) is too short for background work on a loaded server: reading the
-# whole registry stalled past it while the embedded server was busy elsewhere, failing the import.
-DIGESTS_TIMEOUT_SECONDS = 600
+# The writer's database time limit per batch (pymongo.timeout). A request's 10 s socket timeout
+# (MONGODB_SOCKET_TIMEOUT_MS) is too short for background work on a loaded server.
 BATCH_TIMEOUT_SECONDS = 300
-INDEX_BUILD_TIMEOUT_SECONDS = 600
-# A file of at least this many rows into an empty registry is a bulk load (repository.begin_bulk_load:
-# the registry's indexes are built once at its end instead of kept on every insert; 150,000 rows
-# written in 23 s instead of 45 s on the embedded server). Smaller files gain little.
-BULK_LOAD_MIN_ROWS = 20_000
 
 
 class BatchWriter:
@@ -219,10 +210,18 @@ class BatchWriter:
     progress a client polls is what is written). At most WRITE_AHEAD_BATCHES wait: memory stays
     bounded. A write that fails stops the writer; the caller's next `put` or `finish` raises it
     (the batches after it are never written). A context manager: leaving it on an exception writes
-    the batches queued before it and stops the thread."""
+    the batches queued before it and stops the thread.
 
-    # Batches read ahead of writing: room for the reader while the writer first reads the registry
-    # (StoredDigests, ~6 s for 150,000 entries); 10 batches of 5,000 entries are ~15 MB.
+    The registry's indexes stay in place and the registry is read a part at a time (StoredDigests):
+    on the embedded database every other request kept answering (benchmarks/registry_probe.py).
+    Before, a first import into an empty registry dropped the indexes and built them again at its
+    end, and any other import read the whole registry in one find: the embedded server holds its
+    storage lock through an index build and through a find's whole scan, so every request waited
+    (GET /me 8-14 s, reports 503 after a 10 s database timeout), and once the index build under
+    the probes' load wedged the server for over 4 minutes (WiredTiger waiting for cache pages
+    pinned by the readers queued on that lock)."""
+
+    # Batches read ahead of writing; 10 batches of 5,000 entries are ~15 MB.
     WRITE_AHEAD_BATCHES = 10
     _DONE = object()
 
@@ -230,36 +229,34 @@ class BatchWriter:
         self.import_id, self.counts, self.rows_total = import_id, counts, rows_total
         self.error = None
         self.writing_seconds = self.waiting_seconds = 0.0  # the writer's busy time; the caller's wait in put
-        self.bulk, self.indexing_seconds = False, 0.0  # a bulk load; the time building the indexes at its end
+        self.digests = repository.StoredDigests()
         self._queue = queue.Queue(maxsize=self.WRITE_AHEAD_BATCHES)
         context = contextvars.copy_context()  # the app context (and the service clock) of the caller
         self._thread = threading.Thread(target=context.run, args=(self._loop,), name="registry-import-writer",
                                         daemon=True)
         self._thread.start()
 
+    def _file_rows_per_row_read(self, progress, final):
+        """How many rows the file holds per row read so far (1 at its end): a part of the registry
+        a batch touches is worth reading whole when the file brings many rows of it."""
+        rows_read = progress["progress"]["rows_read"] or 1
+        if final or not self.rows_total:
+            return 1.0
+        return max(1.0, self.rows_total / rows_read)
+
     def _loop(self):
-        digests, wrote = None, False
+        wrote = False
         try:
-            started = time.monotonic()
-            try:  # at once, while the caller reads the first batches
-                with pymongo.timeout(DIGESTS_TIMEOUT_SECONDS):
-                    self.bulk = (self.rows_total or 0) >= BULK_LOAD_MIN_ROWS and repository.begin_bulk_load()
-                    digests = ALL_NEW if self.bulk else _stored_digests(self.rows_total)
-            except BaseException as exc:  # handed to the caller's thread, which fails the import
-                self.error = exc
-                return
-            finally:
-                self.writing_seconds += time.monotonic() - started
             while True:
                 item = self._queue.get()
                 if item is self._DONE:
                     return
-                entries, progress = item
+                entries, progress, final = item
                 started = time.monotonic()
                 try:
                     wrote = True
                     with pymongo.timeout(BATCH_TIMEOUT_SECONDS):
-                        _write(entries, self.counts, digests)
+                        _write(entries, self.counts, self.digests, self._file_rows_per_row_read(progress, final))
                     repository.update_import(self.import_id, {"heartbeat_at": utcnow(), **progress, **self.counts},
                                              state="running")
                 except BaseException as exc:  # handed to the caller's thread, which fails the import
@@ -268,38 +265,24 @@ class BatchWriter:
                 finally:
                     self.writing_seconds += time.monotonic() - started
         finally:
-            if self.bulk:
-                self._end_bulk_load()
             if wrote and (self.counts["inserted"] or self.counts["updated"] or self.error is not None):
                 try:  # after the last write (service.reports.summaries: bump after writing)
                     repository.registry_changed()
                 except Exception:  # noqa: BLE001 (the read model's rows age out after MAX_AGE)
                     log.exception("registry import %s: marking the regions failed", self.import_id)
 
-    def _end_bulk_load(self):
-        """Build the indexes a bulk load dropped: after its last batch, or after the write that failed."""
-        started = time.monotonic()
-        try:
-            with pymongo.timeout(INDEX_BUILD_TIMEOUT_SECONDS):
-                repository.end_bulk_load()
-        except BaseException as exc:  # noqa: BLE001 (the import fails; a first fault is the one reported)
-            log.exception("registry import %s: building the registry's indexes failed", self.import_id)
-            self.error = self.error or exc
-        finally:
-            self.indexing_seconds = time.monotonic() - started
-            self.writing_seconds += self.indexing_seconds
-
     def _raise_error(self):
         if self.error is not None:
             raise self.error
 
-    def put(self, entries, progress):
-        """Queue a batch (a list the caller no longer touches) with the progress it brings."""
+    def put(self, entries, progress, *, final=False):
+        """Queue a batch (a list the caller no longer touches) with the progress it brings; `final`:
+        the file's last batch."""
         started = time.monotonic()
         while True:
             self._raise_error()
             try:
-                self._queue.put((entries, progress), timeout=0.2)
+                self._queue.put((entries, progress, final), timeout=0.2)
                 self.waiting_seconds += time.monotonic() - started
                 return
             except queue.Full:
@@ -333,56 +316,38 @@ class BatchWriter:
             log.exception("registry import %s: writing the batches before a fault failed", self.import_id)
 
 
-# The whole registry is read once (repository.StoredDigests) when it holds fewer than this many
-# entries per row of the file; otherwise (a short list into a big registry) each batch looks up
-# its own codes. A look-up costs about as much per row as reading ten stored entries.
-SCAN_ENTRIES_PER_ROW = 10
+# A part of the registry (one region's entries of one title) is read whole (StoredDigests.load) once
+# the file is expected to bring at least this many rows of it; fewer rows are looked up by their
+# credit codes (one read per 50 codes). A look-up costs about as much per row as reading ten stored
+# entries, and a part holds some thousands: a 21-row file into a registry of 150,000 reads its 21
+# codes, a national list reads each part once.
+READ_PART_MIN_ROWS = 500
 
 
-def _stored_digests(rows_total):
-    """StoredDigests when reading the whole registry is the cheaper way to compare, else None."""
-    if rows_total and repository.estimated_entries() <= SCAN_ENTRIES_PER_ROW * rows_total:
-        return repository.StoredDigests()
-    return None
-
-
-class _AllNew:
-    """The digests of a bulk load: the registry was empty and this import is its one writer."""
-
-    @staticmethod
-    def state(entry):
-        return "new"
-
-
-ALL_NEW = _AllNew()
-
-
-def _write(entries, counts, digests=None):
+def _write(entries, counts, digests, file_rows_per_row_read=1.0):
     """Write what is new or different: a re-import of the same file writes nothing. Compared with
-    `digests` (StoredDigests, read once per import; ALL_NEW in a bulk load) or else by reading the
-    batch's stored entries (one read per 50 codes)."""
+    the parts of the registry `digests` (StoredDigests) holds, reading the parts this batch brings
+    many rows of (READ_PART_MIN_ROWS, scaled by `file_rows_per_row_read`: what the rest of the
+    file is expected to bring), else by reading the batch's stored entries (one read per 50 codes)."""
     if not entries:
         return
+    for part, rows in collections.Counter(map(repository.registry_part, entries)).items():
+        if rows * file_rows_per_row_read >= READ_PART_MIN_ROWS:
+            digests.load(part)
     new, changed = [], []
-    if digests is ALL_NEW:
-        new = entries
-    elif digests is not None:
-        for entry in entries:
+    looked_up = [entry for entry in entries if not digests.holds(entry)]
+    stored = repository.entries_for(e["credit_code"] for e in looked_up) if looked_up else {}
+    for entry in entries:
+        if digests.holds(entry):
             state = digests.state(entry)
-            if state == "unchanged":
-                counts["unchanged"] += 1
-            else:
-                (new if state == "new" else changed).append(entry)
-    else:
-        stored = repository.entries_for(e["credit_code"] for e in entries)
-        for entry in entries:
+        else:
             current = stored.get((entry["credit_code"], entry["title"]))
-            if current is None:
-                new.append(entry)
-            elif any(current.get(field) != entry[field] for field in repository.ENTRY_FIELDS):
-                changed.append(entry)
-            else:
-                counts["unchanged"] += 1
+            state = ("new" if current is None else "changed"
+                     if any(current.get(field) != entry[field] for field in repository.ENTRY_FIELDS) else "unchanged")
+        if state == "unchanged":
+            counts["unchanged"] += 1
+        else:
+            (new if state == "new" else changed).append(entry)
     for key, value in repository.save_entries(new=new, changed=changed, now=utcnow(), mark_regions=False).items():
         counts[key] += value
 

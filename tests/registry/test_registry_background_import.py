@@ -209,14 +209,17 @@ def test_a_failed_write_stops_the_import_at_that_batch(client, app, db, admin_to
     assert len(written) == 1 and db[ENTERPRISES].count_documents({}) == 0 and failed["inserted"] == 0
 
 
-@pytest.mark.parametrize("scan", [True, False], ids=["registry-read-once", "look-up-per-batch"])
+ENTERPRISE_FINDS = lambda reads: [e[2] for e in reads.entries if e[0] == ENTERPRISES and e[1] == "find"]  # noqa: E731
+
+
+@pytest.mark.parametrize("parts", [True, False], ids=["registry-parts-read", "look-up-per-batch"])
 def test_new_changed_and_unchanged_rows_told_apart_either_way(client, app, db, admin_token, monkeypatch, db_reads,
-                                                               scan):
-    """Compared with the whole registry read once (digests; a big file into a registry of like
-    size) or batch by batch (a short list into a big registry): the same counts, and an unchanged
-    row is not written (its updated_at stays)."""
+                                                               parts):
+    """Compared with the parts of the registry the file brings, each read once (a big file), or
+    batch by batch by credit code (a short list): the same counts, and an unchanged row is not
+    written (its updated_at stays). Never a read of the whole registry."""
     monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
-    monkeypatch.setattr(service, "SCAN_ENTRIES_PER_ROW", 10 if scan else -1)
+    monkeypatch.setattr(service, "READ_PART_MIN_ROWS", 0 if parts else 10**9)
     run = lambda rows: (post(client, admin_token, xlsx_bytes(rows)).json["id"], run_worker(app))[0]  # noqa: E731
     first = run([good_row(serial) for serial in range(1, 6)])
     assert get(client, admin_token, first)["inserted"] == 5
@@ -224,14 +227,76 @@ def test_new_changed_and_unchanged_rows_told_apart_either_way(client, app, db, a
     db_reads.clear()
     second = run([good_row(1), good_row(2, name="北京精工科技有限公司（更名）"), good_row(3),
                   good_row(4, valid_until=dt.date(2028, 6, 30)), good_row(5), good_row(6), good_row(7, region="440000")])
+    finds = ENTERPRISE_FINDS(db_reads)
     report = get(client, admin_token, second)
     assert (report["inserted"], report["updated"], report["unchanged"], report["state"]) == (2, 2, 3, "done")
     after = {d["credit_code"]: d for d in db[ENTERPRISES].find()}
     assert after[credit_code(2)]["name"] == "北京精工科技有限公司（更名）"
     assert after[credit_code(4)]["valid_until"] == "2028-06-30" and len(after) == 7
     assert all(after[credit_code(s)]["updated_at"] == before[credit_code(s)] for s in (1, 3, 5))
-    whole_reads = [e for e in db_reads.entries if e[0] == ENTERPRISES and e[1] == "find" and e[2] == {}]
-    assert len(whole_reads) == (1 if scan else 0)
+    assert {} not in finds and finds
+    part_reads = [f for f in finds if set(f) == {"region_code", "title"}]
+    if parts:  # each part once: (110000, 小巨人) and (440000, 小巨人)
+        assert sorted(f["region_code"] for f in part_reads) == ["110000", "440000"]
+        assert all(set(f) == {"region_code", "title"} for f in finds)
+    else:
+        assert part_reads == [] and all(set(f) == {"credit_code"} for f in finds)
+
+
+def test_a_short_list_into_a_big_registry_reads_only_its_own_codes(client, app, db, admin_token, db_reads):
+    """21 rows into a registry of many entries (F8: such an import read the whole registry first):
+    only the stored entries of those 21 credit codes are read, and one of them changed is told apart."""
+    stored = [{"credit_code": credit_code(serial), "title": "小巨人", "name": f"北京精工科技有限公司{serial}",
+               "region_code": "110000", "batch": "第六批", "valid_from": "2024-07-01", "valid_until": "2027-06-30"}
+              for serial in range(1, 3001)]
+    db[ENTERPRISES].insert_many(stored)
+    db_reads.clear()
+    rows = [good_row(serial) for serial in range(1, 21)] + [good_row(2999, name="北京精工科技有限公司（更名）")]
+    report = import_registry(client, admin_token, xlsx_bytes(rows)).json
+    finds = ENTERPRISE_FINDS(db_reads)
+    assert (report["state"], report["unchanged"], report["updated"], report["inserted"]) == ("done", 20, 1, 0)
+    assert finds and all(set(f) == {"credit_code"} for f in finds)
+    looked_up = [code for f in finds for code in f["credit_code"]["$in"]]
+    assert sorted(looked_up) == sorted({credit_code(serial) for serial in [*range(1, 21), 2999]})
+
+
+def test_a_big_file_reads_only_the_parts_of_the_registry_it_brings(client, app, db, admin_token, monkeypatch,
+                                                                   db_reads):
+    """A file bringing many rows of a region's 小巨人 reads that part of the registry once (an index
+    range), not the other regions' entries, and not one look-up per batch."""
+    monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
+    monkeypatch.setattr(service, "READ_PART_MIN_ROWS", 4)
+    db[ENTERPRISES].insert_many([{"credit_code": credit_code(serial, "440000"), "title": title, "name": "广东某公司",
+                                  "region_code": "440000", "batch": "第六批", "valid_from": "2024-07-01",
+                                  "valid_until": "2027-06-30"} for serial in range(1, 50) for title in ("小巨人", "专精特新中小企业")])
+    first = import_registry(client, admin_token, xlsx_bytes([good_row(serial) for serial in range(1, 9)])).json
+    assert first["inserted"] == 8
+    db_reads.clear()
+    again = import_registry(client, admin_token, xlsx_bytes([good_row(serial) for serial in range(1, 9)])).json
+    finds = ENTERPRISE_FINDS(db_reads)
+    assert (again["unchanged"], again["inserted"], again["updated"]) == (8, 0, 0)
+    assert finds == [{"region_code": "110000", "title": "小巨人"}]
+
+
+def test_an_import_keeps_the_registry_indexes(client, app, db, admin_token, monkeypatch):
+    """A first import into an empty registry writes with the indexes in place (the embedded server
+    holds every request while it builds an index, so they are never dropped and built again), and
+    the unique index keeps a duplicate out while it runs."""
+    monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
+    dropped, seen = [], []
+    monkeypatch.setattr(type(db[ENTERPRISES]), "drop_indexes", lambda self, *a, **k: dropped.append(self.name))
+    monkeypatch.setattr(type(db[ENTERPRISES]), "drop_index", lambda self, *a, **k: dropped.append(self.name))
+    original = repository.save_entries
+
+    def watch(**kwargs):
+        seen.append(sorted(db[ENTERPRISES].index_information()))
+        return original(**kwargs)
+
+    monkeypatch.setattr(repository, "save_entries", watch)
+    report = import_registry(client, admin_token, xlsx_bytes([good_row(serial) for serial in range(1, 6)])).json
+    assert (report["state"], report["inserted"]) == ("done", 5)
+    assert dropped == [] and seen and all(names == ["_id_", "credit_code_title", "region_title_credit_code"]
+                                          for names in seen)
 
 
 def test_an_import_marks_the_regions_once_after_its_writes(client, app, db, admin_token, monkeypatch):
