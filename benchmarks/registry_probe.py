@@ -19,7 +19,6 @@ import targets of benchmarks/registry_import.py still met.
 import argparse
 import datetime as dt
 import io
-import json
 import os
 import pathlib
 import secrets
@@ -143,8 +142,9 @@ def describe(samples):
             f"  max {max(seconds) * 1000:7.1f} ms  failed {len(failed)}" + (f" {sorted(set(map(str, failed)))}" if failed else ""))
 
 
-def upload_and_wait(base, admin, data, name):
-    """(seconds from upload to the end, the finished import)."""
+def upload_and_wait(base, admin, data, name, timeout):
+    """(seconds from upload to the end, the finished import), or the import as it stands after
+    `timeout` seconds."""
     headers = {"Authorization": f"Bearer {admin}"}
     started = time.monotonic()
     response = requests.post(f"{base}/api/v1/registry/imports", headers=headers, timeout=PROBE_TIMEOUT,
@@ -157,7 +157,7 @@ def upload_and_wait(base, admin, data, name):
             report = requests.get(f"{base}/api/v1/registry/imports/{import_id}", headers=headers, timeout=PROBE_TIMEOUT).json()
         except requests.RequestException:
             continue
-        if report.get("state") in ("done", "failed"):
+        if report.get("state") in ("done", "failed") or time.monotonic() - started > timeout:
             return time.monotonic() - started, report
 
 
@@ -166,6 +166,7 @@ def main():
     parser.add_argument("--rows", type=int, default=150_000)
     parser.add_argument("--small-rows", type=int, default=21)
     parser.add_argument("--quiet-seconds", type=float, default=5)
+    parser.add_argument("--phase-timeout", type=float, default=600, help="give up an import after this many seconds")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
@@ -206,19 +207,22 @@ def main():
                   (f"{args.small_rows}-row import", small)]
         for label, data in phases:
             probes.reset_peaks()
-            start = time.monotonic()
+            start, report = time.monotonic(), None
             if data is None:
                 time.sleep(args.quiet_seconds)
                 line = f"{label:<22} {args.quiet_seconds:6.1f} s"
             else:
-                seconds, report = upload_and_wait(base, admin, data, f"{uuid.uuid4().hex[:6]}.xlsx")
-                line = (f"{label:<22} {seconds:6.1f} s to {report['state']} (import {report['duration_ms'] / 1000:.1f} s; "
+                seconds, report = upload_and_wait(base, admin, data, f"{uuid.uuid4().hex[:6]}.xlsx",
+                                                  args.phase_timeout)
+                line = (f"{label:<22} {seconds:6.1f} s to {report['state']} (import {(report['duration_ms'] or 0) / 1000:.1f} s; "
                         f"inserted {report['inserted']} updated {report['updated']} unchanged {report['unchanged']})")
             end = time.monotonic()
             print(line + f"  load {os.getloadavg()[0]:.1f}  peak RSS database {probes.peak[database.process.pid]:.0f} MB"
                   f" worker {probes.peak[worker.pid]:.0f} MB", flush=True)
             for kind in ("me", "check-in"):
                 print(f"    {kind:<9} {describe(probes.between(kind, start, end))}", flush=True)
+            if report is not None and report["state"] != "done":
+                break  # the next import would queue behind this one
     finally:
         probes.finish()
         worker.terminate()
