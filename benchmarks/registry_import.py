@@ -8,8 +8,8 @@ Without --mongodb-uri (or MONGODB_URI) it starts the embedded database in a temp
 directory, as the tests do; each run imports into a database of its own (a first import is a
 first import). Prints, per run, the upload's answer time, the seconds of the first import and of
 the re-import (which must write nothing), split into reading the file, checking rows, writing
-(a thread of its own, overlapping reading and checking; in a first import of at least 20,000 rows,
-a bulk load, it includes building the registry's indexes at the end) and the reader's wait for the writer,
+(a thread of its own, overlapping reading and checking; it includes reading the parts of the
+registry the file brings) and the reader's wait for the writer,
 rows per second and the worker's memory growth (resident set sampled every 20 ms during the
 import, minus before it); then the medians and the load average.
 --shape wps writes the sheet's <dimension ref="A1"> as WPS does (read-only openpyxl trusts it).
@@ -141,8 +141,9 @@ def one_run(uri, rows, data, wechat):
             t = report["timings"]
             figures[label] = {"import": seconds, "read": t["reading_ms"] / 1000, "check": t["checking_ms"] / 1000,
                               "write": t["writing_ms"] / 1000, "wait": t["waiting_for_writes_ms"] / 1000,
-                              "index": t.get("indexing_ms", 0) / 1000, "memory": growth / 2**20, "upload": upload}
-            bulk = f" of which indexes {figures[label]['index']:5.2f} (bulk load)" if t.get("bulk_load") else ""
+                              "memory": growth / 2**20, "upload": upload}
+            read = t.get("registry_read") or {}
+            bulk = f" (registry read: {read.get('entries', 0)} entries in {read.get('parts', 0)} parts)"
             print(f"  {label:<13} import {seconds:6.2f} s ({rows / seconds:6.0f} rows/s): read {figures[label]['read']:5.2f}"
                   f"  check {figures[label]['check']:5.2f}  write {figures[label]['write']:6.2f}{bulk} (thread)"
                   f"  reader waited {figures[label]['wait']:6.2f}  memory +{figures[label]['memory']:4.0f} MB"
