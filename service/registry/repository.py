@@ -111,15 +111,20 @@ class StoredDigests:
     def __init__(self):
         self._digests, self._parts, self.entries_read = {}, set(), 0
 
-    def load(self, part):
-        """Read one part of the registry (a no-op if read already)."""
+    def load(self, part, *, sample_codes=(), expected_entries=0):
+        """Read one part of the registry (a no-op if read already), in ranges of credit codes of
+        about PART_PAGE_ENTRIES entries each: `sample_codes` (the file's codes of this part, which
+        are spread as the stored ones are) split it into ceil(expected_entries / PART_PAGE_ENTRIES)
+        ranges that together cover the whole part."""
         if part in self._parts:
             return
         region_code, title = part
         projection = {field: 1 for field in ENTRY_FIELDS} | {"_id": 0}
-        for doc in collection(ENTERPRISES).find({"region_code": region_code, "title": title}, projection):
-            self._digests[hash((doc["credit_code"], doc["title"]))] = _content_hash(doc)
-            self.entries_read += 1
+        for codes in _code_ranges(sorted(set(sample_codes)), -(-expected_entries // PART_PAGE_ENTRIES)):
+            query = {"region_code": region_code, "title": title, **({"credit_code": codes} if codes else {})}
+            for doc in collection(ENTERPRISES).find(query, projection):
+                self._digests[hash((doc["credit_code"], doc["title"]))] = _content_hash(doc)
+                self.entries_read += 1
         self._parts.add(part)
 
     def holds(self, entry):
@@ -136,6 +141,22 @@ class StoredDigests:
         if stored is None:
             return "new"
         return "unchanged" if stored == _content_hash(entry) else "changed"
+
+
+# Entries read per find of a part. The embedded server gathers a find's whole answer under its storage
+# lock; a range of 1,000 entries of region_title_credit_code took 0.11 s at load 8 where one find of
+# a whole part of 5,000 took 1.2 s (and other requests waited for it: probe p99 2.9 s in a re-import).
+PART_PAGE_ENTRIES = 1000
+
+
+def _code_ranges(sorted_codes, count):
+    """`count` (at least 1) credit_code conditions that split the key space at quantiles of
+    `sorted_codes` and together cover it; {} for the whole space."""
+    bounds = sorted({sorted_codes[len(sorted_codes) * i // count] for i in range(1, count)}) if sorted_codes else []
+    if not bounds:
+        return [{}]
+    return ([{"$lt": bounds[0]}] + [{"$gte": low, "$lt": high} for low, high in zip(bounds, bounds[1:])]
+            + [{"$gte": bounds[-1]}])
 
 
 def _content_hash(entry):

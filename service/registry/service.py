@@ -331,9 +331,13 @@ def _write(entries, counts, digests, file_rows_per_row_read=1.0):
     file is expected to bring), else by reading the batch's stored entries (one read per 50 codes)."""
     if not entries:
         return
-    for part, rows in collections.Counter(map(repository.registry_part, entries)).items():
-        if rows * file_rows_per_row_read >= READ_PART_MIN_ROWS:
-            digests.load(part)
+    codes_by_part = collections.defaultdict(list)
+    for entry in entries:
+        codes_by_part[repository.registry_part(entry)].append(entry["credit_code"])
+    for part, codes in codes_by_part.items():
+        expected = len(codes) * file_rows_per_row_read
+        if expected >= READ_PART_MIN_ROWS:
+            digests.load(part, sample_codes=codes, expected_entries=round(expected))
     new, changed = [], []
     looked_up = [entry for entry in entries if not digests.holds(entry)]
     stored = repository.entries_for(e["credit_code"] for e in looked_up) if looked_up else {}

@@ -5,6 +5,7 @@ again, an import whose worker stopped is marked so."""
 import datetime as dt
 
 import pytest
+from bson import ObjectId
 
 from service.registry import importer, repository, service
 from service.registry.repository import ENTERPRISES, REGISTRY_IMPORTS
@@ -310,3 +311,34 @@ def test_an_import_marks_the_regions_once_after_its_writes(client, app, db, admi
     post(client, admin_token, xlsx_bytes(rows))
     run_worker(app)
     assert db.report_versions.find_one({"_id": "registry:110000"})["v"] == 1
+
+
+def test_a_part_of_the_registry_is_read_in_ranges_that_cover_it_once(client, app, db, admin_token, monkeypatch,
+                                                                    db_reads):
+    """A big part is read in ranges of credit codes (repository.PART_PAGE_ENTRIES each, split at the
+    file's codes: the embedded server holds other requests for a find's whole answer); the ranges
+    cover the part, stored entries beyond the file's lowest and highest code included, each read once."""
+    monkeypatch.setattr(service, "READ_PART_MIN_ROWS", 0)
+    monkeypatch.setattr(repository, "PART_PAGE_ENTRIES", 2)
+    import_registry(client, admin_token, xlsx_bytes([good_row(serial) for serial in range(1, 11)]))
+    db_reads.clear()
+    report = import_registry(client, admin_token, xlsx_bytes(
+        [good_row(serial) for serial in range(3, 8)] + [good_row(8, name="北京精工科技有限公司（更名）")])).json
+    finds = ENTERPRISE_FINDS(db_reads)
+    assert (report["unchanged"], report["updated"], report["inserted"]) == (5, 1, 0)
+    ranges = [f["credit_code"] for f in finds]
+    assert len(ranges) >= 3 and all(set(f) == {"region_code", "title", "credit_code"} for f in finds)
+    assert db[REGISTRY_IMPORTS].find_one({"_id": ObjectId(report["id"])})["timings"]["registry_read"] == \
+        {"parts": 1, "entries": 10}
+    # Every stored code falls in exactly one range.
+    for code in (credit_code(serial) for serial in range(1, 11)):
+        assert sum(1 for r in ranges if r.get("$gte", "") <= code and ("$lt" not in r or code < r["$lt"])) == 1
+
+
+@pytest.mark.parametrize("codes, count", [([], 4), (["B"], 1), (["B"], 3), (["A", "B", "C", "D"], 2),
+                                          (["A", "B", "C", "D"], 9), (["A", "A", "A"], 3)])
+def test_code_ranges_cover_the_key_space_once(codes, count):
+    ranges = repository._code_ranges(sorted(codes), count)
+    assert 1 <= len(ranges) <= max(count, 1)
+    for code in ["", "0", "A", "AA", "B", "C", "D", "Z", "ZZ"]:
+        assert sum(1 for r in ranges if r.get("$gte", "") <= code and ("$lt" not in r or code < r["$lt"])) == 1
