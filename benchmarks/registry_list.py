@@ -5,8 +5,7 @@ as an organizer and as province staff.
     .venv/bin/python benchmarks/registry_list.py [--entries 150000] [--runs 5] [--data-dir DIR] [--mongodb-uri URI]
 
 Without --mongodb-uri (or MONGODB_URI) it starts the embedded database (SecantusDB). The registry is
-written through the import's own write path (service.registry.repository: a bulk load, as a first
-import of that size does). --data-dir keeps the embedded server's files there and reuses them on the
+written through the import's own write path (service.registry.repository.save_entries). --data-dir keeps the embedded server's files there and reuses them on the
 next run (so old and new code can be compared on the same data, alternately); without it a temporary
 directory is removed at exit. Each query is answered once to warm up (the first list request after
 an import may build the list's read model; `lingjun worker` builds it after each import), then timed
@@ -125,10 +124,20 @@ def read_model_figures(app):
         listing.refresh()
         built = time.perf_counter() - started
         listing._loaded.clear()
-        started = time.perf_counter()
+        import gc
+
+        gc.collect()
+        before, started = rss_bytes(), time.perf_counter()
         lines = len(listing.current().lines)
-        print(f"read model: built in {built:.2f} s, loaded by another process in "
-              f"{time.perf_counter() - started:.2f} s ({lines} lines)", flush=True)
+        loaded = time.perf_counter() - started
+        gc.collect()
+        print(f"read model: built in {built:.2f} s, loaded by another process in {loaded:.2f} s ({lines} lines, "
+              f"its memory +{(rss_bytes() - before) / 2**20:.0f} MB)", flush=True)
+
+
+def rss_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
 def main():

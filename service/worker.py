@@ -127,18 +127,20 @@ def run_forever(app, *, interval, stop=None):
 
 def run_imports_once(app):
     """One registry import (service.registry.service.run_next_import): its id, or None if none waited.
-    After an import, the registry list's read model is built here (service.registry.listing), so
-    the first list request after it need not (~3 s for 150,000 entries on the embedded server)."""
+    Then the registry list's read model (service.registry.listing) is built here if the import
+    changed the registry or it is older than listing.MAX_AGE, so no list request has to (150,000
+    entries: seconds on the embedded server)."""
     from service.registry import listing
     from service.registry.service import run_next_import
 
     with app.app_context():
         imported = run_next_import()
-        if imported is not None:
-            try:
-                listing.refresh()
-            except Exception:  # noqa: BLE001 (the first list request builds it then)
-                log.exception("registry list: building its read model after import %s failed", imported)
+        try:
+            listing.refresh(max_age=listing.MAX_AGE)
+        except Exception as exc:  # the first list request builds it then
+            if database_unavailable(exc):
+                raise
+            log.exception("registry list: building its read model failed")
         return imported
 
 

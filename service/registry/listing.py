@@ -5,9 +5,10 @@ in Python and only its entries are read.
 Why: the embedded server (SecantusDB) decodes every candidate document of a query, never stops at
 a limit and counts by decoding; a name search (`$regex` over `name`) or the unfiltered first page
 read all 150,000 entries of a national registry twice (find + count): 3.5-11.7 s per page (finding
-F16). An n-gram index on names was measured too: building it took ~50 s for 150,000 entries on
-the embedded server, more than the whole import's budget (issue 19: 30 s). Lines searched in Python
-take 5-60 ms; the answer (items, order, `total`) is the database query's, exactly.
+F16). A multikey n-gram index on names was measured too: building it took 9.7 s for 30,000 entries
+on the embedded server (~50 s for 150,000: more than the whole import's budget, issue 19: 30 s).
+Lines searched in Python take 4-140 ms per page at 150,000 entries (load 8, 2 cores,
+benchmarks/registry_list.py); the answer (items, order, `total`) is the database query's, exactly.
 
 Stored in the `registry_list` collection:
   {_id: "version", v}: moved by every write to the registry (repository.list_version_moved, after
@@ -15,11 +16,12 @@ Stored in the `registry_list` collection:
   {_id: "snapshot", version, build, parts, built_at}: the current snapshot (the version read
       before its scan began: a write during the scan leaves it stale, never wrong for long);
   {_id: "part:<build>:<n>", text}: its lines, in parts under the 16 MB document limit.
-A process keeps the snapshot it last loaded (~25 MB for 150,000 entries) and reloads it when the
-snapshot document names another build. Building reads the whole registry once (~3 s for 150,000
-entries on the embedded server): the worker builds it after each import (warm), else the first
-list request after a write does. A snapshot older than MAX_AGE is rebuilt (a version move that
-failed after its write is then caught up).
+A process keeps the snapshot it last loaded (+36 MB for 150,000 entries) and reloads it when the
+snapshot document names another build. Building reads the whole registry once (150,000 entries
+on the embedded server: 11 s at load 7 on 2 cores; loading the stored one 0.4 s): the worker's import
+loop builds it after each import (warm), else the first list request after a write does. The same
+loop rebuilds a snapshot older than MAX_AGE, which catches up a version move that failed after its
+write (the import's mark is best effort, service.registry.service).
 """
 
 import datetime as dt
@@ -41,7 +43,7 @@ NAME_STAND_IN = "\x1f"
 FIELDS = ("region_code", "title", "credit_code", "valid_from", "valid_until")
 
 _lock = threading.Lock()
-_loaded = {}  # {"build": build id, "snapshot": Snapshot} of this process
+_loaded = {}  # {"current": (build id, Snapshot)} of this process (one assignment: threads see both or neither)
 
 
 def _field(value):
@@ -129,13 +131,15 @@ def _stored_if_fresh():
     return _load(meta)
 
 
-def _fresh(meta, version):
-    return meta is not None and meta["version"] == version and meta["built_at"] > utcnow() - MAX_AGE
+def _fresh(meta, version, max_age=None):
+    return (meta is not None and meta["version"] == version
+            and (max_age is None or meta["built_at"] > utcnow() - max_age))
 
 
 def _load(meta):
-    if _loaded.get("build") == meta["build"]:
-        return _loaded["snapshot"]
+    build_id, snapshot = _loaded.get("current", (None, None))
+    if build_id == meta["build"]:
+        return snapshot
     parts = list(collection(LIST_COLLECTION).find({"_id": {"$in": [_part_id(meta["build"], n)
                                                                   for n in range(meta["parts"])]}}))
     if len(parts) != meta["parts"]:  # replaced meanwhile by a newer build
@@ -143,7 +147,7 @@ def _load(meta):
     parts.sort(key=lambda doc: doc["n"])
     text = "".join(part["text"] for part in parts)
     snapshot = Snapshot(text.split(LINE_SEP) if text else [])
-    _loaded.update(build=meta["build"], snapshot=snapshot)
+    _loaded["current"] = (meta["build"], snapshot)
     return snapshot
 
 
@@ -184,14 +188,17 @@ def build():
     keep = [_part_id(current_meta.get("build"), n) for n in range(current_meta.get("parts", 0))]
     store.delete_many({"_id": {"$regex": "^part:", "$nin": keep}})
     snapshot = Snapshot(lines)
-    _loaded.update(build=build_id, snapshot=snapshot)
+    _loaded["current"] = (build_id, snapshot)
     return snapshot
 
 
-def refresh():
-    """Build the snapshot if it is missing or stale (the worker, after an import); True if built."""
-    docs = {doc["_id"]: doc for doc in collection(LIST_COLLECTION).find({"_id": {"$in": ["version", "snapshot"]}})}
-    if _fresh(docs.get("snapshot"), docs.get("version", {}).get("v", 0)):
+def refresh(max_age=None):
+    """Build the snapshot if it is missing, stale or (with max_age) older than that (the worker's
+    import loop); True if built."""
+    docs = {doc["_id"]: doc for doc in collection(LIST_COLLECTION).find({"_id": {"$in": ["version", "snapshot"]}},
+                                                                        {"_id": 1, "v": 1, "version": 1,
+                                                                         "built_at": 1})}
+    if _fresh(docs.get("snapshot"), docs.get("version", {}).get("v", 0), max_age):
         return False
     with _lock:
         build()
