@@ -8,8 +8,8 @@ from service.core.auth import ADMIN, PROVINCE_STAFF, current_identity, require
 from service.core.blueprint import Blueprint
 from service.core.excel import XLSX_MIMETYPE, xlsx_response
 from service.core.ids import parse_object_id
-from service.core.request_body import body_limit
-from service.registry import service
+from service.core.request_body import upload_limit
+from service.registry import importer, service
 
 blp = Blueprint("registry", __name__, url_prefix="/api/v1/registry",
                 description="Enterprise registry (企业名录): 小巨人, 单项冠军, 高新技术企业 ...")
@@ -25,8 +25,8 @@ class Imports(MethodView):
         return service.list_reports(**args)
 
     @require(ADMIN)
-    @body_limit(lambda: service.MAX_UPLOAD_BYTES, code="REGISTRY_FILE_TOO_LARGE",
-                message=service.FILE_TOO_LARGE_MESSAGE)
+    @upload_limit(lambda: importer.MAX_FILE_BYTES, code="REGISTRY_FILE_TOO_LARGE",
+                  message=service.FILE_TOO_LARGE_MESSAGE)
     @blp.arguments(RegistryUploadSchema, location="files")
     @blp.response(202, RegistryImportReportSchema)
     def post(self, files):

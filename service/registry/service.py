@@ -26,9 +26,6 @@ from service.registry import importer, listing, repository
 
 log = logging.getLogger(__name__)
 
-# Room for the multipart envelope around the file itself.
-MULTIPART_OVERHEAD = 64 * 1024
-MAX_UPLOAD_BYTES = importer.MAX_FILE_BYTES + MULTIPART_OVERHEAD
 FILE_TOO_LARGE_MESSAGE = "文件不能超过 20 MB，请分成几个文件导入"
 
 

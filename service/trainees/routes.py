@@ -13,7 +13,7 @@ from service.core.auth import current_identity, require
 from service.core.blueprint import Blueprint
 from service.core.ratelimit import client_ip, limit, user_key
 from service.core.ids import parse_object_id
-from service.core.request_body import body_limit
+from service.core.request_body import upload_limit
 from service.trainees import access, service
 
 blp = Blueprint("trainees", __name__, url_prefix="/api/v1", description="Trainee profile and attachments")
@@ -78,8 +78,8 @@ class Attachments(MethodView):
         return service.list_attachments(owner_id=current_identity().user_id)
 
     @require()
-    @body_limit(service.MAX_ATTACHMENT_BYTES + 64 * 1024, code="ATTACHMENT_TOO_LARGE",
-                message="文件不能超过 5 MB")
+    @upload_limit(lambda: service.MAX_ATTACHMENT_BYTES, code="ATTACHMENT_TOO_LARGE",
+                  message=service.ATTACHMENT_TOO_LARGE_MESSAGE)
     @blp.arguments(AttachmentUploadSchema, location="form")
     @blp.arguments(FileSchema, location="files")
     @blp.response(201, AttachmentSchema)

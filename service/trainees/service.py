@@ -13,6 +13,7 @@ from service.core.wechat import WeChatError, get_gateway
 from service.trainees import repository
 
 MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+ATTACHMENT_TOO_LARGE_MESSAGE = "文件不能超过 5 MB"
 REQUIRED_FOR_SUBMIT = {"mobile_enc": "手机号码", "id_number_enc": "身份证号码", "enterprise": "企业信息"}
 
 
@@ -75,7 +76,7 @@ def upload_attachment(*, owner_id, kind, stream):
     (the content decides the type, not the file name or the client's claim)."""
     data = stream.read(MAX_ATTACHMENT_BYTES + 1)
     if len(data) > MAX_ATTACHMENT_BYTES:
-        raise RuleViolation("ATTACHMENT_TOO_LARGE", "文件不能超过 5 MB", status=413)
+        raise RuleViolation("ATTACHMENT_TOO_LARGE", ATTACHMENT_TOO_LARGE_MESSAGE, status=413)
     if not data:
         raise RuleViolation("ATTACHMENT_EMPTY", "文件是空的", errors={"file": ["请选择文件"]})
     content_type, data = uploads.sanitize(data)

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from service.registry import service as registry
+from service.registry import importer, service as registry
 from service.trainees import service as trainees
 from tests.conftest import bearer
 
@@ -43,7 +43,7 @@ def test_an_oversized_attachment_is_attachment_too_large(client, login, db, chun
 
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
 def test_an_oversized_registry_file_is_registry_file_too_large(client, admin_token, monkeypatch, db, chunked):
-    monkeypatch.setattr(registry, "MAX_UPLOAD_BYTES", 200_000)
+    monkeypatch.setattr(importer, "MAX_FILE_BYTES", 200_000)
     body = _multipart({}, b"PK\x03\x04" + b"\0" * 300_000, "名录.xlsx")
     response = _post(client, "/api/v1/registry/imports", admin_token, body, chunked=chunked)
     assert response.status_code == 413 and response.json["code"] == "REGISTRY_FILE_TOO_LARGE"

@@ -167,9 +167,9 @@ def test_missing_file_is_a_validation_error(client, admin_token):
 
 
 def test_oversized_upload_refused_before_reading(client, db, admin_token, monkeypatch):
-    from service.registry import service
+    from service.registry import importer
 
-    monkeypatch.setattr(service, "MAX_UPLOAD_BYTES", 1000)
+    monkeypatch.setattr(importer, "MAX_FILE_BYTES", 1000)
     response = upload(client, admin_token, xlsx_bytes([good_row(serial) for serial in range(1, 50)]))
     assert response.status_code == 413
     assert response.json["code"] == "REGISTRY_FILE_TOO_LARGE"
