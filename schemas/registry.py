@@ -19,16 +19,19 @@ class RegistryBadRowSchema(Schema):
 
 
 class RegistryImportProgressSchema(Schema):
-    rows_read = fields.Integer(metadata={"description": "the spreadsheet row reached so far (header and blank rows included)"})
+    rows_read = fields.Integer(metadata={"description": "the spreadsheet row up to which rows are checked and written "
+                                                        "(header and blank rows included)"})
     rows_total = fields.Integer(allow_none=True, metadata={
-        "description": "rows the file holds (blank rows included, so reading may end before it); null until the "
-                       "import starts"})
+        "description": "the file's last row number (the sheet's last row, formatted blank ones included; a CSV's "
+                       "last record): rows_read reaches it when the import is done unless the file ends in blank "
+                       "rows; null until the import starts"})
 
 
 class RegistryImportErrorSchema(Schema):
     code = fields.String(metadata={"example": "REGISTRY_HEADER_INVALID"})
     message = fields.String()
-    required_columns = fields.List(fields.String(), metadata={"description": "only with REGISTRY_HEADER_INVALID"})
+    required_columns = fields.List(fields.String(), allow_none=True, metadata={
+        "description": "the required column names with REGISTRY_HEADER_INVALID; null with every other code"})
 
 
 class RegistryImportSummarySchema(Schema):
@@ -56,7 +59,8 @@ class RegistryImportSummarySchema(Schema):
 class RegistryImportReportSchema(RegistryImportSummarySchema):
     bad_rows = fields.List(fields.Nested(RegistryBadRowSchema),
                            metadata={"description": "one entry per fault; a row with two faults appears twice"})
-    bad_rows_total = fields.Integer(metadata={"description": "faults found (all counted; the first 10,000 listed)"})
+    bad_rows_total = fields.Integer(metadata={"description": "faults found (all counted; the first 10,000 listed), "
+                                                             "growing while the import runs and kept if it fails"})
     bad_rows_truncated = fields.Boolean(metadata={"description": "true when only the first 10,000 are listed"})
 
 

@@ -280,12 +280,12 @@ def _serve(overrides, settings, *, host, port, workers, threads, demo, no_worker
                        f"{time.monotonic() - started:.1f} s (rebuilt at every `serve --demo`)")
             click.echo(demo_data.summary(base_url))
 
-    stop_jobs = thread = None
+    stop_jobs = thread = imports = None
     if not no_worker:
         # Runs in the gunicorn master; forked workers do not inherit the thread.
         from service.worker import start_background
 
-        stop_jobs, thread = start_background(app, interval=app.config["WORKER_INTERVAL_SECONDS"])
+        stop_jobs, thread, imports = start_background(app, interval=app.config["WORKER_INTERVAL_SECONDS"])
 
     click.echo(f"Serving on {base_url}  (API docs: {base_url}/api/v1/docs)")
     master = os.getpid()
@@ -298,7 +298,10 @@ def _serve(overrides, settings, *, host, port, workers, threads, demo, no_worker
             if embedded.alive() is False:  # our database died: a round in hand waits for it in vain
                 log.info("background jobs left without waiting: their database is down")
             else:
+                from service.worker import join_imports
+
                 thread.join(JOBS_STOP_SECONDS)
+                join_imports(imports)  # the import in hand fails INTERRUPTED while the database answers
                 log.info("background jobs stopped in %.2f s%s", time.monotonic() - started,
                          "" if not thread.is_alive() else " (a message in hand is retried after its lease)")
 
@@ -343,7 +346,8 @@ def users_create(name, role, region_code, class_ids):
 @click.option("--once", is_flag=True, help="Run the jobs that are due now and exit.")
 def worker(once):
     """Background jobs: send outbox messages, close ended sessions, registry imports (production runs this alone)."""
-    from service.worker import run_forever, run_imports_once, run_once, run_read_model_once, start_imports, start_read_model
+    from service.worker import (join_imports, run_forever, run_imports_once, run_once, run_read_model_once,
+                                start_imports, start_read_model)
 
     app = _make_app()
     if once:
@@ -353,9 +357,10 @@ def worker(once):
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
-    start_imports(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
+    imports = start_imports(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
     start_read_model(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
     run_forever(app, interval=app.config["WORKER_INTERVAL_SECONDS"], stop=stop)
+    join_imports(imports)
 
 
 @main.command()

@@ -125,16 +125,19 @@ def run_forever(app, *, interval, stop=None):
         stop.wait(interval)
 
 
-def run_imports_once(app):
-    """One registry import (service.registry.service.run_next_import): its id, or None if none waited.
+def run_imports_once(app, *, stop=None):
+    """One registry import (service.registry.service.run_next_import): its id, or None if none
+    waited. `stop` set: the import in hand stops and is failed REGISTRY_IMPORT_INTERRUPTED.
     Then the registry list's read model (service.registry.listing) is built here if the import
     changed the registry or it is older than listing.MAX_AGE, so no list request has to (150,000
-    entries: seconds on the embedded server)."""
+    entries: seconds on the embedded server); not when stopping."""
     from service.registry import listing
     from service.registry.service import run_next_import
 
     with app.app_context():
-        imported = run_next_import()
+        imported = run_next_import(stop=stop)
+        if stop is not None and stop.is_set():
+            return imported
         try:
             listing.refresh(max_age=listing.MAX_AGE)
         except Exception as exc:  # the first list request builds it then
@@ -150,7 +153,7 @@ def run_imports_forever(app, *, interval, stop=None):
     while not stop.is_set():
         started = time.monotonic()
         try:
-            imported = run_imports_once(app)
+            imported = run_imports_once(app, stop=stop)
             OUTAGE.succeeded()
             if imported is not None:
                 continue  # the next queued one at once
@@ -213,12 +216,31 @@ def start_read_model(app, *, interval, stop):
 
 
 def start_background(app, *, interval):
-    """The jobs in a daemon thread: (stop event, thread). Set the event and join the thread to
-    stop; sending stops after the message in hand, and queued messages stay in the outbox."""
+    """The jobs in daemon threads: (stop event, jobs thread, imports thread). Set the event and join
+    the threads to stop (join_imports for the imports'); sending stops after the message in hand,
+    and queued messages stay in the outbox."""
     stop = threading.Event()
     thread = threading.Thread(target=run_forever, args=(app,), kwargs={"interval": interval, "stop": stop},
                               name="jobs", daemon=True)
     thread.start()
-    start_imports(app, interval=interval, stop=stop)
+    imports = start_imports(app, interval=interval, stop=stop)
     start_read_model(app, interval=interval, stop=stop)
-    return stop, thread
+    return stop, thread, imports
+
+
+# At a stop, the registry import in hand finishes the batch being written and is failed
+# REGISTRY_IMPORT_INTERRUPTED (a second or two); reading the registry first or building its indexes
+# after a bulk load cannot be cut short, so the wait is bounded.
+IMPORT_STOP_SECONDS = 15
+
+
+def join_imports(thread, *, timeout=IMPORT_STOP_SECONDS):
+    """Wait (at most `timeout` s) for the imports loop to end after the stop was set, before the
+    database client is closed under it; say so if an import is left running (it is recognised by
+    its heartbeat lapsing, service.registry.service.STALE_AFTER)."""
+    thread.join(timeout)
+    if thread.is_alive():
+        from service.registry.service import STALE_AFTER
+
+        log.warning("a registry import was left running at stop: failed REGISTRY_IMPORT_INTERRUPTED "
+                    "within %s, then retryable", STALE_AFTER)

@@ -247,3 +247,49 @@ def test_unreadable_settings_are_one_line_each(tmp_path):
 def test_a_malformed_database_address_is_one_line(tmp_path):
     line = assert_one_line_refusal(lingjun("init-db", cwd=tmp_path, MONGODB_URI="mysql://db.example/lingjun"))
     assert "InvalidURI" in line and "MONGODB_URI" in line
+
+
+def test_sigterm_mid_import_fails_it_interrupted_at_once_and_says_so(served):
+    """Finding q19 F4: SIGTERM of `lingjun serve` while a registry import ran left it `running` for
+    5 minutes (no retry, the queue blocked) and the log said nothing of it. Now the stopping
+    process fails it REGISTRY_IMPORT_INTERRUPTED, with one line naming it, and its counts are what
+    it wrote."""
+    from bson import ObjectId
+
+    from service import create_app
+    from service.registry import service as registry
+    from tests.registry.helpers import csv_bytes, good_row
+
+    address = embedded.read_address(str(served["data_dir"]))
+    app = create_app({"MONGODB_URI": address["uri"], "MONGODB_DB": address["database"], "TESTING": True})
+    with app.app_context():
+        # One entry already there: not a bulk load (whose index build at the end a stop waits for).
+        registry.save_sample([dict(zip(("name", "credit_code", "region_code", "title", "batch"), good_row(999_999)),
+                                   valid_from="2024-07-01", valid_until="2027-06-30")])
+        doc = registry.import_file(data=csv_bytes([good_row(serial) for serial in range(1, 40_001)]),
+                                   file_name="全国名单.csv", imported_by=ObjectId())
+    client = pymongo.MongoClient(address["uri"])
+    imports = client[address["database"]]["registry_imports"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        running = imports.find_one({"_id": doc["_id"]})
+        if running["state"] != "queued" and running["progress"]["rows_read"] > 0:
+            break
+        time.sleep(0.05)
+    client.close()
+    assert running["state"] == "running", running["state"]
+    served["process"].send_signal(signal.SIGTERM)
+    assert served["process"].wait(timeout=60) == 0
+
+    server = embedded.EmbeddedMongo(str(served["data_dir"])).start()  # the same files, reopened
+    try:
+        client = pymongo.MongoClient(server.uri)
+        stopped = client[address["database"]]["registry_imports"].find_one({"_id": doc["_id"]})
+        entries = client[address["database"]]["enterprises"].count_documents({}) - 1
+        client.close()
+    finally:
+        server.stop()
+    assert stopped["state"] == "failed" and stopped["error"]["code"] == "REGISTRY_IMPORT_INTERRUPTED"
+    assert 0 < stopped["inserted"] == entries < 40_000
+    lines = [line for line in served["log"].read_text().splitlines() if str(doc["_id"]) in line]
+    assert len(lines) == 1 and "REGISTRY_IMPORT_INTERRUPTED" in lines[0] and "全国名单.csv" in lines[0], lines

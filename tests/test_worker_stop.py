@@ -17,7 +17,7 @@ from service import worker
 def test_a_round_cut_by_the_stop_ends_the_loop_with_one_info_line(monkeypatch, caplog, loop, once):
     stop = threading.Event()
 
-    def round_cut_by_stop(app):
+    def round_cut_by_stop(app, **_):
         stop.set()  # the service is stopping while this round runs
         raise InvalidOperation("Cannot use MongoClient after close")
 
@@ -34,7 +34,7 @@ def test_a_failed_round_while_running_is_still_an_error(monkeypatch, caplog, loo
     stop = threading.Event()
     rounds = []
 
-    def failing_round(app):
+    def failing_round(app, **_):
         rounds.append(1)
         if len(rounds) == 2:
             stop.set()

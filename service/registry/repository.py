@@ -4,6 +4,7 @@ An enterprise entry is one title held by one enterprise: unique on (credit_code,
 Dates are "YYYY-MM-DD" strings, so validity checks compare strings.
 """
 
+from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
@@ -190,7 +191,7 @@ def _add(total, counts):
         total[key] += value
 
 
-def save_entries(*, new, changed, now, mark_regions=True):
+def save_entries(*, new, changed, now, mark_regions=True, into=None):
     """Write new and changed entries; {inserted, updated, unchanged} as the database counted them.
 
     New entries go in as plain inserts (about twice as fast as upserts); an insert that meets the
@@ -198,23 +199,28 @@ def save_entries(*, new, changed, now, mark_regions=True):
     upsert, so the database, not our earlier read, decides. Changed entries are upserts keyed on
     (credit_code, title). Every write is idempotent: an import cut short can be repeated.
     `mark_regions` False: the caller calls registry_changed() after its last write (an import
-    marks once, not per batch).
+    marks once, not per batch). `into`: a counts dict added to as each chunk is written (so a write
+    failing midway leaves the chunks before it counted); it is also the one returned.
     """
-    total = {"inserted": 0, "updated": 0, "unchanged": 0}
+    total = into if into is not None else {"inserted": 0, "updated": 0, "unchanged": 0}
     for chunk in _chunks(new, WRITE_CHUNK):
         docs = [{**entry, "created_at": now, "updated_at": now} for entry in chunk]
         try:
             _add(total, _counts(collection(ENTERPRISES).bulk_write([InsertOne(d) for d in docs], ordered=False)))
         except BulkWriteError as exc:
             details = exc.details
+            _add(total, _counts(details))  # what the chunk did write, counted even if it fails
             if any(error["code"] != DUPLICATE_KEY for error in details["writeErrors"]):
                 raise
-            _add(total, _counts(details))
             # $set of the fields only: a retried entry another import just wrote identically stays unchanged.
             retry = [_upsert(chunk[error["index"]], now, touch=False) for error in details["writeErrors"]]
             _add(total, _counts(collection(ENTERPRISES).bulk_write(retry, ordered=False)))
     for chunk in _chunks(changed, WRITE_CHUNK):
-        result = collection(ENTERPRISES).bulk_write([_upsert(e, now, touch=True) for e in chunk], ordered=False)
+        try:
+            result = collection(ENTERPRISES).bulk_write([_upsert(e, now, touch=True) for e in chunk], ordered=False)
+        except BulkWriteError as exc:
+            _add(total, _counts(exc.details))
+            raise
         _add(total, _counts(result))
     if mark_regions:
         _registry_changed(new, changed)
@@ -290,7 +296,8 @@ def find_reports(*, skip, limit):
 
 # ---- background imports: the uploaded file (GridFS bucket) and the import's state ----------------
 # An import document: state queued -> running -> done | failed (failed -> queued on retry), with
-# progress {rows_read, rows_total} and heartbeat_at written after every batch.
+# progress {rows_read, rows_total} written after every batch, heartbeat_at every few seconds by the
+# run holding it (run_id: each claim's own id, named by every write of that run).
 FILES_BUCKET = "registry_files"
 declare_indexes(REGISTRY_IMPORTS, IndexModel([("state", ASCENDING), ("imported_at", ASCENDING)], name="state_queue"))
 # The upkeep sweep asks which files an import names (service.registry.repository.sweep_orphan_files).
@@ -355,27 +362,40 @@ def running_import(*, fresh_after):
 
 
 def fail_stale(*, stale_before, error, now):
-    """Imports left running by a worker that stopped (no heartbeat since `stale_before`) -> failed."""
-    return collection(REGISTRY_IMPORTS).update_many(
-        {"state": "running", "heartbeat_at": {"$lt": stale_before}},
-        {"$set": {"state": "failed", "error": error, "finished_at": now}}).modified_count
+    """Imports left running by a worker that stopped (no heartbeat since `stale_before`) -> failed;
+    the imports so failed (their _id and file_name)."""
+    failed = []
+    for doc in collection(REGISTRY_IMPORTS).find({"state": "running", "heartbeat_at": {"$lt": stale_before}},
+                                                 {"_id": 1, "file_name": 1}):
+        if collection(REGISTRY_IMPORTS).update_one(
+                {"_id": doc["_id"], "state": "running", "heartbeat_at": {"$lt": stale_before}},
+                {"$set": {"state": "failed", "error": error, "finished_at": now}}).modified_count:
+            failed.append(doc)
+    return failed
 
 
-def claim_next(*, now):
-    """The oldest queued import, now running (one atomic update), or None."""
+def claim_next(*, now, run_id=None):
+    """The oldest queued import, now running as run `run_id` (one atomic update), or None."""
     return collection(REGISTRY_IMPORTS).find_one_and_update(
         {"state": "queued"},
-        {"$set": {"state": "running", "started_at": now, "heartbeat_at": now, "error": None},
+        {"$set": {"state": "running", "started_at": now, "heartbeat_at": now, "error": None,
+                  "run_id": run_id or ObjectId()},
          "$inc": {"attempts": 1}},
         sort=[("imported_at", ASCENDING), ("_id", ASCENDING)], return_document=ReturnDocument.AFTER)
 
 
-def update_import(import_id, fields, *, state=None):
-    """Set fields of an import (only while in `state`, when given); True if it matched."""
+def update_import(import_id, fields, *, state=None, run_id=None, push=None):
+    """Set fields of an import (only while in `state` and run `run_id`, when given), appending to
+    the lists in `push` ({field: [items]}); True if it matched."""
     query = {"_id": import_id}
     if state is not None:
         query["state"] = state
-    return collection(REGISTRY_IMPORTS).update_one(query, {"$set": fields}).matched_count == 1
+    if run_id is not None:
+        query["run_id"] = run_id
+    update = {"$set": fields}
+    if push:
+        update["$push"] = {field: {"$each": items} for field, items in push.items()}
+    return collection(REGISTRY_IMPORTS).update_one(query, update).matched_count == 1
 
 
 def requeue(import_id, *, fields):

@@ -16,6 +16,8 @@ import unicodedata
 
 import pymongo
 
+from bson import ObjectId
+
 from flask import current_app
 
 from service.core import gridstore, regions
@@ -42,10 +44,25 @@ def title_validity(*, credit_codes, title):
 
 
 # Rows checked and written together: memory stays bounded whatever the file's size, and the
-# progress moves every batch (stored once a batch: 30 progress writes for 150,000 rows).
-IMPORT_BATCH_ROWS = 5000
-# A running import whose worker wrote no progress for this long stopped (the worker died).
-STALE_AFTER = dt.timedelta(minutes=5)
+# progress moves every batch. The counts go up as each write chunk (repository.WRITE_CHUNK) is
+# written and are stored after each batch: a process killed outright leaves at most the last
+# batch's writes uncounted (finding q19 F6: 5,000-row batches left up to 4,000 written entries
+# uncounted).
+IMPORT_BATCH_ROWS = 1000
+
+# Telling an import whose process died (kill -9, a lost machine) from one still running, with
+# several worker processes on several machines: a heartbeat thread beside each import writes
+# `heartbeat_at` every HEARTBEAT_SECONDS (whatever the import is doing: reading the registry or
+# building its indexes holds no batch for tens of seconds), and another worker fails an import
+# whose heartbeat is older than STALE_AFTER. A process id/host check was not chosen: containers
+# reuse pid 1 and their host names, and a worker on another machine cannot see the process.
+# Never twice at once: the runner itself stops writing (before its next batch, each batch's write
+# bounded by the time left) once it could not renew its heartbeat for OWN_LEASE_SECONDS, well
+# before others may call it stale (the margin covers clocks apart by up to a minute), and at once
+# when its renewal finds the import no longer its own (every write of the import names its run_id).
+HEARTBEAT_SECONDS = 10
+OWN_LEASE_SECONDS = 60
+STALE_AFTER = dt.timedelta(minutes=2)
 
 
 def _import_error(*, code, message):
@@ -116,84 +133,205 @@ def retry_import(*, report_id):
     return doc
 
 
-def run_next_import():
+class ImportStopped(Exception):
+    """The import stopped without a fault of its own: the process is stopping, or the import is no
+    longer its own (its heartbeat lapsed). Fails it REGISTRY_IMPORT_INTERRUPTED."""
+
+
+def run_next_import(*, stop=None):
     """The worker's step: fail imports whose worker stopped, then run the oldest queued import
-    unless one is running. Returns the import's id, or None when there was nothing to do."""
+    unless one is running. `stop` (a threading.Event): set when the process is stopping; the import
+    in hand stops after the batch being written and fails REGISTRY_IMPORT_INTERRUPTED at once, so a
+    restart may retry it. Returns the import's id, or None when there was nothing to do."""
     now = utcnow()
-    repository.fail_stale(stale_before=now - STALE_AFTER, error=INTERRUPTED, now=now)
+    stale = repository.fail_stale(stale_before=now - STALE_AFTER, error=INTERRUPTED, now=now)
+    if stale:
+        log.warning("registry import(s) %s failed %s: no heartbeat since %s (their process died)",
+                    ", ".join(str(doc["_id"]) for doc in stale), INTERRUPTED["code"], now - STALE_AFTER)
+        repository.registry_changed()  # what they wrote before dying (finding q19 F12)
     if repository.running_import(fresh_after=now - STALE_AFTER) is not None:
         return None
-    doc = repository.claim_next(now=now)
+    if stop is not None and stop.is_set():
+        return None
+    doc = repository.claim_next(now=now, run_id=ObjectId())
     if doc is None:
         return None
+    run = ImportRun(doc, stop=stop)
     try:
-        _run(doc)
+        run.run()
+    except ImportStopped as exc:
+        run.fail(INTERRUPTED)
+        log.warning("registry import %s (%s) interrupted (%s) after row %s: failed %s, retry it",
+                    doc["_id"], doc.get("file_name"), exc, run.rows_written(), INTERRUPTED["code"])
     except RuleViolation as exc:  # a file-level fault found while reading: nothing more is read
-        _fail(doc, {"code": exc.code, "message": exc.message, **exc.extra})
+        run.fail({"code": exc.code, "message": exc.message, **exc.extra})
     except Exception:
         log.exception("registry import %s failed", doc["_id"])
-        _fail(doc, FAILED)
+        run.fail(FAILED)
     return doc["_id"]
 
 
-def _fail(doc, error):
-    repository.update_import(doc["_id"], {"state": "failed", "error": error, "finished_at": utcnow()},
-                             state="running")
-
-
-def _run(doc):
-    """Read, check and write the file batch by batch; the counts and progress go to the import
-    document as they grow, so a failure midway leaves what was written counted.
+class ImportRun:
+    """One run of an import: reads, checks and writes the file batch by batch; the counts,
+    progress and bad rows go to the import document as they grow, so a failure midway leaves what
+    was written counted and its faults listed.
 
     Reading and checking (here, in Python) overlap with writing (a BatchWriter thread, waiting on
     the database most of the time): a 150,000-row list took the sum of both before."""
-    started = time.monotonic()
-    data = repository.read_file(doc["file_id"])
-    counts = {"inserted": 0, "updated": 0, "unchanged": 0}
-    with contextlib.ExitStack() as stack:
-        opening = time.monotonic()  # choosing the reader on the sheet's XML
-        stream = stack.enter_context(importer.open_rows(data))
-        stream.reading_seconds += time.monotonic() - opening
-        writer = stack.enter_context(BatchWriter(doc["_id"], counts, stream.rows_total))
-        rows = iter(stream)
-        head = list(itertools.islice(rows, importer.HEADER_SEARCH_ROWS))
-        # A file without its header writes nothing (the message says what was searched, and where the header is).
-        header_index, columns = importer.find_header(head, source=stream, later=rows)
-        validator = importer.Validator(columns)
-        batch, rows_read = [], head[header_index][0]
 
-        def progress():
-            return {"progress": {"rows_read": rows_read, "rows_total": stream.rows_total},
-                    "total": validator.total, "rejected": validator.rejected}
+    def __init__(self, doc, *, stop=None):
+        self.doc, self.stop = doc, stop
+        self.run_id = doc["run_id"]
+        self.counts = {"inserted": 0, "updated": 0, "unchanged": 0}
+        self.problems = []  # the validator's listed faults (grown in place)
+        self.writer = None
+        self.lease = Heartbeat(doc["_id"], self.run_id)
 
-        looping = time.monotonic()
-        for number, cells in itertools.chain(head[header_index + 1:], rows):
-            rows_read = number
-            entry = validator.check(number, cells)
-            if entry is not None:
-                batch.append(entry)
-            if validator.total % IMPORT_BATCH_ROWS == 0:
-                writer.put(batch, progress())
-                batch = []
-        writer.put(batch, progress(), final=True)
-        looping = time.monotonic() - looping
-        writer.finish()
-        if stream.ended_after_blank_run_at is not None:
-            validator.ended_after_blank_run(stream.ended_after_blank_run_at)
-    del data
-    # Where the time went (kept in the import document for operators and benchmarks/registry_import.py;
-    # not part of the API): reading the file, checking rows, writing (the writer thread, overlapping
-    # the first two), and the reader's wait for the writer (write-bound when large).
-    timings = {"reading_ms": round(stream.reading_seconds * 1000), "writing_ms": round(writer.writing_seconds * 1000),
-               "waiting_for_writes_ms": round(writer.waiting_seconds * 1000),
-               "registry_read": writer.digests.read_summary(),
-               "checking_ms": round(max(0.0, looping - stream.reading_seconds - writer.waiting_seconds) * 1000)}
-    repository.delete_file(doc["file_id"])
-    repository.update_import(doc["_id"], {
-        "state": "done", "finished_at": utcnow(), "total": validator.total, "rejected": validator.rejected, **counts,
-        "bad_rows": validator.problems, "bad_rows_total": validator.problems_total,
-        "bad_rows_truncated": validator.truncated, "duration_ms": round((time.monotonic() - started) * 1000),
-        "progress": {"rows_read": rows_read, "rows_total": stream.rows_total}, "timings": timings}, state="running")
+    def rows_written(self):
+        """The spreadsheet row up to which the batches were taken for writing (0 before the first)."""
+        taken = self.writer.taken if self.writer is not None else None
+        return taken["progress"]["rows_read"] if taken else 0
+
+    def _update(self, fields, push=None):
+        return repository.update_import(self.doc["_id"], fields, state="running", run_id=self.run_id, push=push)
+
+    def fail(self, error):
+        """Failed with `error`: the counts, progress and faults of the batches written (a batch cut
+        short by a write error: its rows and faults, and the entries the database wrote)."""
+        fields = {"state": "failed", "error": error, "finished_at": utcnow(), **self.counts}
+        taken = self.writer.taken_report() if self.writer is not None else None
+        if taken is not None:
+            fields.update(taken)
+        try:
+            self._update(fields)
+        finally:
+            self.lease.stop()
+            self._mark_regions(failed=True)
+
+    def _mark_regions(self, *, failed=False):
+        """The KPIs' read model learns of what the import wrote, once, after its last write
+        (service.reports.summaries: bump after writing), done or failed (finding q19 F12). A run
+        that changed nothing does not move it; a failed one that handed entries to a write does (a
+        write cut short by a timeout may have been applied uncounted)."""
+        handed = failed and self.writer is not None and self.writer.wrote_any
+        if self.counts["inserted"] or self.counts["updated"] or handed:
+            try:
+                repository.registry_changed()
+            except Exception:  # noqa: BLE001 (the read model's rows age out after MAX_AGE)
+                log.exception("registry import %s: marking the regions failed", self.doc["_id"])
+
+    def stopping(self):
+        """Raise ImportStopped if the process is stopping or the import is no longer ours."""
+        if self.stop is not None and self.stop.is_set():
+            raise ImportStopped("the service is stopping")
+        if not self.lease.held():
+            raise ImportStopped("its heartbeat lapsed")
+
+    def run(self):
+        doc = self.doc
+        self.lease.start()
+        started = time.monotonic()
+        data = repository.read_file(doc["file_id"])
+        with contextlib.ExitStack() as stack:
+            opening = time.monotonic()  # choosing the reader on the sheet's XML
+            stream = stack.enter_context(importer.open_rows(data))
+            stream.reading_seconds += time.monotonic() - opening
+            # The writer starts reading the registry (StoredDigests) while the sheet is read (calamine
+            # reads it whole at the first row, without the interpreter lock).
+            writer = self.writer = stack.enter_context(BatchWriter(self, stream.rows_total))
+            rows = iter(stream)
+            head = list(itertools.islice(rows, importer.HEADER_SEARCH_ROWS))
+            # A file without its header writes nothing (the message says what was searched, and where the header is).
+            header_index, columns = importer.find_header(head, source=stream, later=rows)
+            validator = importer.Validator(columns)
+            self.problems = validator.problems
+            batch, rows_read = [], head[header_index][0]
+
+            def progress():
+                return {"progress": {"rows_read": rows_read, "rows_total": stream.rows_total},
+                        "total": validator.total, "rejected": validator.rejected,
+                        "bad_rows_total": validator.problems_total, "bad_rows_truncated": validator.truncated,
+                        "_listed": len(validator.problems)}
+
+            looping = time.monotonic()
+            for number, cells in itertools.chain(head[header_index + 1:], rows):
+                rows_read = number
+                entry = validator.check(number, cells)
+                if entry is not None:
+                    batch.append(entry)
+                if validator.total % IMPORT_BATCH_ROWS == 0:
+                    self.stopping()
+                    writer.put(batch, progress())
+                    batch = []
+            if stream.ended_after_blank_run_at is not None:
+                validator.ended_after_blank_run(stream.ended_after_blank_run_at)
+            self.stopping()
+            writer.put(batch, progress(), final=True)
+            looping = time.monotonic() - looping
+            writer.finish()
+        del data
+        # Where the time went (kept in the import document for operators and benchmarks/registry_import.py;
+        # not part of the API): reading the file, checking rows, writing (the writer thread, overlapping
+        # the first two), and the reader's wait for the writer (write-bound when large).
+        timings = {"reading_ms": round(stream.reading_seconds * 1000), "writing_ms": round(writer.writing_seconds * 1000),
+                   "waiting_for_writes_ms": round(writer.waiting_seconds * 1000),
+                   "registry_read": writer.digests.read_summary(),
+                   "checking_ms": round(max(0.0, looping - stream.reading_seconds - writer.waiting_seconds) * 1000)}
+        try:
+            # The file is let go once the import no longer names it (a process dying between the two
+            # leaves it to the upkeep's sweep of unnamed files); not if the import is no longer ours.
+            if self._update({
+                    "state": "done", "finished_at": utcnow(), "total": validator.total, "rejected": validator.rejected,
+                    **self.counts, "bad_rows": validator.problems, "bad_rows_total": validator.problems_total,
+                    "bad_rows_truncated": validator.truncated, "file_id": None,
+                    "duration_ms": round((time.monotonic() - started) * 1000),
+                    "progress": {"rows_read": rows_read, "rows_total": stream.rows_total}, "timings": timings}):
+                repository.delete_file(doc["file_id"])
+        finally:
+            self.lease.stop()
+            self._mark_regions()
+
+
+class Heartbeat:
+    """The heartbeat of an import in hand (see HEARTBEAT_SECONDS): a thread renewing
+    `heartbeat_at` of the import while it is this run's and running. `held()`: whether the run may
+    still write (renewed within OWN_LEASE_SECONDS and never found taken); `remaining()`: seconds
+    left of that."""
+
+    def __init__(self, import_id, run_id):
+        self.import_id, self.run_id = import_id, run_id
+        self.renewed = time.monotonic()  # claim_next wrote the first heartbeat
+        self.lost = False
+        self._stop = threading.Event()
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._loop,), name="registry-import-heartbeat",
+                                        daemon=True)
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        self._stop.set()
+
+    def remaining(self):
+        return OWN_LEASE_SECONDS - (time.monotonic() - self.renewed)
+
+    def held(self):
+        return not self.lost and self.remaining() > 0
+
+    def _loop(self):
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            asked = time.monotonic()
+            try:
+                with pymongo.timeout(max(HEARTBEAT_SECONDS, 5.0)):
+                    ours = repository.update_import(self.import_id, {"heartbeat_at": utcnow()}, state="running",
+                                                    run_id=self.run_id)
+            except Exception:  # noqa: BLE001 (the database is away: the lease runs out unless renewed)
+                continue
+            if not ours:  # failed as stale by another worker, or by this run: stop writing
+                self.lost = True
+                return
+            self.renewed = asked
 
 
 # The writer's database time limit per batch (pymongo.timeout). A request's 10 s socket timeout
@@ -203,11 +341,13 @@ BATCH_TIMEOUT_SECONDS = 300
 
 class BatchWriter:
     """Writes an import's batches in a thread of its own, in order, while the caller reads the
-    next ones; after each batch the import's counts, progress and heartbeat are stored (so the
-    progress a client polls is what is written). At most WRITE_AHEAD_BATCHES wait: memory stays
+    next ones; after each batch the import's counts, progress and newly found faults are stored
+    (so what a client polls is what is written). At most WRITE_AHEAD_BATCHES wait: memory stays
     bounded. A write that fails stops the writer; the caller's next `put` or `finish` raises it
-    (the batches after it are never written). A context manager: leaving it on an exception writes
-    the batches queued before it and stops the thread.
+    (the batches after it are never written). Before each batch the writer checks that its run
+    may still write (ImportRun.stopping). A context manager: leaving it on a fault found while
+    reading writes the batches queued before it; on ImportStopped it writes none of them (the
+    batch being written is finished) and stops the thread.
 
     The registry's indexes stay in place and the registry is read a part at a time (StoredDigests):
     on the embedded database every other request kept answering (benchmarks/registry_probe.py).
@@ -218,13 +358,17 @@ class BatchWriter:
     the probes' load wedged the server for over 4 minutes (WiredTiger waiting for cache pages
     pinned by the readers queued on that lock)."""
 
-    # Batches read ahead of writing; 10 batches of 5,000 entries are ~15 MB.
-    WRITE_AHEAD_BATCHES = 10
+    # Batches read ahead of writing; 50 batches of 1,000 entries are ~15 MB.
+    WRITE_AHEAD_BATCHES = 50
     _DONE = object()
 
-    def __init__(self, import_id, counts, rows_total=None):
-        self.import_id, self.counts, self.rows_total = import_id, counts, rows_total
+    def __init__(self, run, rows_total=None):
+        self.run, self.import_id, self.counts, self.rows_total = run, run.doc["_id"], run.counts, rows_total
         self.error = None
+        self.taken = None  # the progress of the last batch taken for writing (written, or cut short)
+        self.wrote_any = False
+        self._pushed = 0  # listed faults already stored
+        self._abandon = threading.Event()
         self.writing_seconds = self.waiting_seconds = 0.0  # the writer's busy time; the caller's wait in put
         self.digests = repository.StoredDigests()
         self._queue = queue.Queue(maxsize=self.WRITE_AHEAD_BATCHES)
@@ -232,6 +376,14 @@ class BatchWriter:
         self._thread = threading.Thread(target=context.run, args=(self._loop,), name="registry-import-writer",
                                         daemon=True)
         self._thread.start()
+
+    def taken_report(self):
+        """The report fields of the batches taken for writing (a failed import's report)."""
+        if self.taken is None:
+            return None
+        listed = self.taken["_listed"]
+        return {**{key: value for key, value in self.taken.items() if key != "_listed"},
+                "bad_rows": self.run.problems[:listed]}
 
     def _file_rows_per_row_read(self, progress, final):
         """How many rows the file holds per row read so far (1 at its end): a part of the registry
@@ -242,31 +394,29 @@ class BatchWriter:
         return max(1.0, self.rows_total / rows_read)
 
     def _loop(self):
-        wrote = False
-        try:
-            while True:
-                item = self._queue.get()
-                if item is self._DONE:
-                    return
-                entries, progress, final = item
-                started = time.monotonic()
-                try:
-                    wrote = True
-                    with pymongo.timeout(BATCH_TIMEOUT_SECONDS):
-                        _write(entries, self.counts, self.digests, self._file_rows_per_row_read(progress, final))
-                    repository.update_import(self.import_id, {"heartbeat_at": utcnow(), **progress, **self.counts},
-                                             state="running")
-                except BaseException as exc:  # handed to the caller's thread, which fails the import
-                    self.error = exc
-                    return
-                finally:
-                    self.writing_seconds += time.monotonic() - started
-        finally:
-            if wrote and (self.counts["inserted"] or self.counts["updated"] or self.error is not None):
-                try:  # after the last write (service.reports.summaries: bump after writing)
-                    repository.registry_changed()
-                except Exception:  # noqa: BLE001 (the read model's rows age out after MAX_AGE)
-                    log.exception("registry import %s: marking the regions failed", self.import_id)
+        while True:
+            item = self._queue.get()
+            if item is self._DONE or self._abandon.is_set():
+                return
+            entries, progress, final = item
+            started = time.monotonic()
+            try:
+                self.run.stopping()
+                self.taken = progress
+                if entries:
+                    self.wrote_any = True
+                with pymongo.timeout(max(1.0, min(BATCH_TIMEOUT_SECONDS, self.run.lease.remaining()))):
+                    _write(entries, self.counts, self.digests, self._file_rows_per_row_read(progress, final))
+                listed = progress["_listed"]
+                new_faults = self.run.problems[self._pushed:listed]
+                self.run._update({**{k: v for k, v in progress.items() if k != "_listed"}, **self.counts},
+                                 push={"bad_rows": new_faults} if new_faults else None)
+                self._pushed = listed
+            except BaseException as exc:  # handed to the caller's thread, which fails the import
+                self.error = exc
+                return
+            finally:
+                self.writing_seconds += time.monotonic() - started
 
     def _raise_error(self):
         if self.error is not None:
@@ -286,6 +436,7 @@ class BatchWriter:
                 if not self._thread.is_alive():
                     self._raise_error()
                     raise RuntimeError("registry import writer stopped")
+                self.run.stopping()
 
     def finish(self):
         """Wait until every queued batch is written; raise the write's error if one failed."""
@@ -299,11 +450,21 @@ class BatchWriter:
         self._thread.join()
         self._raise_error()
 
+    def abandon(self):
+        """Write no more queued batches: wait for the batch being written."""
+        self._abandon.set()
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(self._DONE)
+        self._thread.join()
+
     def __enter__(self):
         return self
 
     def __exit__(self, exc_type, exc, traceback):
         if exc_type is None:
+            return
+        if issubclass(exc_type, ImportStopped):
+            self.abandon()
             return
         # Left by a fault found while reading (a file-level fault at row N): the batches read before
         # it are good rows and are written, as if written at once; the reading fault is what is reported.
@@ -349,8 +510,8 @@ def _write(entries, counts, digests, file_rows_per_row_read=1.0):
             counts["unchanged"] += 1
         else:
             (new if state == "new" else changed).append(entry)
-    for key, value in repository.save_entries(new=new, changed=changed, now=utcnow(), mark_regions=False).items():
-        counts[key] += value
+    # Counted as each chunk is written (`into`): a write failing midway leaves what it wrote counted.
+    repository.save_entries(new=new, changed=changed, now=utcnow(), mark_regions=False, into=counts)
 
 
 def get_report_or_raise(*, report_id):

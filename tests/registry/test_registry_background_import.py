@@ -96,9 +96,10 @@ def test_a_failure_midway_leaves_a_clear_state_and_can_be_run_again(client, app,
     failed = get(client, admin_token, posted["id"])
     assert failed["state"] == "failed"
     assert failed["error"]["code"] == "REGISTRY_IMPORT_FAILED" and "重新导入" in failed["error"]["message"]
-    # What the first batch wrote is kept and counted; the progress shows where it stopped.
+    # What the first batch wrote is kept and counted; the progress and total cover the batch whose
+    # write failed (rows 4-5, checked, not written).
     assert db[ENTERPRISES].count_documents({}) == 2
-    assert (failed["inserted"], failed["progress"]["rows_read"]) == (2, 3)
+    assert (failed["inserted"], failed["total"], failed["progress"]["rows_read"]) == (2, 4, 5)
 
     monkeypatch.setattr(repository, "save_entries", original)
     retried = client.post(f"{IMPORTS_URL}/{posted['id']}/retry", headers=bearer(admin_token))
