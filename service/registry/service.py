@@ -236,8 +236,6 @@ class ImportRun:
             opening = time.monotonic()  # choosing the reader on the sheet's XML
             stream = stack.enter_context(importer.open_rows(data))
             stream.reading_seconds += time.monotonic() - opening
-            # The writer starts reading the registry (StoredDigests) while the sheet is read (calamine
-            # reads it whole at the first row, without the interpreter lock).
             writer = self.writer = stack.enter_context(BatchWriter(self, stream.rows_total))
             rows = iter(stream)
             head = list(itertools.islice(rows, importer.HEADER_SEARCH_ROWS))
