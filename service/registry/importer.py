@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import itertools
 import re
+import secrets
 import time
 import unicodedata
 import zipfile
@@ -204,6 +205,7 @@ class RowStream:
         self.reading_seconds = 0.0  # time spent reading; the caller's time between rows is not counted
         self.sheet_name = None  # the sheet read (.xlsx), known once the first row is read
         self.data = None  # the file's bytes (.xlsx): where a missing header is looked for on other sheets
+        self.long_text_marker = None  # the text standing for a LongCell in this file (.xlsx), if any
 
     def __enter__(self):
         return self
@@ -223,6 +225,8 @@ class RowStream:
                         f"文件在 {READ_TIME_BUDGET_SECONDS} 秒内未能读完，请删除多余的空行空列或分成几个文件导入",
                         status=413, errors={"file": ["文件读取超时"]})
                 cells = tuple(cells[:width])
+                if self.long_text_marker is not None:
+                    cells = tuple(_long_cell(cell, self.long_text_marker) for cell in cells)
                 if _blank(cells):
                     blank_run += 1
                     if blank_run >= MAX_BLANK_RUN and kept:
@@ -334,9 +338,150 @@ def _xlsx_stream(data):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         path = _first_sheet_path(archive)
         shape = _scan_sheet_xml(archive, path) if path else None
+        long_parts = [part for part in (path, _shared_strings_path(archive)) if part and _has_long_text(archive, part)]
+    marker = None
+    if long_parts:
+        marker = f"\ufdd0{secrets.token_hex(8)}:"
+        data = _shorten_long_texts(data, long_parts, marker)
     if shape is not None and shape.columns is not None and shape.last_row * shape.columns <= CALAMINE_MAX_CELLS:
-        return _calamine_stream(data, shape.last_row)
-    return _openpyxl_stream(data, shape.last_row if shape else None)
+        stream = _calamine_stream(data, shape.last_row)
+    else:
+        stream = _openpyxl_stream(data, shape.last_row if shape else None)
+    stream.long_text_marker = marker
+    return stream
+
+
+# ---------------------------------------------------------------- texts too long to read
+
+# A text of more bytes than this in the sheet's XML is no cell Excel or WPS wrote (a cell holds at
+# most 32,767 characters, 6 bytes each at worst: "&quot;"). Such a text (a 300 MB shared string
+# in a 312 KB upload) is measured while the file is unpacked and replaced by a marker holding its
+# length before a reader sees it: both readers hold a text whole, calamine three times over (a
+# 300 MB string took the worker from 103 MB to 1005 MB).
+LONG_TEXT_BYTES = 256 * 1024
+_UTF8_CONTINUATION = bytes(range(0x80, 0xC0))
+_ENTITY = re.compile(rb"&#?\w{1,8};")
+
+
+class LongCell:
+    """A cell whose text was too long to read (LONG_TEXT_BYTES): only its length in characters is
+    kept (entities counted as one character; one cut by a chunk boundary may count a few more)."""
+
+    __slots__ = ("length",)
+
+    def __init__(self, length):
+        self.length = length
+
+    def __repr__(self):
+        return f"LongCell({self.length})"
+
+
+def _characters(xml_bytes):
+    """Characters of UTF-8 XML text (no tags): lead bytes, an entity counted as one."""
+    characters = len(xml_bytes.translate(None, _UTF8_CONTINUATION))
+    if b"&" in xml_bytes:
+        characters -= sum(len(entity) - 1 for entity in _ENTITY.findall(xml_bytes))
+    return characters
+
+
+def _shared_strings_path(archive):
+    """The path of the workbook's shared strings part (xl/sharedStrings.xml as every writer names it), or None."""
+    for name in archive.namelist():
+        if name.lower().endswith("sharedstrings.xml") and not name.startswith("["):
+            return name
+    return None
+
+
+def _has_long_text(archive, path):
+    """Whether the XML part at `path` may hold a run of more than LONG_TEXT_BYTES bytes without a tag
+    (read chunk by chunk: only a chunk is held). A run that long holds a whole window of half its
+    size: a window without "<" (a byte search per window, not a parse) says "maybe"; the rewrite
+    then shortens only runs longer than LONG_TEXT_BYTES."""
+    window = LONG_TEXT_BYTES // 2
+    run = 0  # bytes since the last "<"
+    try:
+        with archive.open(path) as xml:
+            while chunk := xml.read(1 << 20):
+                first = chunk.find(b"<")
+                if first < 0:
+                    run += len(chunk)
+                    if run > LONG_TEXT_BYTES:
+                        return True
+                    continue
+                if run + first > LONG_TEXT_BYTES or any(chunk.find(b"<", start, start + window) < 0 for start in range(first, len(chunk) - window, window)):
+                    return True
+                run = len(chunk) - chunk.rfind(b"<")
+    except (KeyError, zipfile.BadZipFile, OSError, zlib_error, EOFError):
+        return False
+    return False
+
+
+def _shorten_long_texts(data, parts, marker):
+    """The .xlsx with every text of more than LONG_TEXT_BYTES in `parts` replaced by `marker` and its
+    length in characters; the other parts copied as they are."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            if info.filename in parts:
+                with source.open(info) as xml, target.open(zipfile.ZipInfo(info.filename, info.date_time), "w",
+                                                           force_zip64=True) as sink:
+                    _copy_shortening(xml, sink, marker)
+            else:
+                target.writestr(info, source.read(info), compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
+
+
+def _copy_shortening(xml, sink, marker):
+    """Copy XML from `xml` to `sink` chunk by chunk, each text longer than LONG_TEXT_BYTES replaced by
+    the marker and its length: a pending segment ("<tag ...>text") is held only while short."""
+
+    def long_text(length):
+        return f"{marker}{length}".encode()
+
+    def shortened(segments):
+        if max(map(len, segments.split(b"<"))) <= LONG_TEXT_BYTES:
+            return segments
+        out = []
+        for segment in segments.split(b"<"):
+            end_of_tag = segment.find(b">")
+            if len(segment) > LONG_TEXT_BYTES and 0 <= end_of_tag < len(segment) - LONG_TEXT_BYTES:
+                segment = segment[:end_of_tag + 1] + long_text(_characters(segment[end_of_tag + 1:]))
+            out.append(segment)
+        return b"<".join(out)
+
+    pending, counting = b"", None  # counting: characters of the long text being skipped
+    cut = b""  # the start of an entity cut by the chunk boundary, counted with the next chunk
+
+    def count(piece, whole=False):
+        nonlocal cut
+        piece, cut = cut + piece, b""
+        entity = piece.rfind(b"&", max(0, len(piece) - 10))
+        if not whole and entity >= 0 and b";" not in piece[entity:]:
+            piece, cut = piece[:entity], piece[entity:]
+        return _characters(piece)
+
+    while chunk := xml.read(1 << 20):
+        if counting is not None:
+            end = chunk.find(b"<")
+            if end < 0:
+                counting += count(chunk)
+                continue
+            sink.write(long_text(counting + count(chunk[:end], whole=True)))
+            counting, chunk = None, chunk[end:]
+        data = pending + chunk
+        last = data.rfind(b"<")
+        if last > 0:
+            sink.write(shortened(data[:last]))
+        pending = data[max(last, 0):]
+        if len(pending) > LONG_TEXT_BYTES:
+            end_of_tag = pending.find(b">")
+            if end_of_tag < 0:  # a tag this long: nothing to shorten (the readers refuse or read it)
+                sink.write(pending)
+            else:
+                sink.write(pending[:end_of_tag + 1])
+                counting = count(pending[end_of_tag + 1:])
+            pending = b""
+    sink.write(shortened(pending) if counting is None else long_text(counting + count(b"", whole=True)))
 
 
 def _calamine_stream(data, rows_total):
@@ -523,6 +668,12 @@ def _check_quotes(text, delimiter):
         pending = (number, "".join(lines), cells)
 
 
+def _long_cell(cell, marker):
+    if isinstance(cell, str) and cell.startswith(marker):
+        return LongCell(int(cell[len(marker):]))
+    return cell
+
+
 def _empty(cell):
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
@@ -651,10 +802,12 @@ def _text(value, field):
     Code-like columns are read with full-width characters as ASCII (CODE_LIKE)."""
     if value is None:
         return ""
+    label, limit = COLUMNS[field], CELL_LIMITS[field]
+    if isinstance(value, LongCell):
+        raise CellFault(f"{label}不能超过 {limit} 个字（现为 {value.length} 个）")
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value)
-    label, limit = COLUMNS[field], CELL_LIMITS[field]
     # Measured before anything copies it: a 300 MB cell is refused without being cleaned.
     length = len(text.strip(_EDGE_SPACES)) if len(text) > limit else 0
     if length > limit:

@@ -156,3 +156,87 @@ def test_dates_keep_reading_every_documented_form():
     row[HEADER.index("有效期止")] = dt.datetime(2027, 6, 30)
     entries, problems, *_ = validate(xlsx_bytes([row]))
     assert problems == [] and (entries[0]["valid_from"], entries[0]["valid_until"]) == ("2024-07-01", "2027-06-30")
+
+
+def _shared_string_xlsx(text, column="批次"):
+    """An .xlsx whose `column` cell of row 2 is a shared string holding `text` (bomb300.xlsx of the trial:
+    a 312 KB upload whose shared string unpacks to 300 MB)."""
+    import io
+    import zipfile
+
+    rows = [with_cell(column, "PLACEHOLDER"), good_row(2)]
+    plain = zipfile.ZipFile(io.BytesIO(xlsx_bytes(rows)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in plain.infolist():
+            member = plain.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                member = re.sub(rb'<c r="([A-Z]+2)" t="inlineStr"><is><t>PLACEHOLDER</t></is></c>',
+                                rb'<c r="\1" t="s"><v>0</v></c>', member)
+                assert b't="s"' in member
+            elif info.filename == "[Content_Types].xml":
+                member = member.replace(b"</Types>", b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                                        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+            elif info.filename == "xl/_rels/workbook.xml.rels":
+                member = member.replace(b"</Relationships>", b'<Relationship Id="rIdSS" Type="http://schemas.openxmlformats.org/'
+                                        b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
+                                        b"</Relationships>")
+            target.writestr(info, member)
+        with target.open("xl/sharedStrings.xml", "w") as shared:
+            shared.write(b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+                         b'spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>')
+            piece = text[:1 << 20].encode()
+            for _ in range(len(text) // len(text[:1 << 20])):
+                shared.write(piece)
+            shared.write(b"</t></si></sst>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("reader", ["calamine", "openpyxl"])
+@pytest.mark.parametrize("column", ["批次", "企业名称", "统一社会信用代码", "有效期起"])
+def test_a_huge_shared_string_is_reported_without_being_read_whole(monkeypatch, reader, column):
+    """The 8 MB cell is measured while the file is unpacked, never held: its row is reported with its length."""
+    if reader == "openpyxl":
+        monkeypatch.setattr(importer, "CALAMINE_MAX_CELLS", 0)
+    read_whole = []
+    real_text = importer._text
+    monkeypatch.setattr(importer, "_text", lambda value, field: read_whole.append(len(str(value))) or real_text(value, field))
+    data = _shared_string_xlsx("甲" * (8 << 20), column)
+    assert len(data) < 200_000
+    entries, problems, total, rejected, _ = validate(data)
+    limit = importer.CELL_LIMITS_BY_COLUMN[column]
+    assert (total, rejected, [entry["credit_code"] for entry in entries]) == (2, 1, [credit_code(2)])
+    assert reasons(problems) == {(2, column): f"{column}不能超过 {limit} 个字（现为 {8 << 20} 个）"}
+    assert max(read_whole) < importer.LONG_TEXT_BYTES
+
+
+def test_a_long_text_the_size_excel_can_hold_is_read_as_usual():
+    data = _shared_string_xlsx("甲" * 32_767)
+    _, problems, *_ = validate(data)
+    assert reasons(problems) == {(2, "批次"): "批次不能超过 50 个字（现为 32767 个）"}
+
+
+@pytest.mark.parametrize("text", ["甲&<\"" * 100_000, "B" * 300_000, "𠇔" * 70_000])
+def test_a_long_inline_text_is_measured_in_characters(text):
+    rows = [with_cell("企业名称", "PLACEHOLDER"), good_row(2), with_cell("批次", "PLACEHOLDER2", 3)]
+    data = replace_in_xlsx(replace_in_xlsx(xlsx_bytes(rows), "PLACEHOLDER2", text + "x"), "PLACEHOLDER", text)
+    entries, problems, *_ = validate(data)
+    assert [entry["credit_code"] for entry in entries] == [credit_code(2)]
+    assert reasons(problems) == {(2, "企业名称"): f"企业名称不能超过 200 个字（现为 {len(text)} 个）",
+                                 (4, "批次"): f"批次不能超过 50 个字（现为 {len(text) + 1} 个）"}
+
+
+@pytest.mark.parametrize("shift", range(13))
+def test_a_long_text_is_counted_exactly_wherever_the_chunks_cut_it(shift):
+    """An entity (&amp;) or a character cut by the 1 MiB chunk boundary is counted once."""
+    import io
+
+    xml = b"<a><t>" + ("甲&amp;&lt;x" * 250_000).encode() + b"</t><t>ok</t></a>"  # 13 bytes, 4 characters a time
+
+    class Chunks(io.BytesIO):
+        def read(self, size=-1):
+            return super().read(size + shift if size == 1 << 20 else size)
+
+    out = io.BytesIO()
+    importer._copy_shortening(Chunks(xml), out, "M:")
+    assert out.getvalue() == b"<a><t>M:1000000</t><t>ok</t></a>"
