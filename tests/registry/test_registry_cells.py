@@ -240,3 +240,20 @@ def test_a_long_text_is_counted_exactly_wherever_the_chunks_cut_it(shift):
     out = io.BytesIO()
     importer._copy_shortening(Chunks(xml), out, "M:")
     assert out.getvalue() == b"<a><t>M:1000000</t><t>ok</t></a>"
+
+
+def test_a_header_typed_in_full_width_is_found():
+    header = ["ｎａｍｅ", "统一社会信用代码＊", "所在地区（代码或名称）", "称号：", "批次", "ｖａｌｉｄ＿ｆｒｏｍ", "有效期止"]
+    entries, problems, *_ = validate(xlsx_bytes([good_row(1)], header=header))
+    assert problems == [] and len(entries) == 1
+
+
+def test_the_shortcut_for_plain_cells_keeps_what_the_text_rules_keep():
+    """Every character the shortcut lets through alone is one Text.clean keeps as it is."""
+    from schemas.text import Text
+
+    field = Text(max_length=10)
+    for code in range(0x10000):
+        char = chr(code)
+        if char != " " and importer._PLAIN.fullmatch(char):
+            assert field.clean(f"甲{char}乙") == f"甲{char}乙" and field.clean(char) == char, hex(code)
