@@ -67,18 +67,10 @@ def wps_shaped(data):
 
 
 def admin_token(app, client):
-    from service.staff import service as staff_service
+    """An organizer's token (a staff account bound to a fresh fake-WeChat login)."""
+    from benchmarks.registry_list import token_for
 
-    with app.app_context():
-        _, binding_code = staff_service.create(name="bench-admin", role="admin")
-    # A login code of its own per run: the fake WeChat answers a code once.
-    login = client.post("/api/v1/auth/wx-login", json={"code": f"bench-admin-{uuid.uuid4().hex[:8]}.1"})
-    assert login.status_code == 200, login.json
-    token = login.json["token"]
-    bound = client.post("/api/v1/auth/bind", json={"binding_code": binding_code},
-                        headers={"Authorization": f"Bearer {token}"})
-    assert bound.status_code == 200, bound.json
-    return token
+    return token_for(app, client, role="admin")
 
 
 def rss_bytes():
