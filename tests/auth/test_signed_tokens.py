@@ -84,3 +84,24 @@ def test_a_trainee_token_carries_staff_roles_once_its_user_binds_an_account(app,
     _another_process_reads_changes_now(app)
     app.extensions.pop("changed_tokens", None)
     assert "province_staff" in client.get("/api/v1/me", headers=bearer(token)).json["roles"]
+
+
+def test_the_changed_tokens_are_read_through_their_index_and_all_found(app, client, login, db):
+    """Every process reads the changed tokens every IDENTITY_CACHE_SECONDS: through the partial
+    index `changed` (a scan of every token stalled the whole embedded server), and still every
+    changed token, none of the others."""
+    import datetime as dt
+
+    from service.core.db import utcnow
+
+    kept, gone = login("tilda"), login("ulrich")
+    for name in ("vera", "walt", "xena"):
+        login(name)
+    assert client.post("/api/v1/auth/logout", headers=bearer(gone)).status_code == 204
+    with app.app_context():
+        since = utcnow() - dt.timedelta(minutes=1)
+        found = {doc["_id"] for doc in tokens.changed_since(since)}
+        plan = tokens.changed_since(since).explain()["queryPlanner"]["winningPlan"]
+    assert found == {hash_token(gone)}
+    assert hash_token(kept) not in found
+    assert "COLLSCAN" not in str(plan) and "changed" in str(plan)
