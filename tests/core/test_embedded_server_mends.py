@@ -110,3 +110,85 @@ def test_find_and_modify_matches_what_it_matched_before(app, db):
     assert db.records.find_one_and_delete({"_id": 1, "state": "closed"}) is None
     assert db.records.find_one_and_delete({"_id": 1, "n": 1}) == after
     assert [d["_id"] for d in db.records.find()] == [2]
+
+
+def test_partial_indexes_on_type_and_in_are_proved_soundly():
+    """Mend 4's proof: a query is answered from a partial index only when every document it can
+    match is in the index; `$type` and `$in` filters now count, anything unproved still scans."""
+    import datetime as dt
+
+    from secantus import storage
+
+    from service.core.embedded_server import _partial_proof_with_type_and_in
+
+    proof = _partial_proof_with_type_and_in(storage.Storage._query_implies_partial).__func__
+    string, date = {"openid": {"$type": "string"}}, {"changed_at": {"$type": "date"}}
+    when = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+    assert proof({"openid": "o-1"}, string)
+    assert proof({"openid": {"$eq": "o-1"}}, string)
+    assert proof({"openid": {"$in": ["a", "b"]}}, string)
+    assert proof({"changed_at": {"$gte": when}, "expires_at": {"$gt": when}}, date)
+    assert proof({"changed_at": when}, date)
+    assert proof({"changed_at": {"$type": "date"}}, date)  # the stock proof's equal filters
+    for unproved in ({"openid": 5}, {"openid": None}, {"openid": {"$gte": "a"}},  # a string range: symbols too
+                     {"openid": {"$in": ["a", 5]}}, {"openid": {"$ne": "a"}}, {"other": "a"}, {},
+                     {"openid": {"sub": "document"}}, {"openid": ["a"]}):
+        assert not proof(unproved, string), unproved
+    assert not proof({"changed_at": {"$gte": "2026-12-01"}}, date)
+    assert not proof({"changed_at": {"$exists": True}}, date)
+
+    states = {"state": {"$in": ["submitted", "confirmed"]}, "enterprise_key": {"$type": "string"}}
+    assert proof({"enterprise_key": "e-1", "state": {"$in": ["confirmed"]}}, states)
+    assert proof({"enterprise_key": "e-1", "state": "submitted"}, states)
+    for unproved in ({"enterprise_key": "e-1"}, {"enterprise_key": "e-1", "state": "withdrawn"},
+                     {"enterprise_key": "e-1", "state": {"$in": ["confirmed", "withdrawn"]}},
+                     {"enterprise_key": 7, "state": "confirmed"}, {"state": "confirmed"}):
+        assert not proof(unproved, states), unproved
+    assert not proof({"n": True}, {"n": {"$in": [1]}})  # in BSON a boolean is not the number 1
+    assert proof({"claim_active": True}, {"claim_active": True})  # the stock proof's own cases stand
+
+
+def test_lookups_through_partial_indexes_find_the_same_documents_as_a_scan(app, db):
+    """Live in the test database: each of the service's lookups on a partial index (a login by
+    openid, a registration's enterprise check, a changed-token read) is answered through the index
+    and finds exactly what a collection scan finds, among documents the index leaves out."""
+    import datetime as dt
+
+    from service.core.db import utcnow
+
+    now = utcnow()
+    db.logins.create_index("openid", unique=True, name="openid_unique",
+                           partialFilterExpression={"openid": {"$type": "string"}})
+    db.logins.insert_many([{"openid": "o-1"}, {"openid": 1}, {"openid": None}, {}, {"openid": ["o-3", 2]},
+                           {"openid": "o-2"}])
+    db.regs.create_index("enterprise_key", unique=True, name="one_active",
+                         partialFilterExpression={"state": {"$in": ["submitted", "confirmed"]},
+                                                  "enterprise_key": {"$type": "string"}})
+    db.regs.create_index([("class_id", 1), ("user_id", 1)], unique=True, name="one_open",
+                         partialFilterExpression={"state": {"$in": ["submitted", "confirmed"]}})
+    db.regs.insert_many([{"enterprise_key": "e-1", "state": "confirmed", "class_id": 1, "user_id": 1},
+                         {"enterprise_key": "e-1", "state": "withdrawn"},
+                         {"enterprise_key": "e-1", "state": "rejected"},
+                         {"enterprise_key": "e-2", "state": "submitted"}])
+    db.tokens.create_index("changed_at", name="changed", partialFilterExpression={"changed_at": {"$type": "date"}})
+    db.tokens.insert_many([{"changed_at": now}, {"changed_at": now - dt.timedelta(hours=1)},
+                           {"changed_at": "2026-12-01"}, {}])
+    cases = [
+        (db.logins, {"openid": "o-1"}, "openid_unique"),
+        (db.logins, {"openid": {"$in": ["o-1", "o-2"]}}, "openid_unique"),
+        (db.logins, {"openid": "o-3"}, "openid_unique"),  # an array holding a string is in the index
+        (db.logins, {"openid": 1}, None),  # a number is not in the index: scanned
+        (db.regs, {"enterprise_key": "e-1", "state": {"$in": ["submitted", "confirmed"]}}, "one_active"),
+        (db.regs, {"enterprise_key": "e-1"}, None),
+        (db.regs, {"class_id": 1, "user_id": 1, "state": "confirmed"}, "one_open"),
+        (db.tokens, {"changed_at": {"$gte": now - dt.timedelta(minutes=1)}}, "changed"),
+    ]
+    for coll, query, index in cases:
+        plan = str(coll.find(query).explain()["queryPlanner"]["winningPlan"])
+        if index:
+            assert "COLLSCAN" not in plan and index in plan, (query, plan)
+        else:
+            assert "COLLSCAN" in plan, (query, plan)
+        scanned = sorted(str(d["_id"]) for d in coll.find(query).hint([("$natural", 1)]))
+        assert sorted(str(d["_id"]) for d in coll.find(query)) == scanned, query
+        assert scanned, query
