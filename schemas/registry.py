@@ -24,7 +24,8 @@ class RegistryImportProgressSchema(Schema):
     rows_total = fields.Integer(allow_none=True, metadata={
         "description": "the file's last row number (the sheet's last row, formatted blank ones included; a CSV's "
                        "last record): rows_read reaches it when the import is done unless the file ends in blank "
-                       "rows; null until the import starts"})
+                       "rows; null while queued and for the first seconds of running, until the file is opened and "
+                       "its rows counted"})
 
 
 class RegistryImportErrorSchema(Schema):

@@ -166,7 +166,13 @@ def run_imports_forever(app, *, interval, stop=None):
         stop.wait(interval)
 
 
+# An idle imports loop looks for a queued import this often (one small read of registry_imports):
+# with the worker's interval (20 s) an upload waited up to 20 s before it started (finding q20 F2).
+IMPORT_POLL_SECONDS = 2
+
+
 def start_imports(app, *, interval, stop):
+    interval = min(interval, IMPORT_POLL_SECONDS)
     thread = threading.Thread(target=run_imports_forever, args=(app,), kwargs={"interval": interval, "stop": stop},
                               name="registry-imports", daemon=True)
     thread.start()
