@@ -130,13 +130,18 @@ def run_imports_once(app, *, stop=None):
     waited. `stop` set: the import in hand stops and is failed REGISTRY_IMPORT_INTERRUPTED.
     Then the registry list's read model (service.registry.listing) is built here if the import
     changed the registry or it is older than listing.MAX_AGE, so no list request has to (150,000
-    entries: seconds on the embedded server); not when stopping."""
+    entries: seconds on the embedded server); not when stopping, and not while other imports wait:
+    each would rebuild it for the next, and a province's ten-row correction queued behind a dozen
+    others waited minutes (finding q20 F8); it is built once the queue is empty."""
     from service.registry import listing
+    from service.registry.repository import any_queued
     from service.registry.service import run_next_import
 
     with app.app_context():
         imported = run_next_import(stop=stop)
         if stop is not None and stop.is_set():
+            return imported
+        if imported is not None and any_queued():
             return imported
         try:
             listing.refresh(max_age=listing.MAX_AGE)

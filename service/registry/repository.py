@@ -374,6 +374,11 @@ def fail_stale(*, stale_before, error, now):
     return failed
 
 
+def any_queued():
+    """Whether an import waits (registry_imports holds one document per upload: a small scan)."""
+    return collection(REGISTRY_IMPORTS).find_one({"state": "queued"}, {"_id": 1}) is not None
+
+
 def claim_next(*, now, run_id=None):
     """The oldest queued import, now running as run `run_id` (one atomic update), or None."""
     return collection(REGISTRY_IMPORTS).find_one_and_update(

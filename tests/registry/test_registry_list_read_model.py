@@ -185,6 +185,32 @@ def test_the_worker_builds_the_read_model_after_an_import(app, client, admin_tok
         assert listing.refresh() is False  # fresh: nothing to build
 
 
+def test_imports_waiting_in_the_queue_run_before_the_read_model_is_built(app, client, admin_token, db, monkeypatch):
+    """Finding q20 F8: each import rebuilt the list's read model before the next queued one ran."""
+    import io
+
+    from service import worker
+    from tests.registry.helpers import IMPORTS_URL
+
+    for n in (1, 2, 3):
+        posted = client.post(IMPORTS_URL, headers=bearer(admin_token), content_type="multipart/form-data",
+                             data={"file": (io.BytesIO(xlsx_bytes([good_row(n)])), f"名录{n}.xlsx")})
+        assert posted.status_code == 202
+    built, real_build = [], listing.build
+
+    def build_noting_the_queue():
+        built.append(db.registry_imports.count_documents({"state": "queued"}))
+        return real_build()
+
+    monkeypatch.setattr(listing, "build", build_noting_the_queue)
+    while worker.run_imports_once(app) is not None:
+        pass
+    assert db.registry_imports.count_documents({"state": "done"}) == 3
+    assert built == [0]  # once, with the queue empty
+    snapshot = db.registry_list.find_one({"_id": "snapshot"})
+    assert snapshot["version"] == db.registry_list.find_one({"_id": "version"})["v"]
+
+
 def test_a_stale_or_old_snapshot_is_rebuilt(app, db, monkeypatch):
     from service import worker
 
