@@ -38,7 +38,9 @@ mended (SecantusDB 0.7.0b3; each measured, each a stall of the whole national pe
    operators only; every partial index of ours filters on `$type` (`openid`, binding codes,
    identity-number hashes, outbox keys, changed tokens) or `$in` (registration states), so each
    of those lookups scanned the whole collection under the storage lock: a wx-login by openid,
-   a staff binding, a registration's enterprise check. At 5,000 tokens the changed-token read
+   a registration's enterprise check, an identity number's owner (the staff-binding and outbox
+   lookups still scan: they add a range on another field, where the planner gives up; both
+   collections are small). At 5,000 tokens the changed-token read
    cost 97 ms once per process every 20 s, the stall behind the check-in peak's p99. The proof
    is extended, soundly, by two rules: a query value of exactly the named BSON type (a string,
    a date; a date range too: dates compare only with dates) implies `$type`; a value (or an
