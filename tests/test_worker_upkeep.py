@@ -35,3 +35,15 @@ def test_an_unreachable_database_in_the_upkeep_fails_the_round_for_the_loop_to_r
     monkeypatch.setattr(worker, "run_upkeep", unreachable)
     with pytest.raises(AutoReconnect):  # run_forever logs an outage once (worker.OUTAGE), not every round
         worker.run_once(app)
+
+
+def test_an_idle_imports_loop_looks_for_queued_imports_every_two_seconds(app, monkeypatch):
+    """Finding q20 F2: with the worker's interval (20 s) an upload sat queued up to 20 s."""
+    import threading
+
+    seen = {}
+    monkeypatch.setattr(worker, "run_imports_forever", lambda app, *, interval, stop: seen.update(interval=interval))
+    worker.start_imports(app, interval=20, stop=threading.Event()).join(5)
+    assert seen == {"interval": worker.IMPORT_POLL_SECONDS} and worker.IMPORT_POLL_SECONDS <= 2
+    worker.start_imports(app, interval=1, stop=threading.Event()).join(5)
+    assert seen == {"interval": 1}  # a shorter worker interval (tests, demos) stands

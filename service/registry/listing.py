@@ -33,7 +33,7 @@ from pymongo.errors import DuplicateKeyError
 
 from service.core import regions
 from service.core.db import collection, utcnow
-from service.registry.repository import ENTERPRISES, LIST_COLLECTION
+from service.registry.repository import ENTERPRISES, LIST_COLLECTION, ranges_between
 
 MAX_AGE = dt.timedelta(hours=1)
 PART_CHARS = 2_000_000  # <= 3 bytes a character in UTF-8: parts well under 16 MB
@@ -162,9 +162,7 @@ def _region_ranges():
     503 after the 20 s database timeout; finding q20 F5) and grew the server to 7 GB. A range
     holds about one region. The importer stores region codes as strings (checked against
     service.core.regions), so the string ranges and null cover every entry."""
-    bounds = sorted(regions.all_regions())
-    return ([{"$lt": bounds[0]}] + [{"$gte": low, "$lt": high} for low, high in zip(bounds, bounds[1:])]
-            + [{"$gte": bounds[-1]}, None])
+    return ranges_between(sorted(regions.all_regions())) + [None]
 
 
 def _part_id(build, n):

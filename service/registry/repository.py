@@ -154,8 +154,12 @@ def _code_ranges(sorted_codes, count):
     """`count` (at least 1) credit_code conditions that split the key space at quantiles of
     `sorted_codes` and together cover it; {} for the whole space."""
     bounds = sorted({sorted_codes[len(sorted_codes) * i // count] for i in range(1, count)}) if sorted_codes else []
-    if not bounds:
-        return [{}]
+    return ranges_between(bounds) if bounds else [{}]
+
+
+def ranges_between(bounds):
+    """Range conditions on one field, split at the sorted `bounds` (at least one), that together
+    cover every value of their type (below the first, between each two, from the last)."""
     return ([{"$lt": bounds[0]}] + [{"$gte": low, "$lt": high} for low, high in zip(bounds, bounds[1:])]
             + [{"$gte": bounds[-1]}])
 
