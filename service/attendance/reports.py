@@ -145,8 +145,14 @@ def _my_status(record, session, window, on_leave, now):
 
 
 def my_attendance(*, user_id, class_id):
+    """The trainee's sessions of the class with their statuses (MyAttendanceSchema). 403
+    NOT_ENROLLED for a caller who is neither a confirmed trainee of the class nor has records in it
+    (one who withdrew keeps seeing what was recorded): its timetable would show them sessions
+    "open" to a check-in that refuses them."""
     class_doc = classes.get_or_raise(class_id=class_id)
     records = {r["session_id"]: r for r in repository.for_class(class_doc, user_id)}
+    if not records and roster.confirmed_entry(class_id, user_id) is None:
+        raise Forbidden("NOT_ENROLLED", "您不是本班已确认参训的学员")
     return my_attendance_view(class_doc, records, leave_session_ids(class_id, user_id), utcnow())
 
 

@@ -210,7 +210,8 @@ class MyAttendance(MethodView):
     @require()
     @blp.response(200, MyAttendanceSchema)
     def get(self, class_id):
-        """Trainee: my attendance in a class, session by session."""
+        """Trainee: my attendance in a class, session by session. 403 NOT_ENROLLED when the caller is
+        not a confirmed trainee of the class and has no record in it."""
         class_id = parse_object_id(class_id, "CLASS_NOT_FOUND")
         return reports.my_attendance(user_id=current_identity().user_id, class_id=class_id)
 

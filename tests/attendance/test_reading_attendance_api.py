@@ -76,6 +76,34 @@ def test_my_attendance_session_by_session(client, checkin_class, class_code, sca
     assert [s["status"] for s in other["sessions"]] == ["open", "not_started"]
 
 
+def test_my_attendance_refuses_a_trainee_not_in_the_class(client, login, make_checkin_class):
+    """The example of the re-check (F12): a confirmed trainee of another class was shown this class's
+    timetable with its session "open", and then refused at the check-in."""
+    this_class, other_class = make_checkin_class(), make_checkin_class()
+    for token in (other_class.trainees[0].token, login("never-registered"), other_class.supervisor):
+        answer = client.get(f"/api/v1/classes/{this_class.id}/my-attendance", headers=bearer(token))
+        assert answer.status_code == 403 and answer.json["code"] == "NOT_ENROLLED", answer.json
+        assert answer.json["message"] == "您不是本班已确认参训的学员"
+    unknown = client.get(f"/api/v1/classes/{ObjectId()}/my-attendance", headers=bearer(this_class.trainees[0].token))
+    assert unknown.status_code == 404 and unknown.json["code"] == "CLASS_NOT_FOUND"
+
+
+def test_my_attendance_of_a_withdrawn_trainee_shows_what_was_recorded(app, client, db, checkin_class, class_code,
+                                                                        scan):
+    checked_in, never_scanned = checkin_class.trainees[:2]
+    scan(checked_in.token, class_code(checkin_class))
+    for trainee in (checked_in, never_scanned):
+        db["registrations"].update_one({"_id": ObjectId(trainee.registration_id)}, {"$set": {"state": "withdrawn"}})
+    with app.app_context():  # the roster is kept per process for a while: the withdrawal reaches it now
+        from service.attendance import roster
+
+        roster.invalidate()
+    mine = client.get(f"/api/v1/classes/{checkin_class.id}/my-attendance", headers=bearer(checked_in.token))
+    assert mine.status_code == 200 and mine.json["sessions"][0]["status"] == "present"
+    gone = client.get(f"/api/v1/classes/{checkin_class.id}/my-attendance", headers=bearer(never_scanned.token))
+    assert gone.status_code == 403 and gone.json["code"] == "NOT_ENROLLED"
+
+
 def test_attendance_sheet_matrix_rates_and_excel(client, db, checkin_class, class_code, scan, move_session):
     present, late, absent = checkin_class.trainees
     scan(present.token, class_code(checkin_class))
