@@ -4,6 +4,9 @@ Every request schema uses `Text` (or `PersonName`) for such text, so a fault is 
 - lone surrogates (JSON "\\ud800") are refused: MongoDB cannot store them (they were a 500);
 - Unicode NFC, so the same name typed on two phones is the same string;
 - trimmed (spaces, full-width spaces, zero-width characters and BOMs at either end: Word paste);
+- zero-width spaces, word joiners, BOMs and soft hyphens removed inside too: invisible, they carry
+  nothing in this text, and a name holding one was never found by a search typed without it
+  (zero-width joiners and non-joiners are kept: they shape emoji and some scripts);
 - control characters refused; a line break only in multi-line fields (comments, suggestions, notes,
   reasons), where CR LF / CR / U+2028 / U+2029 become "\\n";
 - bidirectional overrides (U+202A-U+202E, U+2066-U+2069) refused: they make text read differently
@@ -35,6 +38,9 @@ _BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e\u034f")
 # (Word paste). Other control characters are refused wherever they are, never trimmed away.
 _EDGE = ("".join(chr(c) for c in range(0x10000) if unicodedata.category(chr(c)) == "Zs")
          + "\t\n\r\u2028\u2029\u200b\u200c\u200d\u2060\ufeff\u00ad")
+
+# Removed wherever they are (see the module docstring).
+_INVISIBLE_INSIDE = re.compile("[\u200b\u2060\ufeff\u00ad]")
 
 # Middle dots people type in minority names (阿依古丽·买买提) with different input methods:
 # • U+2022, ・ U+30FB, ． U+FF0E, ‧ U+2027, ･ U+FF65, ∙ U+2219, ⋅ U+22C5 -> · U+00B7 (GB 18030 "间隔号").
@@ -88,6 +94,7 @@ class Text(fields.String):
             # Something was typed but nothing visible (spaces, NBSP, full-width spaces, zero-width
             # characters): said as such, also in a required field, not "此项不能为空".
             raise ValidationError("不能只包含空格或不可见字符")
+        text = _INVISIBLE_INSIDE.sub("", text)
         if self.multiline:
             # Trailing spaces on each line are paste noise; blank lines in the middle are kept.
             text = "\n".join(line.rstrip(_EDGE) for line in text.split("\n"))

@@ -26,6 +26,8 @@ def refused(field, value):
 @pytest.mark.parametrize("typed, kept", [
     ("  钱多多\u3000", "钱多多"),
     ("\ufeff张伟\u200b", "张伟"),  # Word paste: BOM and zero-width space at the edges
+    ("张\u200b伟", "张伟"),  # ... and inside: zero-width space, word joiner, BOM, soft hyphen
+    ("阿依古丽\u2060·\ufeff买买\u00ad提", "阿依古丽·买买提"),
     ("阿依古丽·买买提", "阿依古丽·买买提"),
     ("阿依古丽•买买提", "阿依古丽·买买提"),
     ("阿依古丽・买买提", "阿依古丽·买买提"),
