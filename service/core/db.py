@@ -294,7 +294,25 @@ def expire_documents():
     return deleted
 
 
+# Functions run by ensure_indexes before it creates any index (`declare_before_indexes`): each makes
+# its collection's data fit an index an earlier version did not have (a unique index does not build
+# over duplicates, and the service would not start). Idempotent and safe beside other processes,
+# like the migrations.
+BEFORE_INDEXES = []
+
+
+def declare_before_indexes(function):
+    """Declare `function(db)` -> number of documents changed, run before the indexes are created."""
+    BEFORE_INDEXES.append(function)
+    return function
+
+
 def ensure_indexes(db):
+    for function in BEFORE_INDEXES:
+        changed = function(db)
+        if changed:
+            log.info("data fitted to the indexes by %s.%s: %s document(s)", function.__module__,
+                     function.__name__, changed)
     for name, models in INDEXES:
         db[name].create_indexes(list(models))
     for name, index_names in RETIRED_INDEXES:

@@ -6,7 +6,7 @@ Dates are "YYYY-MM-DD" strings, so validity checks compare strings.
 
 from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING, IndexModel, InsertOne, ReturnDocument, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from service.core.db import collection, declare_indexes, in_chunks, retire_indexes
 from service.core import gridstore, regions
@@ -304,6 +304,10 @@ def find_reports(*, skip, limit):
 # run holding it (run_id: each claim's own id, named by every write of that run).
 FILES_BUCKET = "registry_files"
 declare_indexes(REGISTRY_IMPORTS, IndexModel([("state", ASCENDING), ("imported_at", ASCENDING)], name="state_queue"))
+# One import runs at a time, held by the database: two workers (`serve`'s own and a `lingjun worker`,
+# or two worker containers) that both found none running could each claim another queued import.
+ONE_RUNNING = IndexModel("state", unique=True, partialFilterExpression={"state": "running"}, name="one_running")
+declare_indexes(REGISTRY_IMPORTS, ONE_RUNNING)
 # The upkeep sweep asks which files an import names (service.registry.repository.sweep_orphan_files).
 declare_indexes(REGISTRY_IMPORTS, IndexModel("file_id", name="file"))
 
@@ -384,13 +388,31 @@ def any_queued():
 
 
 def claim_next(*, now, run_id=None):
-    """The oldest queued import, now running as run `run_id` (one atomic update), or None."""
-    return collection(REGISTRY_IMPORTS).find_one_and_update(
-        {"state": "queued"},
-        {"$set": {"state": "running", "started_at": now, "heartbeat_at": now, "error": None,
-                  "run_id": run_id or ObjectId()},
-         "$inc": {"attempts": 1}},
-        sort=[("imported_at", ASCENDING), ("_id", ASCENDING)], return_document=ReturnDocument.AFTER)
+    """The oldest queued import, now running as run `run_id` (one atomic update), or None: also
+    when another import is running (the `one_running` index refuses a second)."""
+    try:
+        return collection(REGISTRY_IMPORTS).find_one_and_update(
+            {"state": "queued"},
+            {"$set": {"state": "running", "started_at": now, "heartbeat_at": now, "error": None,
+                      "run_id": run_id or ObjectId()},
+             "$inc": {"attempts": 1}},
+            sort=[("imported_at", ASCENDING), ("_id", ASCENDING)], return_document=ReturnDocument.AFTER)
+    except DuplicateKeyError:
+        return None
+
+
+def fail_all_running_but_newest(db, *, error, now):
+    """Imports an earlier version left running beside another (before `one_running`) -> failed
+    with `error`, all but the one with the newest heartbeat; how many. Runs before the index is
+    built (service.registry.service declares it)."""
+    running = list(db[REGISTRY_IMPORTS].find({"state": "running"}, {"_id": 1, "heartbeat_at": 1}))
+    if len(running) < 2:
+        return 0
+    newest = max(running, key=lambda doc: (doc.get("heartbeat_at") is not None, doc.get("heartbeat_at") or now,
+                                           doc["_id"]))
+    return db[REGISTRY_IMPORTS].update_many(
+        {"_id": {"$in": [doc["_id"] for doc in running if doc["_id"] != newest["_id"]]}, "state": "running"},
+        {"$set": {"state": "failed", "error": error, "finished_at": now}}).modified_count
 
 
 def update_import(import_id, fields, *, state=None, run_id=None, push=None):

@@ -22,7 +22,7 @@ from flask import current_app
 
 from service.core import gridstore, regions
 from service.core.auth import PROVINCE_STAFF, ensure_region
-from service.core.db import utcnow
+from service.core.db import declare_before_indexes, utcnow
 from service.core.errors import Conflict, Forbidden, NotFound, RuleViolation
 from service.registry import importer, listing, repository
 
@@ -72,6 +72,13 @@ def _import_error(*, code, message):
 
 INTERRUPTED = _import_error(code="REGISTRY_IMPORT_INTERRUPTED", message="导入中断（后台任务停止），已写入的企业保留，可重新导入")
 FAILED = _import_error(code="REGISTRY_IMPORT_FAILED", message="导入出错中断，已写入的企业保留，可重新导入")
+
+
+@declare_before_indexes
+def _one_running_import(db):
+    """Before `one_running` is built: of imports an earlier version left running side by side, all
+    but the newest fail REGISTRY_IMPORT_INTERRUPTED (they can be retried)."""
+    return repository.fail_all_running_but_newest(db, error=INTERRUPTED, now=utcnow())
 
 
 def _empty_report():

@@ -343,3 +343,42 @@ def test_code_ranges_cover_the_key_space_once(codes, count):
     assert 1 <= len(ranges) <= max(count, 1)
     for code in ["", "0", "A", "AA", "B", "C", "D", "Z", "ZZ"]:
         assert sum(1 for r in ranges if r.get("$gte", "") <= code and ("$lt" not in r or code < r["$lt"])) == 1
+
+
+def test_two_workers_never_run_two_imports_at_once(client, app, db, admin_token, monkeypatch):
+    """Two workers (serve's own and a `lingjun worker`) that both found no import running each
+    claimed another queued one: the database now refuses the second claim."""
+    first = post(client, admin_token, xlsx_bytes([good_row(1)])).json
+    post(client, admin_token, xlsx_bytes([good_row(2)]))
+    with app.app_context():
+        claimed = repository.claim_next(now=dt.datetime.now(dt.timezone.utc))  # the other worker's
+        assert str(claimed["_id"]) == first["id"]
+        # This worker read "nothing running" just before that claim.
+        monkeypatch.setattr(repository, "running_import", lambda **kwargs: None)
+        assert service.run_next_import() is None
+        assert repository.claim_next(now=dt.datetime.now(dt.timezone.utc)) is None
+    assert db[REGISTRY_IMPORTS].count_documents({"state": "running"}) == 1
+    assert db[REGISTRY_IMPORTS].count_documents({"state": "queued"}) == 1
+
+
+def test_imports_left_running_side_by_side_are_fitted_before_the_index(app, db):
+    """Data of an earlier version (two imports running at once) must not stop the index build, and
+    with it the service's start: all but the newest fail as interrupted, to be retried."""
+    from service.core.db import ensure_indexes
+
+    db[REGISTRY_IMPORTS].drop_index("one_running")
+    now = dt.datetime.now(dt.timezone.utc)
+    older, newer, queued = ObjectId(), ObjectId(), ObjectId()
+    db[REGISTRY_IMPORTS].insert_many([
+        {"_id": older, "state": "running", "heartbeat_at": now - dt.timedelta(seconds=30)},
+        {"_id": newer, "state": "running", "heartbeat_at": now - dt.timedelta(seconds=5)},
+        {"_id": queued, "state": "queued"}])
+
+    ensure_indexes(db)
+
+    states = {doc["_id"]: doc for doc in db[REGISTRY_IMPORTS].find()}
+    assert states[newer]["state"] == "running" and states[queued]["state"] == "queued"
+    assert states[older]["state"] == "failed" and states[older]["error"]["code"] == "REGISTRY_IMPORT_INTERRUPTED"
+    assert db[REGISTRY_IMPORTS].index_information()["one_running"]["unique"] is True
+    ensure_indexes(db)  # a second start changes nothing
+    assert db[REGISTRY_IMPORTS].count_documents({"state": "failed"}) == 1
