@@ -8,17 +8,17 @@ within that delay. A trainee (or registration) missing from the cached roster is
 directly, so one confirmed after the roster was read can check in at once.
 """
 
-import threading
 import time
 
 from flask import current_app
 
 from service.attendance import repository
 from service.classes import repository as classes_repo
+from service.core import forksafe
 from service.core.errors import NotFound
 from service.registrations import repository as registrations_repo
 
-_lock = threading.Lock()
+_lock = forksafe.Lock()
 _loading = {}  # cache key -> lock held by the one thread loading it
 _cache = {}  # (db name, kind, id) -> (expires, value)
 
@@ -29,7 +29,7 @@ def _cached(kind, key, load):
     if hit and hit[0] > time.monotonic():
         return hit[1]
     with _lock:
-        loading = _loading.setdefault(cache_key, threading.Lock())
+        loading = _loading.setdefault(cache_key, forksafe.Lock())
     # One thread loads. The others wait for it only when there is nothing to serve yet; an
     # expired value is served while it reloads, so a class scanning at full speed never queues
     # behind a reload.

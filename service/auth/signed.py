@@ -21,7 +21,6 @@ import functools
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 
 from bson import ObjectId
@@ -29,6 +28,7 @@ from bson.errors import InvalidId
 from flask import current_app
 
 from service.auth import repository as tokens
+from service.core import forksafe
 from service.core.db import utcnow
 
 TRAINEE_KIND, STAFF_KIND = "t", "s"
@@ -73,7 +73,7 @@ class _ChangedTokens:
     """The hashes of tokens changed since issue (logged out, or their user became staff), per database."""
 
     def __init__(self):
-        self.lock = threading.Lock()
+        self.lock = forksafe.Lock()
         self.hashes = {}  # token hash -> its expiry (forgotten once expired)
         self.read_until = None  # changes up to this time (UTC) have been read
         self.next_read = 0.0  # monotonic

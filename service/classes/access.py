@@ -1,12 +1,11 @@
 """Who may read what of a class."""
 
-import threading
-
 from bson import ObjectId
 from bson.errors import InvalidId
 from flask import current_app, request
 
 from service.classes import repository
+from service.core import forksafe
 from service.core.auth import PROVINCE_STAFF, SUPERVISOR, current_identity
 from service.core.errors import AppError, Forbidden, NotFound
 from service.core.request_body import request_json
@@ -41,7 +40,7 @@ ID_FIELDS = {"class_id": "class", "class_ids": "class", "session_id": "session",
 NOT_FOUND = {"class": ("CLASS_NOT_FOUND", "班级不存在"), "session": ("SESSION_NOT_FOUND", "课程不存在")}
 _PUBLISHED_MAX = 100_000  # bounded memory: cleared wholesale when full (a miss is one read)
 _published = set()  # (db, "class"|"session", id) known to belong to a class past its draft
-_published_lock = threading.Lock()
+_published_lock = forksafe.Lock()
 
 
 def _object_ids(values):

@@ -11,7 +11,7 @@ from flask import current_app
 from pymongo.errors import OperationFailure
 from pymongo.write_concern import WriteConcern
 
-from service.core import embedded
+from service.core import embedded, forksafe
 from service.core.timeutil import clock_offset
 
 log = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ class Mongo:
     """Flask extension holding the process's MongoClient (flask-pymongo's habit)."""
 
     def __init__(self):
-        self._lock = threading.Lock()
+        self._lock = forksafe.Lock()  # a child creates its own client under it
         self._clients = {}  # (pid, uri) -> MongoClient
         self._databases = {}  # (pid, uri, database name) -> Database of that client
         self._collections = {}  # (pid, uri, database name, collection name) -> Collection

@@ -11,14 +11,14 @@ The cache belongs to the app instance (one per process in production), so tests 
 instances side by side as two processes.
 """
 
-import threading
 import time
 
 from flask import current_app
 
+from service.core import forksafe
 from service.core.db import utcnow
 
-_lock = threading.Lock()
+_lock = forksafe.Lock()
 _MAX_ENTRIES = 50_000  # bounded memory: cleared wholesale when full (a cache miss is only slower)
 _EXTENSION = "identity_cache"
 

@@ -26,12 +26,11 @@ write (the import's mark is best effort, service.registry.service).
 """
 
 import datetime as dt
-import threading
 import uuid
 
 from pymongo.errors import DuplicateKeyError
 
-from service.core import regions
+from service.core import forksafe, regions
 from service.core.db import collection, utcnow
 from service.registry.repository import ENTERPRISES, LIST_COLLECTION, ranges_between
 
@@ -44,7 +43,7 @@ SANITIZED = (FIELD_SEP, LINE_SEP, "\r", MISSING, "\x1f")
 NAME_STAND_IN = "\x1f"
 FIELDS = ("region_code", "title", "credit_code", "valid_from", "valid_until")
 
-_lock = threading.Lock()
+_lock = forksafe.Lock()  # held through a build, also by the worker's threads in serve's master
 _loaded = {}  # {"current": (build id, Snapshot)} of this process (one assignment: threads see both or neither)
 
 
