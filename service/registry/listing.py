@@ -16,6 +16,7 @@ Stored in the `registry_list` collection:
   {_id: "snapshot", version, build, parts, built_at}: the current snapshot (the version read
       before its scan began: a write during the scan leaves it stale, never wrong for long);
   {_id: "part:<build>:<n>", text}: its lines, in parts under the 16 MB document limit.
+  {_id: "build_lease", owner, until}: who builds now (one process at a time, see below).
 A process keeps the snapshot it last loaded (+36 MB for 150,000 entries) and reloads it when the
 snapshot document names another build. Building reads the whole registry once, a region range per
 find (see _region_ranges) (150,000 entries
@@ -23,9 +24,16 @@ on the embedded server: 11 s at load 7 on 2 cores; loading the stored one 0.4 s)
 loop builds it after each import (warm), else the first list request after a write does. The same
 loop rebuilds a snapshot older than MAX_AGE, which catches up a version move that failed after its
 write (the import's mark is best effort, service.registry.service).
+
+One build at a time, across processes (the build lease): while one process builds, a list request
+elsewhere answers from the snapshot before it (the list as it was before the write, exactly as
+while the import ran) instead of building too. Every web process used to build at the first list
+request after an import: three builds of 100,000 entries at once kept those requests 26-35 s
+(re-check q21 F2). Only when nothing was ever stored does a request wait for the builder.
 """
 
 import datetime as dt
+import time
 import uuid
 
 from pymongo.errors import DuplicateKeyError
@@ -35,6 +43,10 @@ from service.core.db import collection, utcnow
 from service.registry.repository import ENTERPRISES, LIST_COLLECTION, ranges_between
 
 MAX_AGE = dt.timedelta(hours=1)
+# The build lease: taken for this long, renewed after each region range read, so a builder that
+# died frees it within a minute; a request with no snapshot at all waits this long for one.
+BUILD_LEASE = dt.timedelta(seconds=60)
+WAIT_POLL_SECONDS = 0.25
 PART_CHARS = 2_000_000  # <= 3 bytes a character in UTF-8: parts well under 16 MB
 # A line's fields; FIELD_SEP and LINE_SEP (and MISSING) never occur inside one: a name holding them
 # has them replaced (SANITIZED), and a search for text holding them is answered by the database.
@@ -115,21 +127,73 @@ def key_of(line):
 
 
 def current():
-    """The current Snapshot (built now if missing or stale)."""
-    snapshot = _stored_if_fresh()
-    if snapshot is not None:
+    """The Snapshot to answer from: the stored one if it is of the current version; else built now
+    by this request, unless another build is under way (in this process or another: then the
+    stored one before it, see "One build at a time" above)."""
+    meta, fresh = _stored()
+    if fresh:
+        snapshot = _load(meta)
+        if snapshot is not None:
+            return snapshot
+    if not _lock.acquire(blocking=False):  # this process builds: the snapshot before it meanwhile
+        previous = _load(meta) if meta is not None else None
+        if previous is not None:
+            return previous
+        _lock.acquire()
+    try:
+        meta, fresh = _stored()
+        if fresh:
+            snapshot = _load(meta)
+            if snapshot is not None:
+                return snapshot
+        snapshot = build()
+        if snapshot is None:  # another process holds the lease
+            snapshot = (_load(meta) if meta is not None else None) or _wait_for_a_snapshot()
         return snapshot
-    with _lock:  # one build at a time in a process (another process may build too: both right)
-        return _stored_if_fresh() or build()
+    finally:
+        _lock.release()
+
+
+def _stored():
+    """(the stored snapshot's document or None, whether it is of the current version)."""
+    docs = {doc["_id"]: doc for doc in collection(LIST_COLLECTION).find({"_id": {"$in": ["version", "snapshot"]}})}
+    meta = docs.get("snapshot")
+    return meta, _fresh(meta, docs.get("version", {}).get("v", 0))
 
 
 def _stored_if_fresh():
-    """The stored snapshot if it is of the current version and not older than MAX_AGE, else None."""
-    docs = {doc["_id"]: doc for doc in collection(LIST_COLLECTION).find({"_id": {"$in": ["version", "snapshot"]}})}
-    meta = docs.get("snapshot")
-    if not _fresh(meta, docs.get("version", {}).get("v", 0)):
-        return None
-    return _load(meta)
+    """The stored snapshot if it is of the current version, else None."""
+    meta, fresh = _stored()
+    return _load(meta) if fresh else None
+
+
+def _wait_for_a_snapshot():
+    """Nothing stored yet and another process builds the first snapshot: wait for it (at most
+    BUILD_LEASE), then build here if it never came (its builder died)."""
+    deadline = time.monotonic() + BUILD_LEASE.total_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(WAIT_POLL_SECONDS)
+        meta, _ = _stored()
+        snapshot = _load(meta) if meta is not None else None
+        if snapshot is not None:
+            return snapshot
+    return build(lease=False)
+
+
+def _take_lease(owner):
+    """Take (or renew) the build lease for `owner`; False while another owner's is valid."""
+    now = utcnow()
+    try:
+        collection(LIST_COLLECTION).update_one(
+            {"_id": "build_lease", "$or": [{"owner": owner}, {"until": {"$lt": now}}]},
+            {"$set": {"owner": owner, "until": now + BUILD_LEASE}}, upsert=True)
+    except DuplicateKeyError:  # held by another owner: the upsert's insert met the lease document
+        return False
+    return True
+
+
+def _release_lease(owner):
+    collection(LIST_COLLECTION).delete_one({"_id": "build_lease", "owner": owner})
 
 
 def _fresh(meta, version, max_age=None):
@@ -168,13 +232,27 @@ def _part_id(build, n):
     return f"part:{build}:{n}"
 
 
-def build():
-    """Read the whole registry, store its snapshot (unless a newer one is stored) and return it."""
+def build(*, lease=True):
+    """Read the whole registry, store its snapshot (unless a newer one is stored) and return it;
+    None when another process holds the build lease (with `lease` False: built regardless)."""
+    owner = uuid.uuid4().hex
+    if lease and not _take_lease(owner):
+        return None
+    try:
+        return _build(renew=(lambda: _take_lease(owner)) if lease else (lambda: None))
+    finally:
+        if lease:
+            _release_lease(owner)
+
+
+def _build(*, renew):
     version_doc = collection(LIST_COLLECTION).find_one({"_id": "version"})
     version = version_doc["v"] if version_doc else 0
     projection = {"_id": 0, "name": 1, **{field: 1 for field in FIELDS}}
-    docs = [doc for region_range in _region_ranges()
-            for doc in collection(ENTERPRISES).find({"region_code": region_range}, projection)]
+    docs = []
+    for region_range in _region_ranges():
+        docs.extend(collection(ENTERPRISES).find({"region_code": region_range}, projection))
+        renew()  # a lost lease (past BUILD_LEASE) only means another build may start: both are right
     docs.sort(key=_sort_key)
     lines = [_line(doc) for doc in docs]
     del docs
@@ -208,13 +286,12 @@ def build():
 
 def refresh(max_age=None):
     """Build the snapshot if it is missing, stale or (with max_age) older than that (the worker's
-    import loop); True if built."""
+    import loop); True if built here (False: fresh, or another process is building it)."""
     docs = {doc["_id"]: doc for doc in collection(LIST_COLLECTION).find({"_id": {"$in": ["version", "snapshot"]}},
                                                                         {"_id": 1, "v": 1, "version": 1,
                                                                          "built_at": 1})}
     if _fresh(docs.get("snapshot"), docs.get("version", {}).get("v", 0), max_age):
         return False
     with _lock:
-        build()
-    return True
+        return build() is not None  # None: another process builds it now
 
