@@ -172,9 +172,14 @@ def run_next_import(*, stop=None):
                     doc["_id"], doc.get("file_name"), exc, run.rows_written(), INTERRUPTED["code"])
     except RuleViolation as exc:  # a file-level fault found while reading: nothing more is read
         run.fail({"code": exc.code, "message": exc.message, **exc.extra})
-    except Exception:
-        log.exception("registry import %s failed", doc["_id"])
-        run.fail(FAILED)
+    except Exception as exc:
+        if run.fail(FAILED):
+            log.exception("registry import %s failed", doc["_id"])
+        else:
+            # Its end (done) was written, then the answer timed out: it stands as written, and
+            # an ERROR here sent operators to retry an import that had succeeded (re-check q21 F6).
+            log.warning("registry import %s: %s after its end was recorded; it stands as recorded (GET its "
+                        "report)", doc["_id"], type(exc).__name__)
     return doc["_id"]
 
 
@@ -204,13 +209,14 @@ class ImportRun:
 
     def fail(self, error):
         """Failed with `error`: the counts, progress and faults of the batches written (a batch cut
-        short by a write error: its rows and faults, and the entries the database wrote)."""
+        short by a write error: its rows and faults, and the entries the database wrote). False if
+        the import had already ended (its last write was applied, then its answer timed out)."""
         fields = {"state": "failed", "error": error, "finished_at": utcnow(), **self.counts}
         taken = self.writer.taken_report() if self.writer is not None else None
         if taken is not None:
             fields.update(taken)
         try:
-            self._update(fields)
+            return self._update(fields)
         finally:
             self.lease.stop()
             self._mark_regions(failed=True)

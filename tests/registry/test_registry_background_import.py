@@ -382,3 +382,30 @@ def test_imports_left_running_side_by_side_are_fitted_before_the_index(app, db):
     assert db[REGISTRY_IMPORTS].index_information()["one_running"]["unique"] is True
     ensure_indexes(db)  # a second start changes nothing
     assert db[REGISTRY_IMPORTS].count_documents({"state": "failed"}) == 1
+
+
+def test_an_import_whose_last_answer_timed_out_after_it_was_recorded_done_is_not_logged_failed(
+        client, app, db, admin_token, monkeypatch, caplog):
+    """Re-check q21 F6: the `done` write was applied, its answer timed out (a busy database), and the
+    log said "registry import ... failed" with a traceback while the API said done."""
+    import logging
+
+    from pymongo.errors import NetworkTimeout
+
+    original = repository.update_import
+
+    def applied_then_timed_out(import_id, fields, **kwargs):
+        matched = original(import_id, fields, **kwargs)
+        if fields.get("state") == "done":
+            raise NetworkTimeout("timed out")
+        return matched
+
+    monkeypatch.setattr(repository, "update_import", applied_then_timed_out)
+    posted = post(client, admin_token, xlsx_bytes([good_row(1)])).json
+    with caplog.at_level(logging.WARNING, logger="service.registry.service"):
+        assert run_worker(app) is not None
+    report = get(client, admin_token, posted["id"])
+    assert report["state"] == "done" and report["error"] is None and report["inserted"] == 1
+    lines = [r for r in caplog.records if r.name == "service.registry.service"]
+    assert [r.levelname for r in lines] == ["WARNING"]
+    assert "NetworkTimeout after its end was recorded" in lines[0].getMessage() and lines[0].exc_info is None
