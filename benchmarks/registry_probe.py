@@ -3,12 +3,13 @@
 The service runs under gunicorn (gthread) and the worker as its own process (`lingjun worker`), as
 in production, on the embedded database. Three imports are uploaded through the HTTP API and run by
 the worker, one after the other: a 150,000-row first import, the re-import of the same file (which
-writes nothing), and a 21-row file into the registry that then holds 150,000 entries. Meanwhile two
+writes nothing), and a 21-row file into the registry that then holds 150,000 entries. Meanwhile three
 probes run, each every 0.2 s: a cheap authenticated read (`GET /api/v1/me`, an admin) and a
-check-in-like write (`POST /api/v1/checkins`, each time another trainee). Prints, per phase (and for a
-quiet phase before the imports), the probes' p50 / p99 / max and their failures (non-2xx answers,
-timeouts), the import's seconds from upload to `done`, and the peak resident memory of the database
-and the worker.
+check-in-like write (`POST /api/v1/checkins`, each time another trainee), and the registry list's
+first page (an organizer). Prints, per phase (and for a quiet phase before the imports, and for
+--after-seconds after each import, while the list's read model is rebuilt), the probes' p50 / p99 /
+max and their failures (non-2xx answers, timeouts), the import's seconds from upload to `done`, and
+the peak resident memory of the database and the worker.
 
     .venv/bin/python benchmarks/registry_probe.py [--rows 150000] [--small-rows 21] [--quiet-seconds 5]
 
@@ -74,11 +75,12 @@ def rss_mb(pid):
 
 
 class Probes:
-    """Two probe threads (read, write), each every PROBE_INTERVAL s; samples memory of `pids` too."""
+    """Three probe threads (a read, a write, the registry list), each every PROBE_INTERVAL s; samples
+    memory of `pids` too."""
 
     def __init__(self, base, admin, trainee_tokens, code_for, pids):
         self.base, self.admin, self.tokens, self.code_for, self.pids = base, admin, trainee_tokens, code_for, pids
-        self.results = {"me": [], "check-in": []}
+        self.results = {"me": [], "check-in": [], "list": []}
         self.peak = dict.fromkeys(pids, 0.0)
         self.stop = threading.Event()
         self.next_trainee = 0
@@ -94,6 +96,9 @@ class Probes:
         if kind == "me":
             return session.get(f"{self.base}/api/v1/me", headers={"Authorization": f"Bearer {self.admin}"},
                                timeout=PROBE_TIMEOUT)
+        if kind == "list":  # the console's registry page: the list's read model is rebuilt after each import
+            return session.get(f"{self.base}/api/v1/registry/enterprises?page_size=20",
+                               headers={"Authorization": f"Bearer {self.admin}"}, timeout=PROBE_TIMEOUT)
         token = self.tokens[self.next_trainee % len(self.tokens)]
         self.next_trainee += 1
         body = {"code": self.code_for(), **VENUE, "nonce": secrets.token_hex(8), "device_id": secrets.token_hex(6)}
@@ -167,6 +172,8 @@ def main():
     parser.add_argument("--small-rows", type=int, default=21)
     parser.add_argument("--quiet-seconds", type=float, default=5)
     parser.add_argument("--phase-timeout", type=float, default=600, help="give up an import after this many seconds")
+    parser.add_argument("--after-seconds", type=float, default=30,
+                        help="probe this long after each import too (the list's read model is rebuilt then)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args()
@@ -219,10 +226,17 @@ def main():
             end = time.monotonic()
             print(line + f"  load {os.getloadavg()[0]:.1f}  peak RSS database {probes.peak[database.process.pid]:.0f} MB"
                   f" worker {probes.peak[worker.pid]:.0f} MB", flush=True)
-            for kind in ("me", "check-in"):
+            for kind in ("me", "check-in", "list"):
                 print(f"    {kind:<9} {describe(probes.between(kind, start, end))}", flush=True)
             if report is not None and report["state"] != "done":
                 break  # the next import would queue behind this one
+            if data is not None and args.after_seconds:
+                probes.reset_peaks()
+                time.sleep(args.after_seconds)
+                print(f"  {args.after_seconds:.0f} s after it:  load {os.getloadavg()[0]:.1f}  peak RSS database "
+                      f"{probes.peak[database.process.pid]:.0f} MB worker {probes.peak[worker.pid]:.0f} MB", flush=True)
+                for kind in ("me", "check-in", "list"):
+                    print(f"    {kind:<9} {describe(probes.between(kind, end, time.monotonic()))}", flush=True)
     finally:
         probes.finish()
         worker.terminate()
