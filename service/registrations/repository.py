@@ -285,22 +285,19 @@ def archive_rows(class_id, region_match):
 
 def little_giants_by_region(year, region_match):
     """{region: {in_registry, trained}}: the region's 小巨人 in the registry valid at some time in the
-    year (the `$unionWith` stage service.registry.repository.little_giants_union), and how many of them sent a confirmed
-    trainee of the region that year. One pipeline: the confirmed registrations and the registry
-    entries side by side, grouped on (region, credit code) (no per-registration look-up;
-    registrations first: the embedded development server reads a `$unionWith` sub-pipeline
-    without its index, and the registry is the smaller collection)."""
+    year (service.registry.repository.little_giant_codes_by_region), and how many of them sent a
+    confirmed trainee of the region that year: the year's confirmed (region, credit code) pairs,
+    grouped here in the database, against the registry's codes of each region (both indexed reads;
+    the sets are a region's 小巨人 and trainees, not whole collections)."""
     from service.registry import repository as registry
 
-    return {g["_id"]: g for g in collection(REGISTRATIONS).aggregate([
-        {"$match": {"year": year, **region_match, "state": CONFIRMED}},
-        {"$project": {"_id": 0, "region_code": 1, "credit_code": 1, "trained": {"$literal": True}}},
-        registry.little_giants_union(year, region_match),
-        {"$group": {"_id": {"region": "$region_code", "credit_code": "$credit_code"},
-                    "giant": {"$max": "$giant"}, "trained": {"$max": "$trained"}}},
-        {"$match": {"giant": True}},
-        {"$group": {"_id": "$_id.region", "in_registry": {"$sum": 1},
-                    "trained": _count_if({"$eq": ["$trained", True]})}}])}
+    trained = {}
+    for group in collection(REGISTRATIONS).aggregate([
+            {"$match": {"year": year, **region_match, "state": CONFIRMED}},
+            {"$group": {"_id": {"region": "$region_code", "credit_code": "$credit_code"}}}]):
+        trained.setdefault(group["_id"].get("region"), set()).add(group["_id"].get("credit_code"))
+    return {region: {"in_registry": len(codes), "trained": len(codes & trained.get(region, set()))}
+            for region, codes in registry.little_giant_codes_by_region(year, region_match).items()}
 
 
 # ---- asked by other features (one named query each; the indexes above serve them) ------------------
