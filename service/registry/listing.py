@@ -56,6 +56,7 @@ NAME_STAND_IN = "\x1f"
 FIELDS = ("region_code", "title", "credit_code", "valid_from", "valid_until")
 
 _lock = forksafe.Lock()  # held through a build, also by the worker's threads in serve's master
+_load_lock = forksafe.Lock()
 _loaded = {}  # {"current": (build id, Snapshot)} of this process (one assignment: threads see both or neither)
 
 
@@ -161,12 +162,6 @@ def _stored():
     return meta, _fresh(meta, docs.get("version", {}).get("v", 0))
 
 
-def _stored_if_fresh():
-    """The stored snapshot if it is of the current version, else None."""
-    meta, fresh = _stored()
-    return _load(meta) if fresh else None
-
-
 def _wait_for_a_snapshot():
     """Nothing stored yet and another process builds the first snapshot: wait for it (at most
     BUILD_LEASE), then build here if it never came (its builder died)."""
@@ -202,9 +197,19 @@ def _fresh(meta, version, max_age=None):
 
 
 def _load(meta):
+    """The snapshot `meta` names: this process's copy, else read from its stored parts (one thread at
+    a time: the requests arriving together need one copy, not one each), or None if they are gone."""
     build_id, snapshot = _loaded.get("current", (None, None))
     if build_id == meta["build"]:
         return snapshot
+    with _load_lock:
+        build_id, snapshot = _loaded.get("current", (None, None))
+        if build_id == meta["build"]:
+            return snapshot
+        return _read_parts(meta)
+
+
+def _read_parts(meta):
     parts = list(collection(LIST_COLLECTION).find({"_id": {"$in": [_part_id(meta["build"], n)
                                                                   for n in range(meta["parts"])]}}))
     if len(parts) != meta["parts"]:  # replaced meanwhile by a newer build
