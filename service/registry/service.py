@@ -176,8 +176,9 @@ def run_next_import(*, stop=None):
         if run.fail(FAILED):
             log.exception("registry import %s failed", doc["_id"])
         else:
-            # Its end (done) was written, then the answer timed out: it stands as written, and
-            # an ERROR here sent operators to retry an import that had succeeded (re-check q21 F6).
+            # Its end (done) was written and then the answer timed out (or another run holds it
+            # now): it stands as recorded, and an ERROR here sent operators to retry an import that
+            # had succeeded (re-check q21 F6).
             log.warning("registry import %s: %s after its end was recorded; it stands as recorded (GET its "
                         "report)", doc["_id"], type(exc).__name__)
     return doc["_id"]
