@@ -18,8 +18,8 @@ Stored in the `registry_list` collection:
   {_id: "part:<build>:<n>", text}: its lines, in parts under the 16 MB document limit.
   {_id: "build_lease", owner, until}: who builds now (one process at a time, see below).
 A process keeps the snapshot it last loaded (+36 MB for 150,000 entries) and reloads it when the
-snapshot document names another build. Building reads the whole registry once, a region range per
-find (see _region_ranges) (150,000 entries
+snapshot document names another build. Building reads the whole registry once, a region's title per
+find (see _registry_parts) (150,000 entries
 on the embedded server: 11 s at load 7 on 2 cores; loading the stored one 0.4 s): the worker's import
 loop builds it after each import (warm), else the first list request after a write does. The same
 loop rebuilds a snapshot older than MAX_AGE, which catches up a version move that failed after its
@@ -40,10 +40,11 @@ from pymongo.errors import DuplicateKeyError
 
 from service.core import forksafe, regions
 from service.core.db import collection, utcnow
+from service.registry.importer import TITLES
 from service.registry.repository import ENTERPRISES, LIST_COLLECTION, ranges_between
 
 MAX_AGE = dt.timedelta(hours=1)
-# The build lease: taken for this long, renewed after each region range read, so a builder that
+# The build lease: taken for this long, renewed after each part read, so a builder that
 # died frees it within a minute; a request with no snapshot at all waits this long for one.
 BUILD_LEASE = dt.timedelta(seconds=60)
 WAIT_POLL_SECONDS = 0.25
@@ -221,16 +222,26 @@ def _read_parts(meta):
     return snapshot
 
 
-def _region_ranges():
-    """Conditions on `region_code` that together cover every entry, one find each: ranges of the
-    key space split at each known region code (region_title_credit_code serves each), and null.
+def _registry_parts():
+    """Filters that together cover every entry, one find each: each known region's entries by
+    title (a range of titles split at the known ones, and no title), and between the known regions
+    (normally nothing), before the first, after the last and without a region, by region alone.
 
     The embedded server gathers a find's whole answer under its storage lock: one find of a
     300,000-entry registry held it 20-37 s after a national import (every other request waited,
-    503 after the 20 s database timeout; finding q20 F5) and grew the server to 7 GB. A range
-    holds about one region. The importer stores region codes as strings (checked against
-    service.core.regions), so the string ranges and null cover every entry."""
-    return ranges_between(sorted(regions.all_regions())) + [None]
+    503 after the 20 s database timeout; finding q20 F5) and grew the server to 7 GB. A region's
+    entries still held it 0.3-0.6 s (15,000 of them, a large province); a region's entries of one
+    title ~0.1 s (re-check q21 F8: the API's answers in the half minute after each import). Each
+    filter is a prefix or a range of region_title_credit_code. The importer stores region codes and
+    titles as strings (checked against service.core.regions and importer.TITLES): string ranges and
+    null cover every entry it writes."""
+    known = sorted(regions.all_regions())
+    titles = ranges_between(sorted(TITLES)) + [None]
+    parts = [{"region_code": {"$lt": known[0]}}]
+    for code, following in zip(known, known[1:] + [None]):
+        parts += [{"region_code": code, "title": title} for title in titles]
+        parts.append({"region_code": {"$gt": code, "$lt": following} if following else {"$gt": code}})
+    return parts + [{"region_code": None}]
 
 
 def _part_id(build, n):
@@ -255,8 +266,8 @@ def _build(*, renew):
     version = version_doc["v"] if version_doc else 0
     projection = {"_id": 0, "name": 1, **{field: 1 for field in FIELDS}}
     docs = []
-    for region_range in _region_ranges():
-        docs.extend(collection(ENTERPRISES).find({"region_code": region_range}, projection))
+    for part in _registry_parts():
+        docs.extend(collection(ENTERPRISES).find(part, projection))
         renew()  # a lost lease (past BUILD_LEASE) only means another build may start: both are right
     docs.sort(key=_sort_key)
     lines = [_line(doc) for doc in docs]
