@@ -19,6 +19,7 @@ from flask import current_app
 from pymongo import IndexModel, ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
+from service.core import forksafe
 from service.core.db import collection, declare_indexes, in_chunks, retire_indexes, utcnow
 
 log = logging.getLogger(__name__)
@@ -196,8 +197,8 @@ def counts_by_registration(session_ids, region_match):
 # flush, or one a recount and a flush crossed on, is mended within RECOUNT_SECONDS; the board
 # counts the records themselves and is exact.
 
-_pending_lock = threading.Lock()
-_flush_lock = threading.Lock()
+_pending_lock = forksafe.Lock()  # unlocked in a forked child (service.core.forksafe)
+_flush_lock = forksafe.Lock()
 _pending = {}  # (database name, session id) -> (its tallies collection, Counter of statuses not yet added)
 _flusher = {"pid": None, "wake": threading.Event()}
 # How long the flusher waits after a check-in for the next ones, which join the same $inc.
@@ -208,10 +209,10 @@ RECOUNT_SECONDS = 30
 
 
 def _after_fork_in_child():
-    # A fork copies the locks as they were (perhaps held by the parent's flusher) and none of its
-    # threads: the child starts afresh; the parent's pending counts are the parent's to write.
-    global _pending_lock, _flush_lock, _pending
-    _pending_lock, _flush_lock, _pending = threading.Lock(), threading.Lock(), {}
+    # A fork copies none of the parent's threads (its locks come back unlocked: forksafe): the
+    # child starts afresh; the parent's pending counts are the parent's to write.
+    global _pending
+    _pending = {}
     _flusher["pid"] = None
 
 
