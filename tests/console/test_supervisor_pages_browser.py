@@ -91,3 +91,18 @@ def test_supervisor_board_follows_check_ins(live_server, new_page, desk_login, m
     page.wait_for_selector(f"{row} .sheet-status:text-is('请假')", timeout=10_000)
     assert db.attendance.find_one({"registration_id": ObjectId(third.registration_id)})["status"] == "excused"
     assert_no_horizontal_overflow(page, "supervisor-board-closed")
+
+
+def test_today_lists_a_session_running_past_midnight(live_server, new_page, desk_login, make_checkin_class,
+                                                      move_session):
+    """A session that began on an earlier Beijing day and runs on is on the today page too (it was
+    missing from 00:00 Beijing on: the demo's session open now, begun at 23:50, vanished at midnight)."""
+    checkin_class = make_checkin_class()
+    running, ended = checkin_class.session_ids
+    move_session(running, -26 * 60, length_minutes=27 * 60)  # began yesterday or before (Beijing), ends in 1 h
+    move_session(ended, -27 * 60, length_minutes=60)  # began and ended on an earlier day
+    page = new_page()
+    desk_login(page, checkin_class.supervisor)
+    page.goto(live_server + "/console/today")
+    page.wait_for_selector(f"#today-table tr[data-id='{running}'] a:has-text('考勤看板')")
+    assert page.locator(f"#today-table tr[data-id='{ended}']").count() == 0

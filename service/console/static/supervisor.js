@@ -13,12 +13,15 @@ document.addEventListener("alpine:init", () => {
     async load() {
       const classes = await Console.fetchAll("/api/v1/classes?mine=true");
       if (!classes.ok) { this.state.message = classes.data.message; return; }
-      const found = [];
+      const found = [], now = Date.now();
       for (const klass of classes.items) {
         const timetable = await api("GET", "/api/v1/classes/" + klass.id + "/sessions");
         if (!timetable.ok) continue;
         for (const s of timetable.data.sessions) {
-          if (s.date === this.today) found.push(Object.assign({class_name: klass.name}, s));
+          // Today's (a Beijing day), and one still running that began on an earlier day: a session
+          // open past midnight was missing from 00:00 on.
+          const running = Date.parse(s.starts_at) <= now && now < Date.parse(s.ends_at);
+          if (s.date === this.today || running) found.push(Object.assign({class_name: klass.name}, s));
         }
       }
       found.sort((a, b) => (a.starts_at < b.starts_at ? -1 : 1));
