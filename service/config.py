@@ -1,5 +1,6 @@
 """Configuration: built-in defaults, then the environment, then an explicit mapping."""
 
+import math
 import os
 
 # Values that are fine on a laptop and never acceptable in production.
@@ -95,6 +96,9 @@ class DefaultConfig:
     PROJECTOR_LINK_HOURS = 12
     # Per-process caches on the check-in hot path (seconds).
     ROSTER_CACHE_SECONDS = 60
+    # A registry list request that finds the list's read model stale waits this long for its
+    # rebuild (started in the background), then answers the list as it was (service.registry.listing).
+    REGISTRY_LIST_BUILD_WAIT_SECONDS = 2.0
     # Staff console (/console/): a QR login request lives this long; a session ends after this
     # many hours without a request, or at logout.
     CONSOLE_LOGIN_SECONDS = 120
@@ -102,6 +106,14 @@ class DefaultConfig:
     PAGE_SIZE_DEFAULT = 20
     PAGE_SIZE_MAX = 100
     LOG_LEVEL = "INFO"
+
+
+def seconds(raw):
+    """A duration in seconds from the environment: a finite number >= 0 ("2", "0.5")."""
+    value = float(raw)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(raw)
+    return value
 
 
 # Settings read from the environment; everything else comes only from DefaultConfig
@@ -132,6 +144,7 @@ ENV_SETTINGS = {
     "CHECKIN_URL_PREFIX": str,
     "PROJECTOR_LINK_HOURS": int,
     "ROSTER_CACHE_SECONDS": int,
+    "REGISTRY_LIST_BUILD_WAIT_SECONDS": seconds,
     "RATING_CLOSE_DAYS": int,
     "PUBLIC_BASE_URL": str,
     "LEAVE_REMINDER_HOURS": int,
@@ -170,7 +183,8 @@ def load(overrides=None):
             try:
                 settings[name] = cast(raw)
             except ValueError:
-                unreadable.append(f"{name}={raw!r} is not a whole number")
+                kind = "a number of seconds >= 0" if cast is seconds else "a whole number"
+                unreadable.append(f"{name}={raw!r} is not {kind}")
     if unreadable:
         raise ConfigError(unreadable, heading="settings refused")
     settings.update(overrides or {})

@@ -30,12 +30,22 @@ elsewhere answers from the snapshot before it (the list as it was before the wri
 while the import ran) instead of building too. Every web process used to build at the first list
 request after an import: three builds of 100,000 entries at once kept those requests 26-35 s
 (re-check q21 F2). Only when nothing was ever stored does a request wait for the builder.
+
+A request never builds a stale snapshot itself: it starts the build in a thread of its process and
+waits for it at most REGISTRY_LIST_BUILD_WAIT_SECONDS (service.config: a small registry's build is
+done by then, so a write is listed at once), then answers from what is stored. A request that
+arrived between an import's version move and the worker taking the lease built the national list
+in the request, 15-16 s (re-check q22 F7).
 """
 
 import datetime as dt
+import logging
+import os
+import threading
 import time
 import uuid
 
+from flask import current_app
 from pymongo.errors import DuplicateKeyError
 
 from service.core import forksafe, regions
@@ -59,6 +69,10 @@ FIELDS = ("region_code", "title", "credit_code", "valid_from", "valid_until")
 _lock = forksafe.Lock()  # held through a build, also by the worker's threads in serve's master
 _load_lock = forksafe.Lock()
 _loaded = {}  # {"current": (build id, Snapshot)} of this process (one assignment: threads see both or neither)
+_background_lock = forksafe.Lock()
+_background = {}  # the build under way in a thread of this process: {"pid", "done": Event, "started": monotonic}
+
+log = logging.getLogger(__name__)
 
 
 def _field(value):
@@ -129,31 +143,64 @@ def key_of(line):
 
 
 def current():
-    """The Snapshot to answer from: the stored one if it is of the current version; else built now
-    by this request, unless another build is under way (in this process or another: then the
-    stored one before it, see "One build at a time" above)."""
+    """The Snapshot to answer from: the stored one if it is of the current version. Stale, it is
+    rebuilt in a thread of this process (unless a build is under way here or elsewhere: see "A
+    request never builds" above) and this request answers from what is stored once that build is
+    done or REGISTRY_LIST_BUILD_WAIT_SECONDS have passed. With nothing stored yet it builds (or waits)."""
     meta, fresh = _stored()
     if fresh:
         snapshot = _load(meta)
         if snapshot is not None:
             return snapshot
-    if not _lock.acquire(blocking=False):  # this process builds: the snapshot before it meanwhile
-        previous = _load(meta) if meta is not None else None
-        if previous is not None:
-            return previous
-        _lock.acquire()
-    try:
+    if meta is None:
+        return _first_snapshot()
+    done, started = _build_in_background()
+    waits = current_app.config["REGISTRY_LIST_BUILD_WAIT_SECONDS"]
+    done.wait(max(0.0, started + waits - time.monotonic()))
+    for _ in range(3):  # a newer build may replace the parts between reading meta and loading them
+        meta, _ = _stored()
+        snapshot = _load(meta) if meta is not None else None
+        if snapshot is not None:
+            return snapshot
+    return _first_snapshot()
+
+
+def _first_snapshot():
+    """Nothing stored (or stored parts gone): build here, or wait for the build under way."""
+    with _lock:
         meta, fresh = _stored()
-        if fresh:
-            snapshot = _load(meta)
-            if snapshot is not None:
-                return snapshot
-        snapshot = build()
-        if snapshot is None:  # another process holds the lease
-            snapshot = (_load(meta) if meta is not None else None) or _wait_for_a_snapshot()
-        return snapshot
+        snapshot = _load(meta) if fresh else None
+        if snapshot is not None:
+            return snapshot
+        return build() or _wait_for_a_snapshot()
+
+
+def _build_in_background():
+    """(Event set when this process's build is over, its start on the monotonic clock): the build
+    under way in a thread here, else one started now."""
+    with _background_lock:
+        running = _background.get("done")
+        if running is not None and not running.is_set() and _background["pid"] == os.getpid():
+            return running, _background["started"]
+        done, started = threading.Event(), time.monotonic()
+        # A fork copies this dict but not the thread: the pid tells a child it has no build running.
+        _background.update(pid=os.getpid(), done=done, started=started)
+    thread = threading.Thread(target=_background_build, args=(current_app._get_current_object(), done),
+                              name="registry-list-build", daemon=True)
+    thread.start()
+    return done, started
+
+
+def _background_build(app, done):
+    try:
+        with app.app_context(), _lock:  # after a build of this process's own worker thread, if any
+            _, fresh = _stored()
+            if not fresh:
+                build()  # None: another process holds the lease and builds it
+    except Exception as exc:  # the next stale request starts another; the worker rebuilds within MAX_AGE
+        log.warning("registry list: building its read model in the background failed (%s)", type(exc).__name__)
     finally:
-        _lock.release()
+        done.set()
 
 
 def _stored():

@@ -3,7 +3,9 @@
 total) for every filter, stay right after every kind of write, and read only the page's entries."""
 
 import datetime as dt
+import os
 import random
+import threading
 
 import pytest
 from bson import ObjectId
@@ -310,3 +312,80 @@ def test_with_nothing_stored_a_request_waits_for_the_builder_then_builds_itself(
     monkeypatch.setattr(listing, "BUILD_LEASE", dt.timedelta(seconds=0.6))
     listing._loaded.clear()
     assert same_answer(admin())["total"] == 5
+
+
+def _stale_after_a_write(db):
+    """A stored snapshot of 30 entries, then one more entry written (the snapshot is stale)."""
+    repository.save_entries(new=varied_entries(30), changed=[], now=dt.datetime.now(dt.UTC))
+    before = same_answer(admin())["total"]
+    repository.save_entries(new=[entry(777, region="110000", title="小巨人", name="导入后的企业")], changed=[],
+                            now=dt.datetime.now(dt.UTC))
+    return before
+
+
+def _builds_held_until_released(monkeypatch):
+    """listing._build blocked until the returned Event is set; the list of builds started."""
+    release, started, real_build = threading.Event(), [], listing._build
+
+    def held_build(**kwargs):
+        started.append(threading.current_thread().name)
+        assert release.wait(30)
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(listing, "_build", held_build)
+    return release, started
+
+
+def test_a_request_never_builds_a_stale_list_itself(app, ctx, db, monkeypatch):
+    """Re-check q22 F7: a list request that came between an import's version move and the worker
+    taking the build lease built the national list in the request (15-16 s). It starts the build
+    in the background, waits REGISTRY_LIST_BUILD_WAIT_SECONDS for it, then answers the list as it
+    was; the other requests meanwhile neither wait again nor start a second build."""
+    before = _stale_after_a_write(db)
+    release, started = _builds_held_until_released(monkeypatch)
+    app.config["REGISTRY_LIST_BUILD_WAIT_SECONDS"] = 0.2
+    assert service.list_enterprises(identity=admin(), q="导入后")["total"] == 0  # as before the write
+    assert service.list_enterprises(identity=admin())["total"] == before
+    assert started == ["registry-list-build"]  # one build, in its own thread, not in the request
+    lease = db.registry_list.find_one({"_id": "build_lease"})
+    assert lease is not None  # held by the build: another process (the worker's too) leaves it alone
+    assert listing.build() is None
+    release.set()
+    assert listing._background["done"].wait(30)
+    assert same_answer(admin(), q="导入后")["total"] == 1
+    assert started == ["registry-list-build"] and db.registry_list.find_one({"_id": "build_lease"}) is None
+
+
+def test_a_build_done_within_the_wait_is_answered_at_once(app, ctx, db, monkeypatch):
+    _stale_after_a_write(db)
+    release, started = _builds_held_until_released(monkeypatch)
+    app.config["REGISTRY_LIST_BUILD_WAIT_SECONDS"] = 30
+    threading.Timer(0.3, release.set).start()
+    assert service.list_enterprises(identity=admin(), q="导入后")["total"] == 1
+    assert len(started) == 1
+
+
+def test_a_failed_background_build_answers_as_before_and_the_next_request_tries_again(app, ctx, db, monkeypatch,
+                                                                                     caplog):
+    before = _stale_after_a_write(db)
+    real_build, attempts = listing._build, []
+
+    def failing_once(**kwargs):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("database gone")
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(listing, "_build", failing_once)
+    assert service.list_enterprises(identity=admin())["total"] == before
+    assert "building its read model in the background failed (RuntimeError)" in caplog.text
+    assert db.registry_list.find_one({"_id": "build_lease"}) is None  # released by the failed build
+    assert same_answer(admin(), q="导入后")["total"] == 1 and len(attempts) == 2
+
+
+def test_a_forked_process_starts_its_own_build(app, ctx, db, monkeypatch):
+    """A fork copies the record of a build under way but not its thread: the child builds itself."""
+    _stale_after_a_write(db)
+    listing._background.update(pid=-1, done=threading.Event(), started=0.0)  # the parent's, never set here
+    assert same_answer(admin(), q="导入后")["total"] == 1
+    assert listing._background["pid"] == os.getpid() and listing._background["done"].is_set()
