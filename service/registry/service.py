@@ -290,6 +290,10 @@ class ImportRun:
                    "registry_read": writer.digests.read_summary(),
                    "checking_ms": round(max(0.0, looping - stream.reading_seconds - writer.waiting_seconds) * 1000)}
         try:
+            # Marked before `done` is written: a client that reads `done` and then asks the registry
+            # list finds it stale and waits for its rebuild (re-check q23 F2: the list answered
+            # without the import for ~0.5 s after done).
+            self._mark_regions()
             # The file is let go once the import no longer names it (a process dying between the two
             # leaves it to the upkeep's sweep of unnamed files); not if the import is no longer ours.
             if self._update({
@@ -301,7 +305,6 @@ class ImportRun:
                 repository.delete_file(doc["file_id"])
         finally:
             self.lease.stop()
-            self._mark_regions()
 
 
 class Heartbeat:

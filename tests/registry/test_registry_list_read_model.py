@@ -389,3 +389,19 @@ def test_a_forked_process_starts_its_own_build(app, ctx, db, monkeypatch):
     listing._background.update(pid=-1, done=threading.Event(), started=0.0)  # the parent's, never set here
     assert same_answer(admin(), q="导入后")["total"] == 1
     assert listing._background["pid"] == os.getpid() and listing._background["done"].is_set()
+
+
+def test_an_import_is_marked_on_the_list_before_it_says_done(client, admin_token, db, monkeypatch):
+    """Re-check q23 F2: `done` was written before the list's version moved, so a list request sent
+    the instant a client read `done` answered without the import (~0.5 s). The version moves first."""
+    states_when_marked, real_changed = [], repository.registry_changed
+
+    def noting_the_state():
+        states_when_marked.append([doc["state"] for doc in db.registry_imports.find({}, {"state": 1})])
+        return real_changed()
+
+    monkeypatch.setattr(repository, "registry_changed", noting_the_state)
+    assert import_registry(client, admin_token, xlsx_bytes([good_row(1, name="刚导入的企业")])).json["state"] == "done"
+    assert states_when_marked == [["running"]]
+    found = client.get(f"{URL}?q=刚导入", headers=bearer(admin_token))
+    assert found.status_code == 200 and found.json["total"] == 1
