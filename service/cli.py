@@ -183,6 +183,7 @@ def _gunicorn(app, *, host, port, workers, threads):
             # default 2 s so that stopping does not wait on a browser's open connection.
             self.cfg.set("keepalive", 1)
             self.cfg.set("post_worker_init", gunicorn_conf.post_worker_init)
+            self.cfg.set("pre_fork", gunicorn_conf.pre_fork)
             self.cfg.set("logger_class", gunicorn_conf.logger_class)
             for name in ("limit_request_line", "limit_request_field_size", "limit_request_fields"):
                 self.cfg.set(name, getattr(gunicorn_conf, name))

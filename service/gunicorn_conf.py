@@ -7,6 +7,7 @@ import gc
 from gunicorn import glogging
 from gunicorn.http import wsgi as _gunicorn_wsgi
 
+from service.core import forksafe
 from service.core.requestlog import BeijingFormatter
 from service.core.timeutil import BEIJING
 
@@ -47,6 +48,12 @@ logger_class = BeijingLogger
 def control_settings():
     """Control-socket settings for gunicorn instances built in code (`lingjun serve`)."""
     return {"control_socket_disable": control_socket_disable}
+
+
+# `lingjun serve` runs the background jobs as threads of the gunicorn master: a fork must not copy a
+# module half imported by one of them (service.core.forksafe).
+def pre_fork(server, worker):
+    forksafe.fork_between_imports()
 
 
 def post_worker_init(worker):
