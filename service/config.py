@@ -108,12 +108,17 @@ class DefaultConfig:
     LOG_LEVEL = "INFO"
 
 
-def seconds(raw):
-    """A duration in seconds from the environment: a finite number >= 0 ("2", "0.5")."""
-    value = float(raw)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(raw)
-    return value
+def seconds_up_to(limit):
+    """A duration in seconds from the environment: a finite number from 0 to `limit` ("2", "0.5")."""
+
+    def seconds(raw):
+        value = float(raw)
+        if not math.isfinite(value) or not 0 <= value <= limit:
+            raise ValueError(raw)
+        return value
+
+    seconds.kind = f"a number of seconds from 0 to {limit}"
+    return seconds
 
 
 # Settings read from the environment; everything else comes only from DefaultConfig
@@ -144,7 +149,8 @@ ENV_SETTINGS = {
     "CHECKIN_URL_PREFIX": str,
     "PROJECTOR_LINK_HOURS": int,
     "ROSTER_CACHE_SECONDS": int,
-    "REGISTRY_LIST_BUILD_WAIT_SECONDS": seconds,
+    # A request waits at most this long: well inside gunicorn's 60 s worker timeout.
+    "REGISTRY_LIST_BUILD_WAIT_SECONDS": seconds_up_to(30),
     "RATING_CLOSE_DAYS": int,
     "PUBLIC_BASE_URL": str,
     "LEAVE_REMINDER_HOURS": int,
@@ -183,8 +189,7 @@ def load(overrides=None):
             try:
                 settings[name] = cast(raw)
             except ValueError:
-                kind = "a number of seconds >= 0" if cast is seconds else "a whole number"
-                unreadable.append(f"{name}={raw!r} is not {kind}")
+                unreadable.append(f"{name}={raw!r} is not {getattr(cast, 'kind', 'a whole number')}")
     if unreadable:
         raise ConfigError(unreadable, heading="settings refused")
     settings.update(overrides or {})

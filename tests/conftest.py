@@ -52,7 +52,7 @@ def app_config(mongodb_uri, fake_wechat):
         "TESTING": True,
         # A test reads what it just wrote: the registry list's rebuild of a test's few entries is
         # waited for (seconds, not 2 s: a loaded CI machine; tests of the wait set their own).
-        "REGISTRY_LIST_BUILD_WAIT_SECONDS": 60.0,
+        "REGISTRY_LIST_BUILD_WAIT_SECONDS": 30.0,
     }
 
 
