@@ -136,9 +136,11 @@ def test_a_fork_inside_an_import_would_have_hung_the_child(tmp_path, monkeypatch
         release.set()
 
 
-def test_serve_and_the_image_fork_between_imports():
+def test_serve_and_the_image_fork_between_imports(monkeypatch):
     from service import cli, gunicorn_conf
 
-    assert gunicorn_conf.pre_fork.__code__.co_names == ("forksafe", "fork_between_imports")
+    forks = []
+    monkeypatch.setattr(forksafe, "fork_between_imports", lambda: forks.append("between imports"))
     server = cli._gunicorn(object(), host="127.0.0.1", port=0, workers=1, threads=1)
-    assert server.cfg.pre_fork is gunicorn_conf.pre_fork
+    server.cfg.pre_fork(server, object())  # as gunicorn's arbiter calls it before each fork
+    assert forks == ["between imports"] and server.cfg.pre_fork is gunicorn_conf.pre_fork

@@ -43,6 +43,20 @@ def csv_bytes(rows, header=HEADER, encoding="utf-8-sig"):
 IMPORTS_URL = "/api/v1/registry/imports"
 
 
+def failing_on_call(real, number, error):
+    """`real`, except that its call number `number` raises `error` (a database lost midway);
+    `.calls` counts the calls."""
+
+    def wrapper(**kwargs):
+        wrapper.calls += 1
+        if wrapper.calls == number:
+            raise error
+        return real(**kwargs)
+
+    wrapper.calls = 0
+    return wrapper
+
+
 def import_registry(client, token, data, filename="名录.xlsx"):
     """Upload a file, let the worker run the import (as `lingjun worker` does), and answer the
     import as GET shows it then; a refused upload's answer as it is."""

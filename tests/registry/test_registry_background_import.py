@@ -11,7 +11,7 @@ from service.registry import importer, repository, service
 from service.registry.repository import ENTERPRISES, REGISTRY_IMPORTS
 from tests.conftest import bearer
 from tests.factories import credit_code
-from tests.registry.helpers import IMPORTS_URL, good_row, import_registry, xlsx_bytes
+from tests.registry.helpers import IMPORTS_URL, failing_on_call, good_row, import_registry, xlsx_bytes
 
 
 def post(client, token, data, filename="名录.xlsx"):
@@ -81,15 +81,7 @@ def test_a_second_upload_waits_for_the_first(client, app, db, admin_token):
 def test_a_failure_midway_leaves_a_clear_state_and_can_be_run_again(client, app, db, admin_token, monkeypatch):
     monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
     original = repository.save_entries
-    calls = []
-
-    def fail_second_batch(**kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise ConnectionError("database gone")
-        return original(**kwargs)
-
-    monkeypatch.setattr(repository, "save_entries", fail_second_batch)
+    monkeypatch.setattr(repository, "save_entries", failing_on_call(original, 2, ConnectionError("database gone")))
     rows = [good_row(serial) for serial in range(1, 6)]
     posted = post(client, admin_token, xlsx_bytes(rows)).json
     run_worker(app)

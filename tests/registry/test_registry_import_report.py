@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 
 from service.registry import importer, repository, service
-from tests.registry.helpers import HEADER, good_row, import_registry, xlsx_bytes
+from tests.registry.helpers import HEADER, failing_on_call, good_row, import_registry, xlsx_bytes
 from tests.registry.test_registry_background_import import get, post
 
 
@@ -166,16 +166,8 @@ def test_an_interrupted_import_keeps_its_report(client, app, admin_token, monkey
 
 def test_a_write_failing_keeps_the_faults_of_its_batch(client, app, admin_token, monkeypatch):
     monkeypatch.setattr(service, "IMPORT_BATCH_ROWS", 2)
-    original = repository.save_entries
-    calls = []
-
-    def fail_second(**kwargs):
-        calls.append(1)
-        if len(calls) == 2:
-            raise ConnectionError("database gone")
-        return original(**kwargs)
-
-    monkeypatch.setattr(repository, "save_entries", fail_second)
+    monkeypatch.setattr(repository, "save_entries",
+                        failing_on_call(repository.save_entries, 2, ConnectionError("database gone")))
     rows = [good_row(1), good_row(2), good_row(3, name=""), good_row(4), good_row(5)]
     report = import_registry(client, admin_token, xlsx_bytes(rows)).json
     assert report["state"] == "failed" and report["error"]["code"] == "REGISTRY_IMPORT_FAILED"

@@ -14,7 +14,7 @@ from service.core.auth import Identity
 from service.registry import listing, repository, service
 from tests.conftest import bearer
 from tests.factories import credit_code
-from tests.registry.helpers import good_row, import_registry, xlsx_bytes
+from tests.registry.helpers import failing_on_call, good_row, import_registry, xlsx_bytes
 
 URL = "/api/v1/registry/enterprises"
 REGIONS = ["110000", "310000", "440000", "440300", "650000"]
@@ -368,19 +368,12 @@ def test_a_build_done_within_the_wait_is_answered_at_once(app, ctx, db, monkeypa
 def test_a_failed_background_build_answers_as_before_and_the_next_request_tries_again(app, ctx, db, monkeypatch,
                                                                                      caplog):
     before = _stale_after_a_write(db)
-    real_build, attempts = listing._build, []
-
-    def failing_once(**kwargs):
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise RuntimeError("database gone")
-        return real_build(**kwargs)
-
-    monkeypatch.setattr(listing, "_build", failing_once)
+    builds = failing_on_call(listing._build, 1, RuntimeError("database gone"))
+    monkeypatch.setattr(listing, "_build", builds)
     assert service.list_enterprises(identity=admin())["total"] == before
     assert "building its read model in the background failed (RuntimeError)" in caplog.text
     assert db.registry_list.find_one({"_id": "build_lease"}) is None  # released by the failed build
-    assert same_answer(admin(), q="导入后")["total"] == 1 and len(attempts) == 2
+    assert same_answer(admin(), q="导入后")["total"] == 1 and builds.calls == 2
 
 
 def test_a_forked_process_starts_its_own_build(app, ctx, db, monkeypatch):
